@@ -1,0 +1,1 @@
+"""The host side: clients, the CLI and host tooling. Never holds a private key."""

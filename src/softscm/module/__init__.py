@@ -1,0 +1,1 @@
+"""The module side: everything inside the security boundary."""

@@ -1,0 +1,58 @@
+"""Durable file replacement: temp file, fsync, rename, fsync the directory."""
+
+from __future__ import annotations
+
+import errno
+import os
+from pathlib import Path
+
+from ...wire.errors import StorageFullError
+
+STATE_FILE_MODE = 0o600
+STATE_DIR_MODE = 0o700
+
+
+def fsync_dir(path: Path) -> None:
+    """Flush a directory entry so a rename inside it survives power loss."""
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Replace ``path`` with ``data`` so that a crash leaves either the old or the new file.
+
+    The file is created owner-only (0600).
+
+    :raises StorageFullError: if the disk is full; the old file is left as it was.
+    :raises OSError: for any other I/O failure, also leaving the old file intact.
+    """
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.tmp")
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, STATE_FILE_MODE)
+        try:
+            view = memoryview(data)
+            while view:
+                written = os.write(fd, view)
+                view = view[written:]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(tmp, path)
+        fsync_dir(path.parent)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            raise StorageFullError(f"no space left to write {path.name}") from None
+        raise
+
+
+def ensure_private_dir(path: Path) -> Path:
+    """Create ``path`` (and parents) if needed and make it owner-only (0700)."""
+    path = Path(path)
+    path.mkdir(parents=True, exist_ok=True, mode=STATE_DIR_MODE)
+    os.chmod(path, STATE_DIR_MODE)
+    return path

@@ -1,0 +1,222 @@
+"""The exception tree shared by module and host.
+
+Every :class:`~softscm.wire.defs.ErrorCode` has exactly one class; :func:`error_for_code` and
+:attr:`ScmError.code` map between them in both directions, so an error raised in the module
+reaches a client as the same class. Messages never contain key material.
+"""
+
+from __future__ import annotations
+
+from .defs import ErrorCode
+
+
+class ScmError(Exception):
+    """Root of every softscm error."""
+
+    code: ErrorCode = ErrorCode.GENERIC
+
+    def __init__(self, message: str = "") -> None:
+        super().__init__(message or self.__class__.__doc__ or self.__class__.__name__)
+
+    @property
+    def message(self) -> str:
+        return str(self.args[0]) if self.args else ""
+
+
+class ProtocolError(ScmError):
+    """A frame or message broke the wire protocol."""
+
+    code = ErrorCode.PROTOCOL
+
+
+class UnsupportedVersionError(ProtocolError):
+    """The peer speaks a protocol version this side does not."""
+
+    code = ErrorCode.UNSUPPORTED_VERSION
+
+
+class UnknownCommandError(ProtocolError):
+    """The command number is not one the module knows."""
+
+    code = ErrorCode.UNKNOWN_COMMAND
+
+
+class InvalidArgumentError(ScmError, ValueError):
+    """An argument is missing, of the wrong type or out of range."""
+
+    code = ErrorCode.INVALID_ARGUMENT
+
+
+class InvalidSlotError(InvalidArgumentError):
+    """The slot number is outside every slot range."""
+
+    code = ErrorCode.INVALID_SLOT
+
+
+class SlotEmptyError(ScmError, LookupError):
+    """No key is stored in that slot."""
+
+    code = ErrorCode.SLOT_EMPTY
+
+
+class NoFreeSlotError(ScmError):
+    """Every slot of the requested kind is in use."""
+
+    code = ErrorCode.NO_FREE_SLOT
+
+
+class KeyTypeMismatchError(ScmError):
+    """The key in the slot cannot do this operation (e.g. an X25519 key asked to sign)."""
+
+    code = ErrorCode.KEY_TYPE_MISMATCH
+
+
+class ExportDisabledError(ScmError):
+    """Public key export is disabled for this slot."""
+
+    code = ErrorCode.EXPORT_DISABLED
+
+
+class InvalidKeyError(ScmError):
+    """A supplied key is malformed or not a point on the curve."""
+
+    code = ErrorCode.INVALID_KEY
+
+
+class InvalidSignatureError(ScmError):
+    """The signature does not verify."""
+
+    code = ErrorCode.INVALID_SIGNATURE
+
+
+class AuthenticationError(ScmError):
+    """Authentication failed."""
+
+    code = ErrorCode.AUTHENTICATION_FAILED
+
+
+class ModuleStateError(ScmError):
+    """The module's state does not allow this command now."""
+
+    code = ErrorCode.MODULE_STATE
+
+
+class DestroyedError(ModuleStateError):
+    """The module has been destroyed; its keys are gone."""
+
+    code = ErrorCode.DESTROYED
+
+
+class BindingError(ScmError):
+    """The module is bound to a different host."""
+
+    code = ErrorCode.BINDING
+
+
+class StoreCorruptError(ScmError):
+    """The state directory failed verification; it was left untouched."""
+
+    code = ErrorCode.STORE_CORRUPT
+
+
+class StorageFullError(ScmError):
+    """The state directory has no room; nothing stored was changed."""
+
+    code = ErrorCode.STORAGE_FULL
+
+
+class ScmTimeoutError(ScmError, TimeoutError):
+    """The wait ended before the event arrived."""
+
+    code = ErrorCode.TIMEOUT
+
+
+class PolicyFrozenError(ScmError):
+    """The setting is frozen by production mode."""
+
+    code = ErrorCode.POLICY_FROZEN
+
+
+class NotPermittedError(ScmError):
+    """The operation is not permitted in this mode."""
+
+    code = ErrorCode.NOT_PERMITTED
+
+
+class WalletError(ScmError):
+    """The wallet operation is not possible."""
+
+    code = ErrorCode.WALLET
+
+
+class MnemonicError(WalletError):
+    """The mnemonic or share is malformed or does not belong to the set."""
+
+    code = ErrorCode.MNEMONIC
+
+
+class SessionError(WalletError):
+    """No suitable SLIP-39 session is open, or another one is."""
+
+    code = ErrorCode.SESSION
+
+
+class SelfTestError(ModuleStateError):
+    """A self test failed; the module is in ERROR."""
+
+    code = ErrorCode.SELF_TEST_FAILED
+
+
+class BootVerificationError(ScmError):
+    """A supervised boot file failed verification."""
+
+    code = ErrorCode.BOOT_VERIFICATION
+
+
+class LogIntegrityError(ScmError):
+    """The audit log failed verification."""
+
+    code = ErrorCode.LOG_INTEGRITY
+
+
+class BusyError(ScmError):
+    """The module is busy; try again."""
+
+    code = ErrorCode.BUSY
+
+
+class TransportError(ScmError, ConnectionError):
+    """The connection to the module failed."""
+
+    code = ErrorCode.TRANSPORT
+
+
+class InternalError(ScmError):
+    """The module failed internally; the request had no effect."""
+
+    code = ErrorCode.INTERNAL
+
+
+def _collect() -> dict[ErrorCode, type[ScmError]]:
+    table: dict[ErrorCode, type[ScmError]] = {}
+    pending: list[type[ScmError]] = [ScmError]
+    while pending:
+        cls = pending.pop()
+        table.setdefault(cls.code, cls)
+        pending.extend(cls.__subclasses__())
+    return table
+
+
+_BY_CODE: dict[ErrorCode, type[ScmError]] = _collect()
+
+
+def error_for_code(code: int, message: str = "") -> ScmError:
+    """Build the exception for an error code received on the wire.
+
+    An unknown code becomes a plain :class:`ScmError` rather than failing.
+    """
+    try:
+        cls = _BY_CODE[ErrorCode(code)]
+    except ValueError:
+        return ScmError(f"error {code}: {message}")
+    return cls(message)
