@@ -1,8 +1,38 @@
-"""softscm: a software Secure Compute Module."""
+"""softscm: a software Secure Compute Module.
+
+>>> import softscm
+>>> with softscm.connect("embedded:/tmp/scm-state") as scm:   # or "unix:/run/softscm/scmd.sock"
+...     slot = scm.gen_key_pair("secp256k1")
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 from .wire.defs import KdfType, KeyType, LockKey
 from .wire.errors import ScmError
 
+if TYPE_CHECKING:
+    from .host.client import Client
+
 __version__ = "0.1.0"
 
-__all__ = ["KdfType", "KeyType", "LockKey", "ScmError", "__version__"]
+
+def connect(url: str | None = None, *, timeout: float | None = 30.0) -> Client:
+    """Connect to a module: ``unix:PATH``, ``tcp:HOST:PORT`` or ``embedded:STATE_DIR``.
+
+    Without a URL: ``$SOFTSCM_URL``, else the default Unix socket.
+
+    :raises TransportError: if the module cannot be reached.
+    :raises StoreCorruptError: for an embedded module whose state cannot be verified.
+    """
+    if url is not None and url.startswith("embedded:"):
+        from .embedded import open_embedded
+
+        return open_embedded(url.removeprefix("embedded:"), timeout=timeout)
+    from .host.client import connect as connect_socket
+
+    return connect_socket(url, timeout=timeout)
+
+
+__all__ = ["KdfType", "KeyType", "LockKey", "ScmError", "__version__", "connect"]

@@ -1,0 +1,184 @@
+"""The module's API, written once for both clients.
+
+Each method builds a request and names the parser for its result; :class:`~softscm.host.client.Client`
+runs it and returns the result, :class:`~softscm.host.aio.AsyncClient` returns an awaitable of it.
+Every method raises the module's typed errors (:mod:`softscm.wire.errors`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+from ..wire.defs import Command, KdfType, KeyType, LockKey
+from .results import ModuleInfo, Signature, SlotList
+
+T = TypeVar("T")
+KeyTypeLike = KeyType | str | int
+LockKeyLike = LockKey | str | int
+
+
+def _lock_key(value: LockKeyLike) -> int:
+    if isinstance(value, str):
+        names = {"zymkey": LockKey.MODULE, "module": LockKey.MODULE, "cloud": LockKey.CLOUD}
+        try:
+            return int(names[value.lower()])
+        except KeyError:
+            raise ValueError(f"unknown lock key {value!r}; use 'module' or 'cloud'") from None
+    return int(LockKey(value))
+
+
+def _key_type(value: KeyTypeLike) -> int:
+    return int(KeyType.parse(value))
+
+
+def _bytes(value: Any) -> bytes:
+    return bytes(value)
+
+
+class ModuleApi:
+    """Methods shared by the sync and async clients."""
+
+    def _call(self, command: Command, args: dict[str, Any], parse: Callable[[Any], T] | None = None) -> Any:
+        raise NotImplementedError
+
+    # -- information -----------------------------------------------------------------------
+
+    def info(self) -> ModuleInfo:
+        """Model, firmware version, serial number, identity key and capacities."""
+        return self._call(Command.INFO, {}, ModuleInfo.from_wire)
+
+    def status(self) -> dict[str, Any]:
+        """State, mode, binding, uptime, counters, LED and self-test figures."""
+        return self._call(Command.STATUS, {})
+
+    def get_time(self) -> float:
+        """The module clock, in epoch seconds."""
+        return self._call(Command.TIME, {})
+
+    def get_random(self, size: int) -> bytes:
+        """``size`` random bytes from the module's health-tested generator."""
+        return self._call(Command.RANDOM, {"size": size}, _bytes)
+
+    # -- keys -------------------------------------------------------------------------------
+
+    def gen_key_pair(self, key_type: KeyTypeLike) -> int:
+        """Generate a key pair in the lowest free user slot (16+) and return the slot.
+
+        :raises NoFreeSlotError: if every user slot is in use.
+        """
+        return self._call(Command.GEN_KEY, {"key_type": _key_type(key_type)})
+
+    def gen_ephemeral_key_pair(self, key_type: KeyTypeLike) -> bytes:
+        """Replace the volatile ephemeral key (slot -1); returns its public key."""
+        return self._call(Command.GEN_EPHEMERAL, {"key_type": _key_type(key_type)}, _bytes)
+
+    def invalidate_ephemeral_key(self) -> None:
+        return self._call(Command.INVALIDATE_EPHEMERAL, {})
+
+    def import_key(self, key_type: KeyTypeLike, private_key: bytes) -> int:
+        """Store a raw 32-byte private key (development mode only) and return its slot.
+
+        :raises NotPermittedError: in production mode. :raises InvalidKeyError: for a bad key.
+        """
+        return self._call(Command.IMPORT_KEY, {"key_type": _key_type(key_type), "private_key": bytes(private_key)})
+
+    def remove_key(self, slot: int, *, foreign: bool = False) -> None:
+        """Remove a key (a wallet node takes its descendants; a master seed its wallet)."""
+        return self._call(Command.REMOVE_KEY, {"slot": slot, "foreign": foreign})
+
+    def get_public_key(self, slot: int, *, foreign: bool = False) -> bytes:
+        """The raw public key (64 bytes X||Y for ECDSA curves, 32 for Ed25519/X25519).
+
+        :raises ExportDisabledError: if export is disabled for the slot.
+        """
+        return self._call(Command.GET_PUBLIC_KEY, {"slot": slot, "foreign": foreign}, _bytes)
+
+    def get_public_key_pem(self, slot: int, *, foreign: bool = False) -> str:
+        """The public key as a PEM SubjectPublicKeyInfo."""
+        return self._call(Command.GET_PUBLIC_KEY, {"slot": slot, "foreign": foreign, "pem": True})
+
+    def disable_public_key_export(self, slot: int, *, foreign: bool = False) -> None:
+        """Permanently disable public key export for ``slot``."""
+        return self._call(Command.DISABLE_EXPORT, {"slot": slot, "foreign": foreign})
+
+    def store_foreign_public_key(self, key_type: KeyTypeLike, public_key: bytes) -> int:
+        """Store a public key in the foreign store; returns its foreign slot.
+
+        :raises InvalidKeyError: if the key is invalid. :raises NoFreeSlotError: if full.
+        """
+        return self._call(Command.STORE_FOREIGN, {"key_type": _key_type(key_type), "public_key": bytes(public_key)})
+
+    def list_slots(self, *, foreign: bool = False) -> SlotList:
+        """Occupied slots with types (factory slots included) and the total slot count."""
+        return self._call(Command.LIST_SLOTS, {"foreign": foreign}, SlotList.from_wire)
+
+    # -- operations ----------------------------------------------------------------------------
+
+    def sign(self, slot: int, data: bytes, *, deterministic: bool = False, recid: bool = False) -> Signature:
+        """Sign a 32-byte digest (ECDSA) or a message (Ed25519).
+
+        :raises KeyTypeMismatchError: for an X25519 slot.
+        """
+        args = {"slot": slot, "data": bytes(data), "deterministic": deterministic, "recid": recid}
+        return self._call(Command.SIGN, args, Signature.from_wire)
+
+    def sign_batch(self, slot: int, items: Sequence[bytes], *, deterministic: bool = False) -> list[Signature]:
+        """Sign many digests (or messages) with one slot in one round trip."""
+        args = {"slot": slot, "data": [bytes(d) for d in items], "deterministic": deterministic}
+        return self._call(Command.SIGN_BATCH, args, lambda v: [Signature.from_wire(s) for s in v])
+
+    def verify(self, slot: int, data: bytes, signature: bytes, *, foreign: bool = False) -> None:
+        """Verify with the key in ``slot`` (a foreign slot with ``foreign=True``).
+
+        :raises InvalidSignatureError: if the signature does not verify.
+        """
+        args = {"slot": slot, "data": bytes(data), "signature": bytes(signature), "foreign": foreign}
+        self._call(Command.VERIFY, args, lambda _: None)
+
+    def verify_public(self, key_type: KeyTypeLike, public_key: bytes, data: bytes, signature: bytes) -> None:
+        """Verify with a public key given inline.
+
+        :raises InvalidKeyError: for an invalid key. :raises InvalidSignatureError: if it fails.
+        """
+        args = {"key_type": _key_type(key_type), "public_key": bytes(public_key), "data": bytes(data),
+                "signature": bytes(signature)}
+        self._call(Command.VERIFY, args, lambda _: None)
+
+    def verify_batch(self, slot: int, items: Sequence[tuple[bytes, bytes]], *, foreign: bool = False) -> list[bool]:
+        """Verify many ``(data, signature)`` pairs against one slot; one boolean each."""
+        args = {"slot": slot, "foreign": foreign, "items": [[bytes(d), bytes(s)] for d, s in items]}
+        return self._call(Command.VERIFY_BATCH, args)
+
+    def ecdh(
+        self,
+        slot: int,
+        peer: bytes | int,
+        *,
+        kdf: KdfType | str = KdfType.NONE,
+        salt: bytes = b"",
+        info: bytes = b"",
+        iterations: int = 1,
+        length: int = 32,
+        peer_foreign: bool = True,
+    ) -> bytes:
+        """ECDH between ``slot`` (-1: the ephemeral key) and a peer public key or key slot,
+        followed by ``kdf`` (``"none"`` returns the raw shared secret).
+
+        :raises KeyTypeMismatchError: for an Ed25519 slot. :raises InvalidKeyError: for a bad peer key.
+        """
+        args: dict[str, Any] = {"slot": slot, "kdf": int(KdfType.parse(kdf)), "salt": bytes(salt), "info": bytes(info),
+                                "iterations": iterations, "length": length}
+        if isinstance(peer, int):
+            args.update(peer_slot=peer, peer_foreign=peer_foreign)
+        else:
+            args["peer_public_key"] = bytes(peer)
+        return self._call(Command.ECDH, args, _bytes)
+
+    def lock(self, data: bytes, *, key: LockKeyLike = LockKey.MODULE) -> bytes:
+        """Encrypt and sign ``data`` under the module key (bound to this module) or the cloud key."""
+        return self._call(Command.LOCK, {"data": bytes(data), "key": _lock_key(key)}, _bytes)
+
+    def unlock(self, blob: bytes) -> bytes:
+        """Reverse :meth:`lock`. :raises AuthenticationError: if the blob fails authentication."""
+        return self._call(Command.UNLOCK, {"blob": bytes(blob)}, _bytes)

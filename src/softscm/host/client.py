@@ -1,0 +1,141 @@
+"""The synchronous client and ``connect(url)``."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import threading
+from collections import deque
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+from ..wire.codec import EventMessage, Reply, Request, parse_incoming
+from ..wire.defs import PROTOCOL_VERSION, Command
+from ..wire.errors import ProtocolError, ScmError
+from .api import ModuleApi
+from .transport import SocketTransport, Transport
+
+T = TypeVar("T")
+SOCKET_NAME = "scmd.sock"
+
+
+def default_socket_path() -> Path:
+    """``$XDG_RUNTIME_DIR/softscm/scmd.sock`` for a user with a runtime dir, else ``/run/softscm``."""
+    runtime = os.environ.get("XDG_RUNTIME_DIR")
+    if os.geteuid() != 0 and runtime:
+        return Path(runtime) / "softscm" / SOCKET_NAME
+    return Path("/run/softscm") / SOCKET_NAME
+
+
+def default_url() -> str:
+    """``$SOFTSCM_URL`` if set, else the default Unix socket."""
+    return os.environ.get("SOFTSCM_URL") or f"unix:{default_socket_path()}"
+
+
+def open_transport(url: str, timeout: float | None = None) -> Transport:
+    """Open a socket transport for ``unix:PATH`` or ``tcp:HOST:PORT``.
+
+    :raises ValueError: for an unknown scheme. :raises TransportError: if unreachable.
+    """
+    scheme, _, rest = url.partition(":")
+    if scheme == "unix":
+        return SocketTransport.unix(rest, timeout)
+    if scheme == "tcp":
+        parts = urlsplit("//" + rest.lstrip("/"))
+        if parts.hostname is None or parts.port is None:
+            raise ValueError(f"a TCP URL is tcp:HOST:PORT, not {url!r}")
+        return SocketTransport.tcp(parts.hostname, parts.port, timeout)
+    raise ValueError(f"unknown transport in {url!r}; use unix:, tcp: or embedded:")
+
+
+class Client(ModuleApi):
+    """A blocking client. Safe to share between threads (one request at a time).
+
+    Use as a context manager, or call :meth:`close`.
+    """
+
+    def __init__(self, transport: Transport, *, timeout: float | None = 30.0) -> None:
+        """Open the session with the version handshake.
+
+        :raises UnsupportedVersionError: if the module speaks another protocol version.
+        """
+        self._transport = transport
+        self._timeout = timeout
+        self._ids = itertools.count(1)
+        self._lock = threading.Lock()
+        self._events: deque[dict[str, Any]] = deque()
+        self.hello = self._call(Command.HELLO, {"version": PROTOCOL_VERSION})
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._transport.close()
+
+    def _receive(self, timeout: float | None) -> Reply:
+        while True:
+            message = parse_incoming(self._transport.recv(timeout))
+            if isinstance(message, EventMessage):
+                self._events.append(message.event)
+                continue
+            return message
+
+    def _call(self, command: Command, args: dict[str, Any], parse: Callable[[Any], T] | None = None,
+              timeout: float | None = None) -> Any:
+        request = Request(next(self._ids), command, args)
+        with self._lock:
+            self._transport.send(request.to_bytes())
+            reply = self._receive(self._timeout if timeout is None else timeout)
+        if reply.id not in (request.id, 0):
+            raise ProtocolError(f"reply {reply.id} does not answer request {request.id}")
+        result = reply.result()  # an id-0 reply is an error the module could not attribute
+        return parse(result) if parse is not None else result
+
+    def pipeline(self, calls: list[tuple[Command, dict[str, Any]]]) -> list[Any]:
+        """Send several requests before reading any reply; returns results (or exceptions) in order."""
+        requests = [Request(next(self._ids), command, args) for command, args in calls]
+        with self._lock:
+            for request in requests:
+                self._transport.send(request.to_bytes())
+            replies = {}
+            while len(replies) < len(requests):
+                reply = self._receive(self._timeout)
+                replies[reply.id] = reply
+        results: list[Any] = []
+        for request in requests:
+            try:
+                results.append(replies[request.id].result())
+            except ScmError as exc:
+                results.append(exc)
+        return results
+
+    def events(self, timeout: float | None = None) -> Iterator[dict[str, Any]]:
+        """Subscribe and yield module events as they arrive (forever, or until ``timeout`` passes
+        with no event: then :class:`~softscm.wire.errors.ScmTimeoutError`)."""
+        self._call(Command.SUBSCRIBE, {})
+        while True:
+            while self._events:
+                yield self._events.popleft()
+            with self._lock:
+                message = parse_incoming(self._transport.recv(timeout))
+            if isinstance(message, EventMessage):
+                yield message.event
+
+
+def connect(url: str | None = None, *, timeout: float | None = 30.0) -> Client:
+    """Connect to a module at ``unix:PATH`` or ``tcp:HOST:PORT`` (default: :func:`default_url`).
+
+    ``softscm.connect`` also accepts ``embedded:STATE_DIR``.
+
+    :raises TransportError: if the module cannot be reached.
+    """
+    url = url or default_url()
+    return Client(open_transport(url, timeout=10.0), timeout=timeout)
+
+
+__all__ = ["Client", "ScmError", "connect", "default_socket_path", "default_url"]

@@ -1,0 +1,87 @@
+"""Typed access to a request's arguments; every check raises InvalidArgumentError."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..wire.defs import KdfType, KeyType
+from ..wire.errors import InvalidArgumentError
+
+_MISSING = object()
+
+
+class Args:
+    """A request's argument map with explicit, typed getters."""
+
+    def __init__(self, values: dict[str, Any]) -> None:
+        self._values = values
+
+    def has(self, name: str) -> bool:
+        """Whether ``name`` was given (and not null)."""
+        return self._values.get(name) is not None
+
+    def _get(self, name: str, default: Any) -> Any:
+        value = self._values.get(name, _MISSING)
+        if value is _MISSING or value is None:
+            if default is _MISSING:
+                raise InvalidArgumentError(f"argument {name!r} is required")
+            return default
+        return value
+
+    def int(self, name: str, default: Any = _MISSING, *, min: int | None = None, max: int | None = None) -> int:
+        value = self._get(name, default)
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise InvalidArgumentError(f"argument {name!r} must be an integer")
+        if (min is not None and value < min) or (max is not None and value > max):
+            raise InvalidArgumentError(f"argument {name!r} is out of range")
+        return value
+
+    def float(self, name: str, default: Any = _MISSING) -> float:
+        value = self._get(name, default)
+        if not isinstance(value, (int, float)) or isinstance(value, bool):
+            raise InvalidArgumentError(f"argument {name!r} must be a number")
+        return float(value)
+
+    def bool(self, name: str, default: Any = _MISSING) -> bool:
+        value = self._get(name, default)
+        if not isinstance(value, bool):
+            raise InvalidArgumentError(f"argument {name!r} must be a boolean")
+        return value
+
+    def bytes(self, name: str, default: Any = _MISSING, *, max: int | None = None, size: int | None = None) -> bytes:
+        value = self._get(name, default)
+        if not isinstance(value, (bytes, bytearray)):
+            raise InvalidArgumentError(f"argument {name!r} must be bytes")
+        if (max is not None and len(value) > max) or (size is not None and len(value) != size):
+            raise InvalidArgumentError(f"argument {name!r} has the wrong length")
+        return bytes(value)
+
+    def str(self, name: str, default: Any = _MISSING, *, max: int = 256) -> str:
+        value = self._get(name, default)
+        if not isinstance(value, str) or len(value) > max:
+            raise InvalidArgumentError(f"argument {name!r} must be text of at most {max} characters")
+        return value
+
+    def list(self, name: str, default: Any = _MISSING, *, max: int = 4096) -> list[Any]:
+        value = self._get(name, default)
+        if not isinstance(value, list) or len(value) > max:
+            raise InvalidArgumentError(f"argument {name!r} must be a list of at most {max} items")
+        return value
+
+    def key_type(self, name: str = "key_type") -> KeyType:
+        value = self._get(name, _MISSING)
+        try:
+            if isinstance(value, bool):
+                raise ValueError
+            return KeyType.parse(value)
+        except (ValueError, TypeError, AttributeError):
+            raise InvalidArgumentError(f"argument {name!r} is not a key type") from None
+
+    def kdf(self, name: str = "kdf") -> KdfType:
+        value = self._get(name, KdfType.NONE)
+        try:
+            if isinstance(value, bool):
+                raise ValueError
+            return KdfType.parse(value)
+        except (ValueError, TypeError, AttributeError):
+            raise InvalidArgumentError(f"argument {name!r} is not a KDF") from None

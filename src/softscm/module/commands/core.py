@@ -1,0 +1,64 @@
+"""Session, information, time and randomness."""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Any
+
+from ... import __version__
+from ...wire.defs import PROTOCOL_VERSION, Command
+from ...wire.errors import UnsupportedVersionError
+from ..args import Args
+from ..dispatch import ANY_STATE, READY_OR_HOLD, command
+
+if TYPE_CHECKING:
+    from ..module import Module
+
+MAX_RANDOM = 1024 * 1024
+
+
+@command(Command.HELLO, states=ANY_STATE)
+def hello(module: Module, args: Args) -> dict[str, Any]:
+    """Version handshake. :raises UnsupportedVersionError: for a version this module lacks."""
+    version = args.int("version")
+    if version != PROTOCOL_VERSION:
+        raise UnsupportedVersionError(f"protocol version {version} is not supported (this module speaks {PROTOCOL_VERSION})")
+    return {"version": PROTOCOL_VERSION, "serial": module.serial, "state": module.state.name}
+
+
+@command(Command.INFO, states=ANY_STATE)
+def info(module: Module, args: Args) -> dict[str, Any]:
+    from ..module import MODEL
+
+    return {
+        "model": MODEL,
+        "firmware_version": __version__,
+        "serial": module.serial,
+        "protocol_version": PROTOCOL_VERSION,
+        "identity_public_key": module.identity_public,
+        "user_capacity": module.store.user_capacity,
+        "foreign_capacity": module.store.foreign_capacity,
+        "wallet_capacity": module.store.wallet_capacity,
+    }
+
+
+@command(Command.STATUS, states=ANY_STATE)
+def status(module: Module, args: Args) -> dict[str, Any]:
+    return {
+        "state": module.state.name,
+        "mode": module.mode.name,
+        "bound": module.bound,
+        "uptime": time.time() - module.started,
+        "ops": dict(module.counters.ops),
+        "errors": dict(module.counters.errors),
+    }
+
+
+@command(Command.TIME, states=READY_OR_HOLD)
+def get_time(module: Module, args: Args) -> float:
+    return time.time()
+
+
+@command(Command.RANDOM, states=READY_OR_HOLD)
+def random_bytes(module: Module, args: Args) -> bytes:
+    return module.rng(args.int("size", min=0, max=MAX_RANDOM))

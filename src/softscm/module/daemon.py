@@ -1,0 +1,105 @@
+"""``scmd``: the module daemon. Owns one state directory and serves it on a socket."""
+
+from __future__ import annotations
+
+import asyncio
+import fcntl
+import logging
+import os
+import signal
+import sys
+from pathlib import Path
+
+import click
+
+from ..host.client import default_socket_path
+from ..wire.defs import DEFAULT_FOREIGN_CAPACITY, DEFAULT_USER_CAPACITY, DEFAULT_WALLET_CAPACITY
+from ..wire.errors import ScmError
+from .module import Module, ModuleConfig
+from .server import Server
+from .store.atomic import ensure_private_dir
+
+log = logging.getLogger("softscm.scmd")
+LOCK_FILE = ".scmd.lock"
+
+
+def default_state_dir() -> Path:
+    """``/var/lib/softscm`` for root, else ``$XDG_STATE_HOME/softscm`` (``~/.local/state/softscm``)."""
+    if os.geteuid() == 0:
+        return Path("/var/lib/softscm")
+    base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(base) / "softscm"
+
+
+def _lock_state_dir(state_dir: Path) -> int:
+    """Hold an exclusive lock so two daemons never share a state directory."""
+    ensure_private_dir(state_dir.parent)
+    fd = os.open(state_dir.parent / f".{state_dir.name}{LOCK_FILE}", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        raise click.ClickException(f"another scmd is already serving {state_dir}") from None
+    return fd
+
+
+async def _serve(module: Module, socket_path: Path | None, tcp: str | None, ready_file: Path | None) -> None:
+    server = Server(module)
+    endpoints = []
+    if socket_path is not None:
+        await server.listen_unix(socket_path)
+        endpoints.append(f"unix:{socket_path}")
+    if tcp is not None:
+        host, _, port = tcp.rpartition(":")
+        bound = await server.listen_tcp(host or "127.0.0.1", int(port))
+        endpoints.append(f"tcp:{host or '127.0.0.1'}:{bound}")
+    log.info("module %s serving on %s", module.serial, ", ".join(endpoints))
+    if ready_file is not None:
+        ready_file.write_text("\n".join(endpoints) + "\n")
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+    await server.close()
+
+
+@click.command(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--state-dir", type=click.Path(path_type=Path), default=None,
+              help="Module state directory (default: /var/lib/softscm for root, else $XDG_STATE_HOME/softscm).")
+@click.option("--socket", "socket_path", type=click.Path(path_type=Path), default=None,
+              help="Unix socket path (default: $XDG_RUNTIME_DIR/softscm/scmd.sock or /run/softscm/scmd.sock).")
+@click.option("--no-unix", is_flag=True, help="Do not listen on a Unix socket.")
+@click.option("--tcp", default=None, metavar="HOST:PORT", help="Also listen on TCP (loopback only).")
+@click.option("--user-capacity", default=DEFAULT_USER_CAPACITY, show_default=True,
+              help="User key slots, fixed when the module is initialised.")
+@click.option("--foreign-capacity", default=DEFAULT_FOREIGN_CAPACITY, show_default=True)
+@click.option("--wallet-capacity", default=DEFAULT_WALLET_CAPACITY, show_default=True)
+@click.option("--ready-file", type=click.Path(path_type=Path), default=None,
+              help="Write the endpoints here once serving (for supervisors and tests).")
+@click.option("--log-level", default="INFO", show_default=True)
+def main(state_dir: Path | None, socket_path: Path | None, no_unix: bool, tcp: str | None, user_capacity: int,
+         foreign_capacity: int, wallet_capacity: int, ready_file: Path | None, log_level: str) -> None:
+    """Run the softscm module daemon."""
+    logging.basicConfig(level=log_level.upper(), stream=sys.stderr,
+                        format="%(asctime)s scmd %(levelname)s %(name)s: %(message)s")
+    state_dir = (state_dir or default_state_dir()).absolute()
+    socket_path = None if no_unix else (socket_path or default_socket_path())
+    lock_fd = _lock_state_dir(state_dir)
+    config = ModuleConfig(user_capacity=user_capacity, foreign_capacity=foreign_capacity,
+                          wallet_capacity=wallet_capacity)
+    try:
+        module = Module.start(state_dir, config=config)
+    except ScmError as exc:
+        raise click.ClickException(f"cannot start the module on {state_dir}: {exc.message}") from None
+    try:
+        asyncio.run(_serve(module, socket_path, tcp, ready_file))
+    finally:
+        module.close()
+        if socket_path is not None:
+            socket_path.unlink(missing_ok=True)
+        os.close(lock_fd)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,268 @@
+"""The module: state machine, request handling and the state directory it owns.
+
+``Module.start(state_dir)`` initialises an empty directory (root key, factory slots 0..15,
+serial number) or opens an existing one after verifying it; a directory it cannot verify makes
+it raise :class:`StoreCorruptError` and nothing in it is changed.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ed25519
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+from .. import __version__
+from ..wire.codec import Reply, Request
+from ..wire.defs import (
+    DEFAULT_FOREIGN_CAPACITY,
+    DEFAULT_USER_CAPACITY,
+    DEFAULT_WALLET_CAPACITY,
+    EPHEMERAL_SLOT,
+    FACTORY_SLOTS,
+    Event,
+    KeyType,
+    Mode,
+    ModuleState,
+)
+from ..wire.errors import (
+    DestroyedError,
+    InternalError,
+    ModuleStateError,
+    ProtocolError,
+    ScmError,
+    SlotEmptyError,
+    StoreCorruptError,
+)
+from .args import Args
+from .crypto import generate
+from .crypto.keys import PrivateKey
+from .crypto.rng import Rng, system_rng
+from .dispatch import TABLE
+from .store.atomic import atomic_write, ensure_private_dir
+from .store.keystore import KEYSTORE_FILE, KeyStore
+from .store.rootkey import ROOT_KEY_FILE, create_root_key, load_root_key
+
+log = logging.getLogger(__name__)
+
+MODEL = "softscm-SCM"
+INITIALISED_MARKER = "initialised"
+_CLOUD_KEY = "sealed:cloud_key"
+_LOCK_KEY = "sealed:lock_key"
+
+Listener = Callable[[dict[str, Any]], None]
+
+
+@dataclass(frozen=True)
+class ModuleConfig:
+    """Settings fixed at initialisation (capacities) or at start."""
+
+    user_capacity: int = DEFAULT_USER_CAPACITY
+    foreign_capacity: int = DEFAULT_FOREIGN_CAPACITY
+    wallet_capacity: int = DEFAULT_WALLET_CAPACITY
+
+
+@dataclass
+class Counters:
+    """Operation counts and cumulative latency per command, for status and metrics."""
+
+    ops: dict[str, int] = field(default_factory=dict)
+    errors: dict[str, int] = field(default_factory=dict)
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+class Module:
+    """The security module. Not thread-safe: one owner drives it from one thread."""
+
+    def __init__(self, state_dir: Path, store: KeyStore, root_key: bytes, bound: bool, rng: Rng) -> None:
+        self.state_dir = state_dir
+        self.store = store
+        self.rng = rng
+        self.bound = bound
+        self.started = time.time()
+        self.state = ModuleState.STARTING
+        self.ephemeral: PrivateKey | None = None
+        self.counters = Counters()
+        self._listeners: list[Listener] = []
+        self.identity = ed25519.Ed25519PrivateKey.from_private_bytes(self._derive(root_key, b"softscm identity v1"))
+        self.lock_key = store.open_secret("lock", store.get_meta(_LOCK_KEY) or b"")
+        self.cloud_key = store.open_secret("cloud", store.get_meta(_CLOUD_KEY) or b"")
+        del root_key
+
+    @staticmethod
+    def _derive(root_key: bytes, label: bytes) -> bytes:
+        return HKDF(hashes.SHA256(), 32, None, label).derive(root_key)
+
+    # -- lifecycle -----------------------------------------------------------------------------
+
+    @classmethod
+    def start(cls, state_dir: Path | str, *, config: ModuleConfig = ModuleConfig(), rng: Rng = system_rng) -> Module:
+        """Open the module in ``state_dir``, initialising it if the directory is empty.
+
+        :raises StoreCorruptError: if the directory holds a half-written or unverifiable module.
+        :raises BindingError: if the module is bound to another host.
+        :raises StorageFullError: if initialisation runs out of disk.
+        """
+        from . import commands  # noqa: F401  (registers the command handlers)
+
+        state_dir = Path(state_dir)
+        if not state_dir.exists() or not any(state_dir.iterdir()):
+            module = cls._initialise(ensure_private_dir(state_dir), config, rng)
+        else:
+            module = cls._open(state_dir, rng)
+        module._set_state(ModuleState.READY)
+        module.record(Event.MODULE_START, version=__version__)
+        return module
+
+    @classmethod
+    def _open(cls, state_dir: Path, rng: Rng) -> Module:
+        if not (state_dir / INITIALISED_MARKER).is_file():
+            raise StoreCorruptError(
+                f"{state_dir} holds a half-initialised module (no '{INITIALISED_MARKER}' marker); "
+                "it was left untouched"
+            )
+        ensure_private_dir(state_dir)
+        root_key, bound = load_root_key(state_dir)
+        store = KeyStore.open(state_dir, root_key, rng)
+        for slot in range(FACTORY_SLOTS):
+            store.get(slot)  # raises if a factory slot is missing
+        return cls(state_dir, store, root_key, bound, rng)
+
+    @classmethod
+    def _initialise(cls, state_dir: Path, config: ModuleConfig, rng: Rng) -> Module:
+        log.info("initialising a new module in %s", state_dir)
+        root_key = create_root_key(state_dir, rng)
+        store = KeyStore.create(
+            state_dir,
+            root_key,
+            user_capacity=config.user_capacity,
+            foreign_capacity=config.foreign_capacity,
+            wallet_capacity=config.wallet_capacity,
+            rng=rng,
+        )
+        for slot in range(FACTORY_SLOTS):
+            store.put_key(generate(KeyType.NISTP256, rng), slot=slot)
+        store.set_meta("serial", rng(8).hex().upper().encode())
+        store.set_meta("mode", str(int(Mode.DEVELOPMENT)).encode())
+        store.set_meta(_LOCK_KEY, store.seal_secret("lock", rng(32)))
+        store.set_meta(_CLOUD_KEY, store.seal_secret("cloud", rng(32)))
+        atomic_write(state_dir / INITIALISED_MARKER, f"softscm {__version__}\n".encode())
+        return cls(state_dir, store, root_key, False, rng)
+
+    def close(self) -> None:
+        """Record the stop and release the store."""
+        if self.state is not ModuleState.DESTROYED:
+            self.record(Event.MODULE_STOP)
+            self.store.close()
+        self.ephemeral = None
+
+    # -- properties ------------------------------------------------------------------------------
+
+    @property
+    def serial(self) -> str:
+        return (self.store.get_meta("serial") or b"").decode()
+
+    @property
+    def mode(self) -> Mode:
+        return Mode(int(self.store.get_meta("mode") or b"0"))
+
+    @property
+    def identity_public(self) -> bytes:
+        return self.identity.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+
+    def _set_state(self, state: ModuleState) -> None:
+        if state is not self.state:
+            previous, self.state = self.state, state
+            self.record(Event.STATE_CHANGE, previous=previous.name, state=state.name)
+
+    # -- events ---------------------------------------------------------------------------------
+
+    def subscribe(self, listener: Listener) -> Callable[[], None]:
+        """Call ``listener`` with every event; returns a function that unsubscribes."""
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener) if listener in self._listeners else None
+
+    def record(self, event: Event, **details: Any) -> None:
+        """Publish an event to subscribers (and the audit log). Never raises."""
+        message = {"event": int(event), "name": event.name, "time": time.time(), "details": details}
+        for listener in list(self._listeners):
+            try:
+                listener(message)
+            except Exception:  # a subscriber's failure must not affect the module
+                log.exception("event listener failed")
+
+    # -- keys ----------------------------------------------------------------------------------
+
+    def private_key(self, slot: int) -> PrivateKey:
+        """The private key in ``slot`` (-1: the ephemeral key).
+
+        :raises SlotEmptyError: if there is none. :raises InvalidSlotError: out of range.
+        """
+        if slot == EPHEMERAL_SLOT:
+            if self.ephemeral is None:
+                raise SlotEmptyError("no ephemeral key has been generated")
+            return self.ephemeral
+        return self.store.load_private(slot)
+
+    # -- requests --------------------------------------------------------------------------------
+
+    def handle(self, request: Request) -> Reply:
+        """Run one request. Never raises: every failure becomes an error reply."""
+        name = request.command.name
+        started = time.perf_counter()
+        try:
+            result = self.execute(request)
+        except ScmError as exc:
+            self.counters.errors[name] = self.counters.errors.get(name, 0) + 1
+            return Reply.failure(request.id, exc)
+        except Exception:
+            log.exception("internal error in %s", name)
+            self.counters.errors[name] = self.counters.errors.get(name, 0) + 1
+            return Reply.failure(request.id, InternalError("internal error; the request had no effect"))
+        self.counters.ops[name] = self.counters.ops.get(name, 0) + 1
+        self.counters.seconds[name] = self.counters.seconds.get(name, 0.0) + time.perf_counter() - started
+        return Reply.success(request.id, result)
+
+    def execute(self, request: Request) -> Any:
+        """Run one request and return its result.
+
+        :raises ScmError: the typed error for anything that goes wrong.
+        """
+        spec = TABLE.get(request.command)
+        if spec is None:
+            raise ProtocolError(f"{request.command.name} is not served by this module")
+        if self.state not in spec.states:
+            if self.state is ModuleState.DESTROYED:
+                raise DestroyedError("the module has been destroyed; its keys are gone")
+            raise ModuleStateError(f"{request.command.name} is not allowed while the module is {self.state.name}")
+        return spec.handler(self, Args(request.args))
+
+    # -- destruction -----------------------------------------------------------------------------
+
+    def destroy(self) -> None:
+        """Zeroise and remove the root key and every wrapped key; the module becomes DESTROYED."""
+        started = time.perf_counter()
+        root_file = self.state_dir / ROOT_KEY_FILE
+        try:
+            size = root_file.stat().st_size
+            with open(root_file, "r+b") as fh:
+                fh.write(self.rng(size))
+                fh.flush()
+                os.fsync(fh.fileno())
+        except OSError:
+            log.error("could not overwrite the root key file")
+        self.store.zeroize()
+        self.store.close()
+        for name in (ROOT_KEY_FILE, KEYSTORE_FILE, KEYSTORE_FILE + "-wal", KEYSTORE_FILE + "-shm"):
+            (self.state_dir / name).unlink(missing_ok=True)
+        self.ephemeral = None
+        self.lock_key = self.cloud_key = b""
+        self.state = ModuleState.DESTROYED
+        self.record(Event.SELF_DESTRUCT, seconds=round(time.perf_counter() - started, 6))

@@ -1,0 +1,212 @@
+"""Serving the module over byte streams (Unix socket, TCP loopback) and in-process.
+
+Every connection starts with a HELLO handshake. A malformed frame gets an error reply (id 0 when
+the id could not be read) and the connection keeps serving; only an oversize length, which makes
+the stream impossible to resynchronise, closes it. Nothing a client sends can stop the server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import queue
+import threading
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+from ..wire.codec import EventMessage, Reply, Request
+from ..wire.defs import Command
+from ..wire.errors import InternalError, ProtocolError, ScmError, TransportError
+from ..wire.framing import FrameTooLargeError, frame, read_frame
+from .dispatch import TABLE
+from .module import Module
+
+log = logging.getLogger(__name__)
+
+Sender = Callable[[bytes], None]
+
+
+class Connection:
+    """One client's session: handshake state, subscriptions and requests in flight."""
+
+    def __init__(self, module: Module, send: Sender) -> None:
+        self._module = module
+        self._send = send
+        self._greeted = False
+        self._unsubscribe: Callable[[], None] | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def on_frame(self, payload: bytes) -> None:
+        """Handle one request frame; the reply (now, or later for a wait) goes to ``send``."""
+        try:
+            request = Request.parse(payload)
+        except ScmError as exc:
+            self._reply(Reply.failure(getattr(exc, "request_id", 0), exc))
+            return
+        if not self._greeted and request.command is not Command.HELLO:
+            self._reply(Reply.failure(request.id, ProtocolError("the connection must open with HELLO")))
+            return
+        if request.command is Command.SUBSCRIBE:
+            self._subscribe(request)
+            return
+        spec = TABLE.get(request.command)
+        if spec is not None and spec.blocking:
+            self._start_wait(request)
+            return
+        reply = self._module.handle(request)
+        if request.command is Command.HELLO and reply.status == 0:
+            self._greeted = True
+        self._reply(reply)
+
+    def _reply(self, reply: Reply) -> None:
+        self._send(frame(reply.to_bytes()))
+
+    def _subscribe(self, request: Request) -> None:
+        if self._unsubscribe is None:
+            def push(event: dict[str, Any]) -> None:
+                try:
+                    self._send(frame(EventMessage(event).to_bytes()))
+                except (TransportError, ProtocolError, OSError):
+                    pass
+
+            self._unsubscribe = self._module.subscribe(push)
+        self._reply(Reply.success(request.id, True))
+
+    def _start_wait(self, request: Request) -> None:
+        try:
+            awaitable: Awaitable[Any] = self._module.execute(request)
+        except ScmError as exc:
+            self._reply(Reply.failure(request.id, exc))
+            return
+
+        async def finish() -> None:
+            try:
+                result = await awaitable
+                self._reply(Reply.success(request.id, result))
+            except ScmError as exc:
+                self._reply(Reply.failure(request.id, exc))
+            except (OSError, TransportError):
+                pass
+            except Exception:
+                log.exception("internal error in %s", request.command.name)
+                self._reply(Reply.failure(request.id, InternalError("internal error")))
+
+        task = asyncio.get_running_loop().create_task(finish())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def close(self) -> None:
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
+        for task in self._tasks:
+            task.cancel()
+
+
+class Server:
+    """Serves one module on any number of stream listeners."""
+
+    def __init__(self, module: Module) -> None:
+        self.module = module
+        self._servers: list[asyncio.base_events.Server] = []
+
+    async def listen_unix(self, path: Path) -> None:
+        """Listen on a Unix socket with owner-only permissions (directory 0700, socket 0600)."""
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        if path.exists() or path.is_symlink():
+            path.unlink()
+        old_umask = os.umask(0o177)
+        try:
+            self._servers.append(await asyncio.start_unix_server(self._serve, path=str(path)))
+        finally:
+            os.umask(old_umask)
+        os.chmod(path, 0o600)
+
+    async def listen_tcp(self, host: str, port: int) -> int:
+        """Listen on TCP (loopback only); returns the port (useful with port 0).
+
+        :raises ValueError: for a non-loopback host.
+        """
+        if host not in ("127.0.0.1", "::1", "localhost"):
+            raise ValueError("the TCP transport listens on loopback only")
+        server = await asyncio.start_server(self._serve, host, port)
+        self._servers.append(server)
+        return int(server.sockets[0].getsockname()[1])
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        def send(data: bytes) -> None:
+            if not writer.is_closing():
+                writer.write(data)
+
+        connection = Connection(self.module, send)
+        try:
+            while True:
+                try:
+                    payload = await read_frame(reader)
+                except FrameTooLargeError as exc:
+                    send(frame(Reply.failure(0, exc).to_bytes()))
+                    break
+                if payload is None:
+                    break
+                connection.on_frame(payload)
+                if writer.transport.get_write_buffer_size() > 1 << 20:
+                    await writer.drain()
+        except (TransportError, ConnectionError):
+            pass
+        finally:
+            connection.close()
+            try:
+                writer.close()
+                await writer.wait_closed()
+            except (ConnectionError, OSError):
+                pass
+
+    async def close(self) -> None:
+        for server in self._servers:
+            server.close()
+            await server.wait_closed()
+        self._servers.clear()
+
+
+class InProcessHost:
+    """Runs a module and its event loop on a background thread, for the ``embedded:`` transport.
+
+    Requests pass through the same codec and :class:`Connection` as a socket client's.
+    """
+
+    def __init__(self, module: Module) -> None:
+        self.module = module
+        self.loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self.loop.run_forever, name="softscm-embedded", daemon=True)
+        self._thread.start()
+
+    def connect(self) -> tuple[Callable[[bytes], None], queue.Queue[bytes], Callable[[], None]]:
+        """Open a session: returns ``(send, replies, close)``; replies arrive framed."""
+        replies: queue.Queue[bytes] = queue.Queue()
+        connection = Connection(self.module, replies.put)
+
+        def send(payload: bytes) -> None:
+            self.loop.call_soon_threadsafe(connection.on_frame, payload)
+
+        def close() -> None:
+            self.loop.call_soon_threadsafe(connection.close)
+
+        return send, replies, close
+
+    def call(self, function: Callable[[], Any]) -> Any:
+        """Run ``function`` on the module's thread and return its result."""
+
+        async def run() -> Any:
+            return function()
+
+        return asyncio.run_coroutine_threadsafe(run(), self.loop).result()
+
+    def close(self) -> None:
+        if self.loop.is_closed():
+            return
+        self.call(self.module.close)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self._thread.join(timeout=5)
+        self.loop.close()

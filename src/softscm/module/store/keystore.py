@@ -1,0 +1,606 @@
+"""The keystore: SQLite (WAL, synchronous FULL) holding wrapped private keys and public keys.
+
+Each private key is sealed with AES-256-GCM under a key-encryption key derived from the root
+key; the AAD binds the format version, the table, the slot and the key type. Each row also
+carries an HMAC under a second root-derived key, and the XOR of all row MACs (a set digest,
+kept in ``meta``) detects rows added, removed or swapped behind the module's back.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import sqlite3
+import struct
+import time
+from collections import OrderedDict
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+from ...wire.defs import FIRST_USER_SLOT, KeyType
+from ...wire.errors import (
+    AuthenticationError,
+    InvalidKeyError,
+    InvalidSlotError,
+    NoFreeSlotError,
+    SlotEmptyError,
+    StorageFullError,
+    StoreCorruptError,
+)
+from ..crypto.aead import open_sealed, seal
+from ..crypto.keys import PrivateKey, PublicKey, load_private
+from ..crypto.rng import Rng, system_rng
+
+log = logging.getLogger(__name__)
+
+KEYSTORE_FILE = "keystore.db"
+FORMAT_VERSION = 1
+CACHE_SIZE = 1024
+_KEYS, _FOREIGN = 0, 1
+_DIGEST = "keystore_digest"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS keys (
+    slot INTEGER PRIMARY KEY,
+    key_type INTEGER NOT NULL,
+    public BLOB NOT NULL,
+    wrapped BLOB,
+    exportable INTEGER NOT NULL,
+    created REAL NOT NULL,
+    wallet_id INTEGER,
+    parent_slot INTEGER,
+    node_addr TEXT,
+    mac BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS keys_by_wallet ON keys (wallet_id, node_addr);
+CREATE INDEX IF NOT EXISTS keys_by_parent ON keys (parent_slot);
+CREATE TABLE IF NOT EXISTS foreign_keys (
+    slot INTEGER PRIMARY KEY,
+    key_type INTEGER NOT NULL,
+    public BLOB NOT NULL,
+    exportable INTEGER NOT NULL,
+    created REAL NOT NULL,
+    mac BLOB NOT NULL
+);
+CREATE TABLE IF NOT EXISTS wallets (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    key_type INTEGER NOT NULL,
+    master_slot INTEGER NOT NULL,
+    variant TEXT NOT NULL,
+    watch_only INTEGER NOT NULL,
+    mac BLOB NOT NULL
+);
+"""
+
+
+@dataclass(frozen=True)
+class KeyRecord:
+    """What the keystore knows about a slot, without its private key."""
+
+    slot: int
+    key_type: KeyType
+    public: bytes
+    has_private: bool
+    exportable: bool
+    created: float
+    wallet_id: int | None = None
+    parent_slot: int | None = None
+    node_addr: str | None = None
+    foreign: bool = False
+
+
+@dataclass(frozen=True)
+class WalletRecord:
+    id: int
+    name: str
+    key_type: KeyType
+    master_slot: int
+    variant: str
+    watch_only: bool
+
+
+def _kdf(root: bytes, label: bytes) -> bytes:
+    return HKDF(hashes.SHA256(), 32, None, label).derive(root)
+
+
+def _xor(a: bytes, b: bytes) -> bytes:
+    return bytes(x ^ y for x, y in zip(a, b, strict=True))
+
+
+def _storage_error(exc: sqlite3.Error) -> Exception:
+    text = str(exc).lower()
+    if "full" in text:
+        return StorageFullError("no space left in the keystore; nothing was changed")
+    if isinstance(exc, sqlite3.DatabaseError) and not isinstance(exc, sqlite3.IntegrityError):
+        return StoreCorruptError(f"keystore database error: {exc.__class__.__name__}")
+    return exc
+
+
+class KeyStore:
+    """Slots for private keys (factory 0..15, user 16..16+N-1), foreign public keys and wallets.
+
+    Not thread-safe: the module owns one instance and uses it from one thread.
+    """
+
+    def __init__(self, db: sqlite3.Connection, root_key: bytes, rng: Rng) -> None:
+        self._db = db
+        self._kek = _kdf(root_key, b"softscm keystore kek v1")
+        self._mac_key = _kdf(root_key, b"softscm keystore mac v1")
+        self._rng = rng
+        self._cache: OrderedDict[int, PrivateKey] = OrderedDict()
+        self._public_cache: dict[tuple[bool, int], PublicKey] = {}
+        self.user_capacity = int(self._meta_int("user_capacity"))
+        self.foreign_capacity = int(self._meta_int("foreign_capacity"))
+        self.wallet_capacity = int(self._meta_int("wallet_capacity"))
+
+    # -- opening ---------------------------------------------------------------------------
+
+    @staticmethod
+    def _connect(path: Path) -> sqlite3.Connection:
+        db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=FULL")
+        db.execute("PRAGMA secure_delete=ON")
+        db.execute("PRAGMA foreign_keys=ON")
+        return db
+
+    @classmethod
+    def create(
+        cls,
+        state_dir: Path,
+        root_key: bytes,
+        *,
+        user_capacity: int,
+        foreign_capacity: int,
+        wallet_capacity: int,
+        rng: Rng = system_rng,
+    ) -> KeyStore:
+        """Create an empty keystore in ``state_dir``.
+
+        :raises StoreCorruptError: if a keystore file is already there (it is never overwritten).
+        :raises StorageFullError: if the disk is full.
+        """
+        path = state_dir / KEYSTORE_FILE
+        if path.exists():
+            raise StoreCorruptError("a keystore already exists; refusing to overwrite it")
+        try:
+            db = cls._connect(path)
+            path.chmod(0o600)
+            db.executescript(_SCHEMA)
+            with _transaction(db):
+                for name, value in (
+                    ("format_version", FORMAT_VERSION),
+                    ("user_capacity", user_capacity),
+                    ("foreign_capacity", foreign_capacity),
+                    ("wallet_capacity", wallet_capacity),
+                ):
+                    db.execute("INSERT INTO meta VALUES (?, ?)", (name, str(value).encode()))
+                db.execute("INSERT INTO meta VALUES (?, ?)", (_DIGEST, bytes(32)))
+        except sqlite3.Error as exc:
+            raise _storage_error(exc) from None
+        return cls(db, root_key, rng)
+
+    @classmethod
+    def open(cls, state_dir: Path, root_key: bytes, rng: Rng = system_rng) -> KeyStore:
+        """Open and verify an existing keystore.
+
+        :raises StoreCorruptError: if the file is missing, not a database, of another format,
+            or any row or the set digest fails its MAC (nothing is repaired).
+        """
+        path = state_dir / KEYSTORE_FILE
+        if not path.is_file():
+            raise StoreCorruptError("keystore file is missing")
+        try:
+            db = cls._connect(path)
+            if db.execute("PRAGMA quick_check").fetchone()[0] != "ok":
+                raise StoreCorruptError("keystore database failed its consistency check")
+            row = db.execute("SELECT value FROM meta WHERE name='format_version'").fetchone()
+        except sqlite3.Error as exc:
+            raise StoreCorruptError(f"keystore cannot be read ({exc.__class__.__name__})") from None
+        if row is None or int(row[0]) != FORMAT_VERSION:
+            raise StoreCorruptError("keystore format version is not supported")
+        store = cls(db, root_key, rng)
+        store.verify_integrity()
+        return store
+
+    def close(self) -> None:
+        self._cache.clear()
+        self._db.close()
+
+    def _meta_int(self, name: str) -> int:
+        row = self._db.execute("SELECT value FROM meta WHERE name=?", (name,)).fetchone()
+        if row is None:
+            raise StoreCorruptError(f"keystore is missing {name}")
+        return int(row[0])
+
+    # -- meta values -------------------------------------------------------------------------
+
+    def get_meta(self, name: str) -> bytes | None:
+        row = self._db.execute("SELECT value FROM meta WHERE name=?", (name,)).fetchone()
+        return None if row is None else bytes(row[0])
+
+    def set_meta(self, name: str, value: bytes) -> None:
+        """Durably set a meta value. :raises StorageFullError: if the disk is full."""
+        with self._write():
+            self._db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (name, value))
+
+    def seal_secret(self, label: str, secret: bytes) -> bytes:
+        """Seal a module secret (not a slot key) under the KEK, bound to ``label``."""
+        return seal(self._kek, secret, b"softscm secret:" + label.encode(), self._rng)
+
+    def open_secret(self, label: str, sealed: bytes) -> bytes:
+        """:raises StoreCorruptError: if the sealed secret fails authentication."""
+        try:
+            return open_sealed(self._kek, sealed, b"softscm secret:" + label.encode())
+        except AuthenticationError:
+            raise StoreCorruptError(f"sealed secret {label!r} failed authentication") from None
+
+    # -- integrity ----------------------------------------------------------------------------
+
+    def _row_mac(self, table: int, fields: Sequence[object]) -> bytes:
+        encoded = repr((FORMAT_VERSION, table, tuple(fields))).encode()
+        return hmac.new(self._mac_key, encoded, hashlib.sha256).digest()
+
+    def _aad(self, table: int, slot: int, key_type: KeyType) -> bytes:
+        return struct.pack(">BBiB", FORMAT_VERSION, table, slot, key_type)
+
+    def digest(self) -> bytes:
+        """The stored set digest over every row (the "keystore digest" of the self test)."""
+        value = self.get_meta(_DIGEST)
+        if value is None:
+            raise StoreCorruptError("keystore digest is missing")
+        return value
+
+    def verify_integrity(self) -> None:
+        """Check every row's MAC and the set digest.
+
+        :raises StoreCorruptError: naming the first table and slot that failed.
+        """
+        total = bytes(32)
+        queries = (
+            (_KEYS, "SELECT slot, key_type, public, wrapped, exportable, created, wallet_id, parent_slot,"
+             " node_addr, mac FROM keys"),
+            (_FOREIGN, "SELECT slot, key_type, public, exportable, created, mac FROM foreign_keys"),
+            (2, "SELECT id, name, key_type, master_slot, variant, watch_only, mac FROM wallets"),
+        )
+        try:
+            for table, query in queries:
+                for row in self._db.execute(query):
+                    fields, mac = row[:-1], bytes(row[-1])
+                    if not hmac.compare_digest(self._row_mac(table, fields), mac):
+                        raise StoreCorruptError(f"keystore row {table}:{row[0]} failed its integrity check")
+                    total = _xor(total, mac)
+        except sqlite3.Error as exc:
+            raise StoreCorruptError(f"keystore cannot be read ({exc.__class__.__name__})") from None
+        if not hmac.compare_digest(total, self.digest()):
+            raise StoreCorruptError("keystore set digest does not match its rows")
+
+    @contextmanager
+    def _write(self) -> Iterator[list[bytes]]:
+        """A durable write transaction; yields a list the caller extends with MACs to XOR in."""
+        macs: list[bytes] = []
+        try:
+            with _transaction(self._db):
+                yield macs
+                if macs:
+                    total = self.digest()
+                    for mac in macs:
+                        total = _xor(total, mac)
+                    self._db.execute("UPDATE meta SET value=? WHERE name=?", (total, _DIGEST))
+        except sqlite3.Error as exc:
+            raise _storage_error(exc) from None
+
+    # -- private key slots -----------------------------------------------------------------
+
+    def _check_slot(self, slot: int) -> None:
+        if not 0 <= slot < FIRST_USER_SLOT + self.user_capacity:
+            raise InvalidSlotError(f"slot {slot} is outside 0..{FIRST_USER_SLOT + self.user_capacity - 1}")
+
+    def _free_user_slot(self) -> int:
+        row = self._db.execute(
+            "SELECT MIN(k.slot + 1) FROM keys k WHERE k.slot >= ? AND k.slot + 1 < ?"
+            " AND NOT EXISTS (SELECT 1 FROM keys n WHERE n.slot = k.slot + 1)",
+            (FIRST_USER_SLOT - 1, FIRST_USER_SLOT + self.user_capacity),
+        ).fetchone()
+        if row[0] is None:
+            if self._db.execute("SELECT 1 FROM keys WHERE slot=?", (FIRST_USER_SLOT,)).fetchone() is None:
+                return FIRST_USER_SLOT
+            raise NoFreeSlotError(f"all {self.user_capacity} user slots are in use")
+        return int(row[0])
+
+    def put_key(
+        self,
+        key: PrivateKey | None,
+        *,
+        key_type: KeyType | None = None,
+        public: bytes | None = None,
+        slot: int | None = None,
+        exportable: bool = True,
+        wallet_id: int | None = None,
+        parent_slot: int | None = None,
+        node_addr: str | None = None,
+        extra_secret: bytes = b"",
+    ) -> int:
+        """Store a key durably and return its slot (the lowest free user slot by default).
+
+        ``key=None`` stores a public-only node (watch-only wallets) from ``key_type``/``public``.
+        ``extra_secret`` (a wallet chain code) is sealed together with the private key.
+
+        :raises NoFreeSlotError: if every user slot is taken.
+        :raises InvalidSlotError: if an explicit ``slot`` is out of range or taken.
+        :raises StorageFullError: if the disk is full; nothing is stored.
+        """
+        if key is not None:
+            key_type, public = key.key_type, key.public
+        if key_type is None or public is None:
+            raise InvalidKeyError("a public-only node needs its key type and public key")
+        with self._write() as macs:
+            if slot is None:
+                slot = self._free_user_slot()
+            else:
+                self._check_slot(slot)
+                if self._db.execute("SELECT 1 FROM keys WHERE slot=?", (slot,)).fetchone():
+                    raise InvalidSlotError(f"slot {slot} is already in use")
+            wrapped = None
+            if key is not None:
+                wrapped = seal(self._kek, key.private_bytes() + extra_secret, self._aad(_KEYS, slot, key_type), self._rng)
+            fields = (slot, int(key_type), public, wrapped, int(exportable), time.time(), wallet_id, parent_slot, node_addr)
+            mac = self._row_mac(_KEYS, fields)
+            self._db.execute("INSERT INTO keys VALUES (?,?,?,?,?,?,?,?,?,?)", (*fields, mac))
+            macs.append(mac)
+        if key is not None:
+            self._remember(slot, key)
+        return slot
+
+    def _remember(self, slot: int, key: PrivateKey) -> None:
+        self._cache[slot] = key
+        self._cache.move_to_end(slot)
+        while len(self._cache) > CACHE_SIZE:
+            self._cache.popitem(last=False)
+
+    def _row(self, slot: int) -> tuple:
+        self._check_slot(slot)
+        row = self._db.execute(
+            "SELECT slot, key_type, public, wrapped, exportable, created, wallet_id, parent_slot, node_addr, mac"
+            " FROM keys WHERE slot=?",
+            (slot,),
+        ).fetchone()
+        if row is None:
+            raise SlotEmptyError(f"slot {slot} is empty")
+        return row
+
+    def get(self, slot: int) -> KeyRecord:
+        """:raises InvalidSlotError: out of range. :raises SlotEmptyError: nothing there."""
+        row = self._row(slot)
+        return KeyRecord(
+            slot=row[0], key_type=KeyType(row[1]), public=bytes(row[2]), has_private=row[3] is not None,
+            exportable=bool(row[4]), created=row[5], wallet_id=row[6], parent_slot=row[7], node_addr=row[8],
+        )
+
+    def load_private(self, slot: int) -> PrivateKey:
+        """Unwrap the private key in ``slot`` (cached after the first use).
+
+        :raises SlotEmptyError: if the slot is empty or public-only.
+        :raises StoreCorruptError: if the wrapped key fails authentication or its public key.
+        """
+        key = self._cache.get(slot)
+        if key is not None:
+            self._cache.move_to_end(slot)
+            return key
+        secret = self._unwrap(slot)
+        key_type = KeyType(self._row(slot)[1])
+        key = load_private(key_type, secret[:32])
+        if not hmac.compare_digest(key.public, bytes(self._row(slot)[2])):
+            raise StoreCorruptError(f"slot {slot} does not match its public key")
+        self._remember(slot, key)
+        return key
+
+    def load_extra_secret(self, slot: int) -> bytes:
+        """The secret sealed beside the private key (a wallet chain code).
+
+        :raises SlotEmptyError: if the slot is empty or public-only.
+        :raises StoreCorruptError: if the wrapped key fails authentication.
+        """
+        return self._unwrap(slot)[32:]
+
+    def _unwrap(self, slot: int) -> bytes:
+        row = self._row(slot)
+        if row[3] is None:
+            raise SlotEmptyError(f"slot {slot} holds no private key")
+        if not hmac.compare_digest(self._row_mac(_KEYS, row[:-1]), bytes(row[-1])):
+            raise StoreCorruptError(f"slot {slot} failed its integrity check")
+        try:
+            return open_sealed(self._kek, bytes(row[3]), self._aad(_KEYS, slot, KeyType(row[1])))
+        except AuthenticationError:
+            raise StoreCorruptError(f"slot {slot} failed authentication") from None
+
+    def public_key(self, slot: int, *, foreign: bool = False) -> PublicKey:
+        """A parsed (cached) public key for verification.
+
+        :raises SlotEmptyError, InvalidSlotError: as :meth:`get`.
+        """
+        cached = self._public_cache.get((foreign, slot))
+        if cached is None:
+            record = self.get_foreign(slot) if foreign else self.get(slot)
+            cached = PublicKey(record.key_type, record.public)
+            self._public_cache[(foreign, slot)] = cached
+        return cached
+
+    def remove(self, slots: Sequence[int]) -> None:
+        """Remove keys durably (private key bytes are overwritten by SQLite's secure delete).
+
+        :raises SlotEmptyError: if any slot is empty (nothing is removed then).
+        """
+        with self._write() as macs:
+            for slot in slots:
+                macs.append(bytes(self._row(slot)[-1]))
+                self._db.execute("DELETE FROM keys WHERE slot=?", (slot,))
+        for slot in slots:
+            self._cache.pop(slot, None)
+            self._public_cache.pop((False, slot), None)
+
+    def set_exportable(self, slot: int, exportable: bool, *, foreign: bool = False) -> None:
+        """Change the export flag (the module only ever clears it).
+
+        :raises SlotEmptyError, InvalidSlotError: as :meth:`get`.
+        """
+        table = _FOREIGN if foreign else _KEYS
+        name = "foreign_keys" if foreign else "keys"
+        with self._write() as macs:
+            if foreign:
+                self.get_foreign(slot)
+            else:
+                self._row(slot)
+            cols = "slot, key_type, public, exportable, created" if foreign else (
+                "slot, key_type, public, wrapped, exportable, created, wallet_id, parent_slot, node_addr"
+            )
+            row = self._db.execute(f"SELECT {cols}, mac FROM {name} WHERE slot=?", (slot,)).fetchone()
+            fields = list(row[:-1])
+            fields[3 if foreign else 4] = int(exportable)
+            mac = self._row_mac(table, fields)
+            self._db.execute(f"UPDATE {name} SET exportable=?, mac=? WHERE slot=?", (int(exportable), mac, slot))
+            macs.extend((bytes(row[-1]), mac))
+
+    def list_slots(self) -> list[tuple[int, KeyType]]:
+        """Every occupied private-key slot with its type, in slot order (index only, no decryption)."""
+        return [(s, KeyType(t)) for s, t in self._db.execute("SELECT slot, key_type FROM keys ORDER BY slot")]
+
+    def children(self, slot: int) -> list[int]:
+        return [r[0] for r in self._db.execute("SELECT slot FROM keys WHERE parent_slot=?", (slot,))]
+
+    # -- foreign public keys -----------------------------------------------------------------
+
+    def put_foreign(self, key_type: KeyType, public: bytes) -> int:
+        """Store a public key in the lowest free foreign slot.
+
+        :raises NoFreeSlotError: if the foreign store is full.
+        :raises StorageFullError: if the disk is full.
+        """
+        with self._write() as macs:
+            used = {r[0] for r in self._db.execute("SELECT slot FROM foreign_keys")}
+            slot = next((s for s in range(self.foreign_capacity) if s not in used), None)
+            if slot is None:
+                raise NoFreeSlotError(f"all {self.foreign_capacity} foreign key slots are in use")
+            fields = (slot, int(key_type), public, 1, time.time())
+            mac = self._row_mac(_FOREIGN, fields)
+            self._db.execute("INSERT INTO foreign_keys VALUES (?,?,?,?,?,?)", (*fields, mac))
+            macs.append(mac)
+        return slot
+
+    def get_foreign(self, slot: int) -> KeyRecord:
+        """:raises InvalidSlotError: out of range. :raises SlotEmptyError: nothing there."""
+        if not 0 <= slot < self.foreign_capacity:
+            raise InvalidSlotError(f"foreign slot {slot} is outside 0..{self.foreign_capacity - 1}")
+        row = self._db.execute(
+            "SELECT slot, key_type, public, exportable, created FROM foreign_keys WHERE slot=?", (slot,)
+        ).fetchone()
+        if row is None:
+            raise SlotEmptyError(f"foreign slot {slot} is empty")
+        return KeyRecord(row[0], KeyType(row[1]), bytes(row[2]), False, bool(row[3]), row[4], foreign=True)
+
+    def remove_foreign(self, slot: int) -> None:
+        """:raises SlotEmptyError, InvalidSlotError: as :meth:`get_foreign`."""
+        self.get_foreign(slot)
+        with self._write() as macs:
+            mac = self._db.execute("SELECT mac FROM foreign_keys WHERE slot=?", (slot,)).fetchone()[0]
+            self._db.execute("DELETE FROM foreign_keys WHERE slot=?", (slot,))
+            macs.append(bytes(mac))
+        self._public_cache.pop((True, slot), None)
+
+    def list_foreign(self) -> list[tuple[int, KeyType]]:
+        return [(s, KeyType(t)) for s, t in self._db.execute("SELECT slot, key_type FROM foreign_keys ORDER BY slot")]
+
+    # -- wallets ------------------------------------------------------------------------------
+
+    def put_wallet(self, name: str, key_type: KeyType, master_slot: int, variant: str, watch_only: bool) -> int:
+        """Register a wallet whose master node is already stored in ``master_slot``.
+
+        Names are unique; callers check with :meth:`find_wallet` first.
+
+        :raises NoFreeSlotError: if the wallet capacity is reached.
+        :raises StorageFullError: if the disk is full.
+        """
+        with self._write() as macs:
+            count = self._db.execute("SELECT COUNT(*) FROM wallets").fetchone()[0]
+            if count >= self.wallet_capacity:
+                raise NoFreeSlotError(f"all {self.wallet_capacity} wallets are in use")
+            row = self._db.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM wallets").fetchone()
+            fields = (row[0], name, int(key_type), master_slot, variant, int(watch_only))
+            mac = self._row_mac(2, fields)
+            self._db.execute("INSERT INTO wallets VALUES (?,?,?,?,?,?,?)", (*fields, mac))
+            macs.append(mac)
+        return int(row[0])
+
+    def _wallet(self, row: tuple | None) -> WalletRecord | None:
+        if row is None:
+            return None
+        return WalletRecord(row[0], row[1], KeyType(row[2]), row[3], row[4], bool(row[5]))
+
+    def find_wallet(self, *, name: str | None = None, wallet_id: int | None = None,
+                    master_slot: int | None = None) -> WalletRecord | None:
+        cols = "SELECT id, name, key_type, master_slot, variant, watch_only FROM wallets WHERE "
+        if name is not None:
+            return self._wallet(self._db.execute(cols + "name=?", (name,)).fetchone())
+        if wallet_id is not None:
+            return self._wallet(self._db.execute(cols + "id=?", (wallet_id,)).fetchone())
+        return self._wallet(self._db.execute(cols + "master_slot=?", (master_slot,)).fetchone())
+
+    def list_wallets(self) -> list[WalletRecord]:
+        rows = self._db.execute("SELECT id, name, key_type, master_slot, variant, watch_only FROM wallets ORDER BY id")
+        return [w for w in (self._wallet(r) for r in rows) if w is not None]
+
+    def find_node(self, wallet_id: int, node_addr: str) -> int | None:
+        row = self._db.execute("SELECT slot FROM keys WHERE wallet_id=? AND node_addr=?", (wallet_id, node_addr)).fetchone()
+        return None if row is None else int(row[0])
+
+    def remove_wallet(self, wallet_id: int) -> None:
+        """Remove a wallet record and every key node belonging to it."""
+        with self._write() as macs:
+            for (mac,) in self._db.execute("SELECT mac FROM keys WHERE wallet_id=?", (wallet_id,)).fetchall():
+                macs.append(bytes(mac))
+            slots = [r[0] for r in self._db.execute("SELECT slot FROM keys WHERE wallet_id=?", (wallet_id,))]
+            self._db.execute("DELETE FROM keys WHERE wallet_id=?", (wallet_id,))
+            mac = self._db.execute("SELECT mac FROM wallets WHERE id=?", (wallet_id,)).fetchone()
+            if mac is not None:
+                macs.append(bytes(mac[0]))
+            self._db.execute("DELETE FROM wallets WHERE id=?", (wallet_id,))
+        for slot in slots:
+            self._cache.pop(slot, None)
+            self._public_cache.pop((False, slot), None)
+
+    # -- destruction ----------------------------------------------------------------------------
+
+    def zeroize(self) -> None:
+        """Overwrite every wrapped key and sealed secret in place, then checkpoint the WAL away.
+
+        Used by self-destruct before the files are removed.
+        """
+        self._cache.clear()
+        self._public_cache.clear()
+        with _transaction(self._db):
+            for (slot, size) in self._db.execute("SELECT slot, length(wrapped) FROM keys WHERE wrapped IS NOT NULL").fetchall():
+                self._db.execute("UPDATE keys SET wrapped=? WHERE slot=?", (self._rng(size), slot))
+            self._db.execute("DELETE FROM keys")
+            self._db.execute("DELETE FROM meta WHERE name LIKE 'sealed:%'")
+        self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        self._db.execute("VACUUM")
+
+
+@contextmanager
+def _transaction(db: sqlite3.Connection) -> Iterator[None]:
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+        db.execute("COMMIT")
+    except BaseException:
+        if db.in_transaction:
+            db.execute("ROLLBACK")
+        raise

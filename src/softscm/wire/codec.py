@@ -1,0 +1,121 @@
+"""CBOR messages: requests, replies and pushed events.
+
+A request is the map ``{0: id, 1: command, 2: args}``; a reply ``{0: id, 1: status, 2: body}``
+where status 0 means success (body is the result) and any other status is an
+:class:`~softscm.wire.defs.ErrorCode` (body is the message). An event pushed to a subscriber is
+``{0: 0, 3: event}``. Args and results are maps with text keys holding CBOR basics.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import cbor2
+
+from .defs import Command, ErrorCode
+from .errors import ProtocolError, ScmError, UnknownCommandError, error_for_code
+
+MAX_ID = 2**32 - 1
+_ID, _STATUS_OR_CMD, _BODY, _EVENT = 0, 1, 2, 3
+
+
+@dataclass(frozen=True)
+class Request:
+    id: int
+    command: Command
+    args: dict[str, Any]
+
+    def to_bytes(self) -> bytes:
+        return cbor2.dumps({_ID: self.id, _STATUS_OR_CMD: int(self.command), _BODY: self.args})
+
+    @classmethod
+    def parse(cls, data: bytes) -> Request:
+        """Decode a request frame payload.
+
+        :raises ProtocolError: if it is not CBOR or not a well-formed request; ``.request_id``
+            on the exception carries the id when it could be read.
+        :raises UnknownCommandError: if the command number is unknown.
+        """
+        message = _decode(data)
+        request_id = message.get(_ID)
+        if not isinstance(request_id, int) or isinstance(request_id, bool) or not 0 < request_id <= MAX_ID:
+            raise ProtocolError("request id must be an integer 1..2^32-1")
+        command, args = message.get(_STATUS_OR_CMD), message.get(_BODY, {})
+        if not isinstance(command, int) or isinstance(command, bool):
+            raise _with_id(ProtocolError("command must be an integer"), request_id)
+        if not isinstance(args, dict) or not all(isinstance(k, str) for k in args):
+            raise _with_id(ProtocolError("args must be a map with text keys"), request_id)
+        try:
+            return cls(request_id, Command(command), args)
+        except ValueError:
+            raise _with_id(UnknownCommandError(f"unknown command {command}"), request_id) from None
+
+
+@dataclass(frozen=True)
+class Reply:
+    id: int
+    status: int
+    body: Any
+
+    @classmethod
+    def success(cls, request_id: int, result: Any) -> Reply:
+        return cls(request_id, 0, result)
+
+    @classmethod
+    def failure(cls, request_id: int, error: ScmError) -> Reply:
+        return cls(request_id, int(error.code), error.message)
+
+    def to_bytes(self) -> bytes:
+        return cbor2.dumps({_ID: self.id, _STATUS_OR_CMD: self.status, _BODY: self.body})
+
+    def result(self) -> Any:
+        """The result, or the module's error raised as its exception class."""
+        if self.status:
+            raise error_for_code(self.status, str(self.body))
+        return self.body
+
+
+@dataclass(frozen=True)
+class EventMessage:
+    event: dict[str, Any]
+
+    def to_bytes(self) -> bytes:
+        return cbor2.dumps({_ID: 0, _EVENT: self.event})
+
+
+def parse_incoming(data: bytes) -> Reply | EventMessage:
+    """Decode a frame received by a client.
+
+    :raises ProtocolError: if it is not a well-formed reply or event.
+    """
+    message = _decode(data)
+    request_id = message.get(_ID)
+    if request_id == 0 and _EVENT in message and isinstance(message[_EVENT], dict):
+        return EventMessage(message[_EVENT])
+    status = message.get(_STATUS_OR_CMD)
+    if not isinstance(request_id, int) or not isinstance(status, int):
+        raise ProtocolError("malformed reply")
+    if status and not isinstance(message.get(_BODY), str):
+        raise ProtocolError("malformed error reply")
+    return Reply(request_id, status, message.get(_BODY))
+
+
+def _decode(data: bytes) -> dict[Any, Any]:
+    try:
+        message = cbor2.loads(data)
+    except RecursionError:
+        raise ProtocolError("message nests too deeply") from None
+    except (cbor2.CBORDecodeError, ValueError, TypeError, OverflowError, MemoryError):
+        raise ProtocolError("frame is not valid CBOR") from None
+    if not isinstance(message, dict):
+        raise ProtocolError("message must be a CBOR map")
+    return message
+
+
+def _with_id(error: ScmError, request_id: int) -> ScmError:
+    error.request_id = request_id  # type: ignore[attr-defined]
+    return error
+
+
+__all__ = ["ErrorCode", "EventMessage", "Reply", "Request", "parse_incoming"]

@@ -1,0 +1,77 @@
+"""Stream framing: a 4-byte big-endian length, then the payload.
+
+The length is checked against :data:`~softscm.wire.defs.MAX_FRAME_SIZE` before anything is read
+or decoded, so an oversize frame costs the reader nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import struct
+
+from .defs import MAX_FRAME_SIZE
+from .errors import ProtocolError, TransportError
+
+HEADER = struct.Struct(">I")
+
+
+class FrameTooLargeError(ProtocolError):
+    """The announced frame exceeds the size limit; the stream cannot be resynchronised."""
+
+
+def frame(payload: bytes) -> bytes:
+    """Prefix ``payload`` with its length.
+
+    :raises ProtocolError: if it exceeds the frame size limit.
+    """
+    if len(payload) > MAX_FRAME_SIZE:
+        raise ProtocolError(f"frame of {len(payload)} bytes exceeds the {MAX_FRAME_SIZE}-byte limit")
+    return HEADER.pack(len(payload)) + payload
+
+
+def _check_length(length: int) -> int:
+    if length > MAX_FRAME_SIZE:
+        raise FrameTooLargeError(f"frame of {length} bytes exceeds the {MAX_FRAME_SIZE}-byte limit")
+    return length
+
+
+async def read_frame(reader: asyncio.StreamReader) -> bytes | None:
+    """Read one frame; ``None`` at a clean end of stream.
+
+    :raises FrameTooLargeError: for an oversize length.
+    :raises TransportError: if the stream ends inside a frame.
+    """
+    try:
+        header = await reader.readexactly(HEADER.size)
+    except asyncio.IncompleteReadError as exc:
+        if not exc.partial:
+            return None
+        raise TransportError("stream ended inside a frame header") from None
+    length = _check_length(HEADER.unpack(header)[0])
+    try:
+        return await reader.readexactly(length)
+    except asyncio.IncompleteReadError:
+        raise TransportError("stream ended inside a frame") from None
+
+
+def recv_frame(sock: socket.socket) -> bytes:
+    """Blocking read of one frame from a socket.
+
+    :raises TransportError: if the connection closes.
+    :raises FrameTooLargeError: for an oversize length.
+    """
+    length = _check_length(HEADER.unpack(_recv_exactly(sock, HEADER.size))[0])
+    return _recv_exactly(sock, length)
+
+
+def _recv_exactly(sock: socket.socket, size: int) -> bytes:
+    buf = bytearray(size)
+    view = memoryview(buf)
+    got = 0
+    while got < size:
+        n = sock.recv_into(view[got:])
+        if n == 0:
+            raise TransportError("connection closed by the module")
+        got += n
+    return bytes(buf)
