@@ -1,0 +1,105 @@
+"""Shared fixtures: a real ``scmd`` on a Unix socket in a temp dir, and embedded modules."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+import softscm
+import softscm.host.client
+
+SCMD = [sys.executable, "-m", "softscm.module.daemon"]
+
+
+@dataclass
+class Daemon:
+    """A running ``scmd`` subprocess."""
+
+    state_dir: Path
+    socket: Path
+    args: list[str] = field(default_factory=list)
+    env: dict[str, str] | None = None
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"unix:{self.socket}"
+
+    def start(self, timeout: float = 20.0) -> Daemon:
+        ready = self.state_dir.parent / f"{self.state_dir.name}.ready"
+        ready.unlink(missing_ok=True)
+        self.process = subprocess.Popen(
+            [*SCMD, "--state-dir", str(self.state_dir), "--socket", str(self.socket), "--ready-file", str(ready),
+             "--log-level", "WARNING", *self.args],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=self.env,
+        )
+        deadline = time.monotonic() + timeout
+        while not ready.exists():
+            if self.process.poll() is not None:
+                _, err = self.process.communicate()
+                raise RuntimeError(f"scmd exited with {self.process.returncode}: {err.decode()}")
+            if time.monotonic() > deadline:
+                self.process.kill()
+                raise RuntimeError("scmd did not become ready")
+            time.sleep(0.02)
+        return self
+
+    def connect(self) -> softscm.host.client.Client:
+        return softscm.connect(self.url)
+
+    def stop(self) -> int:
+        if self.process is None or self.process.poll() is not None:
+            return self.process.returncode if self.process else 0
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            return self.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            return self.process.wait()
+
+    def kill(self) -> None:
+        assert self.process is not None
+        self.process.kill()
+        self.process.wait()
+
+
+def run_scmd(state_dir: Path, *args: str, timeout: float = 20.0, env: dict[str, str] | None = None
+             ) -> subprocess.CompletedProcess[str]:
+    """Run scmd expecting it to exit by itself (for start-up failures)."""
+    return subprocess.run([*SCMD, "--state-dir", str(state_dir), "--no-unix", *args], capture_output=True,
+                          text=True, timeout=timeout, env=env)
+
+
+@pytest.fixture
+def daemon_factory(tmp_path: Path) -> Iterator:
+    started: list[Daemon] = []
+
+    def make(name: str = "scm", *args: str, env: dict[str, str] | None = None) -> Daemon:
+        daemon = Daemon(tmp_path / name, tmp_path / f"{name}.sock", list(args),
+                        env={**os.environ, **(env or {})})
+        started.append(daemon)
+        return daemon.start()
+
+    yield make
+    for daemon in started:
+        daemon.stop()
+
+
+@pytest.fixture
+def daemon(daemon_factory) -> Daemon:
+    return daemon_factory()
+
+
+@pytest.fixture
+def scm(tmp_path: Path) -> Iterator[softscm.host.client.Client]:
+    """An embedded module on a fresh state directory."""
+    with softscm.connect(f"embedded:{tmp_path / 'embedded'}") as client:
+        yield client
