@@ -182,3 +182,13 @@ class ModuleApi:
     def unlock(self, blob: bytes) -> bytes:
         """Reverse :meth:`lock`. :raises AuthenticationError: if the blob fails authentication."""
         return self._call(Command.UNLOCK, {"blob": bytes(blob)}, _bytes)
+
+    # -- binding and modes -------------------------------------------------------------------------
+
+    def lock_binding(self) -> None:
+        """Enter production mode for good and bind the module to this host (cannot be undone)."""
+        return self._call(Command.LOCK_BINDING, {})
+
+    def get_binding_info(self) -> tuple[bool, bool]:
+        """``(binding_is_locked, is_bound)``."""
+        return self._call(Command.BINDING_INFO, {}, lambda v: (bool(v["binding_is_locked"]), bool(v["is_bound"])))

@@ -48,7 +48,7 @@ from .crypto.rng import Rng, system_rng
 from .dispatch import TABLE
 from .store.atomic import atomic_write, ensure_private_dir
 from .store.keystore import KEYSTORE_FILE, KeyStore
-from .store.rootkey import ROOT_KEY_FILE, create_root_key, load_root_key
+from .store.rootkey import ROOT_KEY_FILE, bind_root_key, create_root_key, load_root_key
 
 log = logging.getLogger(__name__)
 
@@ -94,7 +94,7 @@ class Module:
         self.identity = ed25519.Ed25519PrivateKey.from_private_bytes(self._derive(root_key, b"softscm identity v1"))
         self.lock_key = store.open_secret("lock", store.get_meta(_LOCK_KEY) or b"")
         self.cloud_key = store.open_secret("cloud", store.get_meta(_CLOUD_KEY) or b"")
-        del root_key
+        self._root_key = root_key
 
     @staticmethod
     def _derive(root_key: bytes, label: bytes) -> bytes:
@@ -176,6 +176,19 @@ class Module:
     @property
     def identity_public(self) -> bytes:
         return self.identity.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+
+    def lock_binding(self) -> None:
+        """Enter production mode for good: seal the root key to this host and record the mode.
+
+        Idempotent. :raises StorageFullError: if the disk is full (the module stays as it was).
+        """
+        if self.mode is Mode.PRODUCTION and self.bound:
+            return
+        bind_root_key(self.state_dir, self._root_key, self.rng)
+        self.bound = True
+        self.store.set_meta("mode", str(int(Mode.PRODUCTION)).encode())
+        self.record(Event.BINDING_CHANGE, bound=True)
+        self.record(Event.MODE_CHANGE, mode=Mode.PRODUCTION.name)
 
     def _set_state(self, state: ModuleState) -> None:
         if state is not self.state:
@@ -263,6 +276,6 @@ class Module:
         for name in (ROOT_KEY_FILE, KEYSTORE_FILE, KEYSTORE_FILE + "-wal", KEYSTORE_FILE + "-shm"):
             (self.state_dir / name).unlink(missing_ok=True)
         self.ephemeral = None
-        self.lock_key = self.cloud_key = b""
+        self.lock_key = self.cloud_key = self._root_key = b""
         self.state = ModuleState.DESTROYED
         self.record(Event.SELF_DESTRUCT, seconds=round(time.perf_counter() - started, 6))

@@ -6,7 +6,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from ... import __version__
-from ...wire.defs import PROTOCOL_VERSION, Command
+from ...wire.defs import PROTOCOL_VERSION, Command, Mode
 from ...wire.errors import UnsupportedVersionError
 from ..args import Args
 from ..dispatch import ANY_STATE, READY_OR_HOLD, command
@@ -62,3 +62,15 @@ def get_time(module: Module, args: Args) -> float:
 @command(Command.RANDOM, states=READY_OR_HOLD)
 def random_bytes(module: Module, args: Args) -> bytes:
     return module.rng(args.int("size", min=0, max=MAX_RANDOM))
+
+
+@command(Command.LOCK_BINDING, states=READY_OR_HOLD)
+def lock_binding(module: Module, args: Args) -> None:
+    """Permanent production mode: the module is bound to this host and actions are carried out."""
+    module.lock_binding()
+
+
+@command(Command.BINDING_INFO, states=ANY_STATE)
+def binding_info(module: Module, args: Args) -> dict[str, bool]:
+    """``binding_is_locked``: production mode; ``is_bound``: the module serves this host."""
+    return {"binding_is_locked": module.mode is Mode.PRODUCTION, "is_bound": True}
