@@ -89,6 +89,7 @@ class Module:
         self.started = time.time()
         self.state = ModuleState.STARTING
         self.ephemeral: PrivateKey | None = None
+        self.slip39_session: Any = None  # commands.wallets.Slip39Session while one is open
         self.counters = Counters()
         self._listeners: list[Listener] = []
         self.identity = ed25519.Ed25519PrivateKey.from_private_bytes(self._derive(root_key, b"softscm identity v1"))

@@ -42,7 +42,8 @@ log = logging.getLogger(__name__)
 KEYSTORE_FILE = "keystore.db"
 FORMAT_VERSION = 1
 CACHE_SIZE = 1024
-_KEYS, _FOREIGN = 0, 1
+_KEYS, _FOREIGN, _WALLETS = 0, 1, 2
+_KEY_COLUMNS = "slot, key_type, public, private, wrapped, exportable, created, wallet_id, parent_slot, node_addr"
 _DIGEST = "keystore_digest"
 
 _SCHEMA = """
@@ -51,7 +52,8 @@ CREATE TABLE IF NOT EXISTS keys (
     slot INTEGER PRIMARY KEY,
     key_type INTEGER NOT NULL,
     public BLOB NOT NULL,
-    wrapped BLOB,
+    private INTEGER NOT NULL,
+    wrapped BLOB NOT NULL,
     exportable INTEGER NOT NULL,
     created REAL NOT NULL,
     wallet_id INTEGER,
@@ -266,10 +268,9 @@ class KeyStore:
         """
         total = bytes(32)
         queries = (
-            (_KEYS, "SELECT slot, key_type, public, wrapped, exportable, created, wallet_id, parent_slot,"
-             " node_addr, mac FROM keys"),
+            (_KEYS, f"SELECT {_KEY_COLUMNS}, mac FROM keys"),
             (_FOREIGN, "SELECT slot, key_type, public, exportable, created, mac FROM foreign_keys"),
-            (2, "SELECT id, name, key_type, master_slot, variant, watch_only, mac FROM wallets"),
+            (_WALLETS, "SELECT id, name, key_type, master_slot, variant, watch_only, mac FROM wallets"),
         )
         try:
             for table, query in queries:
@@ -338,26 +339,33 @@ class KeyStore:
         :raises InvalidSlotError: if an explicit ``slot`` is out of range or taken.
         :raises StorageFullError: if the disk is full; nothing is stored.
         """
+        with self._write() as macs:
+            slot = self._insert_key(macs, key, key_type, public, slot, exportable, wallet_id, parent_slot, node_addr,
+                                    extra_secret)
+        if key is not None:
+            self._remember(slot, key)
+        return slot
+
+    def _insert_key(self, macs: list[bytes], key: PrivateKey | None, key_type: KeyType | None, public: bytes | None,
+                    slot: int | None, exportable: bool, wallet_id: int | None, parent_slot: int | None,
+                    node_addr: str | None, extra_secret: bytes) -> int:
         if key is not None:
             key_type, public = key.key_type, key.public
         if key_type is None or public is None:
             raise InvalidKeyError("a public-only node needs its key type and public key")
-        with self._write() as macs:
-            if slot is None:
-                slot = self._free_user_slot()
-            else:
-                self._check_slot(slot)
-                if self._db.execute("SELECT 1 FROM keys WHERE slot=?", (slot,)).fetchone():
-                    raise InvalidSlotError(f"slot {slot} is already in use")
-            wrapped = None
-            if key is not None:
-                wrapped = seal(self._kek, key.private_bytes() + extra_secret, self._aad(_KEYS, slot, key_type), self._rng)
-            fields = (slot, int(key_type), public, wrapped, int(exportable), time.time(), wallet_id, parent_slot, node_addr)
-            mac = self._row_mac(_KEYS, fields)
-            self._db.execute("INSERT INTO keys VALUES (?,?,?,?,?,?,?,?,?,?)", (*fields, mac))
-            macs.append(mac)
-        if key is not None:
-            self._remember(slot, key)
+        if slot is None:
+            slot = self._free_user_slot()
+        else:
+            self._check_slot(slot)
+            if self._db.execute("SELECT 1 FROM keys WHERE slot=?", (slot,)).fetchone():
+                raise InvalidSlotError(f"slot {slot} is already in use")
+        secret = (key.private_bytes() if key is not None else b"") + extra_secret
+        wrapped = seal(self._kek, secret, self._aad(_KEYS, slot, key_type), self._rng)
+        fields = (slot, int(key_type), public, int(key is not None), wrapped, int(exportable), time.time(), wallet_id,
+                  parent_slot, node_addr)
+        mac = self._row_mac(_KEYS, fields)
+        self._db.execute("INSERT INTO keys VALUES (?,?,?,?,?,?,?,?,?,?,?)", (*fields, mac))
+        macs.append(mac)
         return slot
 
     def _remember(self, slot: int, key: PrivateKey) -> None:
@@ -368,11 +376,7 @@ class KeyStore:
 
     def _row(self, slot: int) -> tuple:
         self._check_slot(slot)
-        row = self._db.execute(
-            "SELECT slot, key_type, public, wrapped, exportable, created, wallet_id, parent_slot, node_addr, mac"
-            " FROM keys WHERE slot=?",
-            (slot,),
-        ).fetchone()
+        row = self._db.execute(f"SELECT {_KEY_COLUMNS}, mac FROM keys WHERE slot=?", (slot,)).fetchone()
         if row is None:
             raise SlotEmptyError(f"slot {slot} is empty")
         return row
@@ -381,8 +385,8 @@ class KeyStore:
         """:raises InvalidSlotError: out of range. :raises SlotEmptyError: nothing there."""
         row = self._row(slot)
         return KeyRecord(
-            slot=row[0], key_type=KeyType(row[1]), public=bytes(row[2]), has_private=row[3] is not None,
-            exportable=bool(row[4]), created=row[5], wallet_id=row[6], parent_slot=row[7], node_addr=row[8],
+            slot=row[0], key_type=KeyType(row[1]), public=bytes(row[2]), has_private=bool(row[3]),
+            exportable=bool(row[5]), created=row[6], wallet_id=row[7], parent_slot=row[8], node_addr=row[9],
         )
 
     def load_private(self, slot: int) -> PrivateKey:
@@ -395,30 +399,30 @@ class KeyStore:
         if key is not None:
             self._cache.move_to_end(slot)
             return key
-        secret = self._unwrap(slot)
-        key_type = KeyType(self._row(slot)[1])
-        key = load_private(key_type, secret[:32])
-        if not hmac.compare_digest(key.public, bytes(self._row(slot)[2])):
+        row = self._row(slot)
+        if not row[3]:
+            raise SlotEmptyError(f"slot {slot} holds no private key")
+        key = load_private(KeyType(row[1]), self._unwrap(row)[:32])
+        if not hmac.compare_digest(key.public, bytes(row[2])):
             raise StoreCorruptError(f"slot {slot} does not match its public key")
         self._remember(slot, key)
         return key
 
     def load_extra_secret(self, slot: int) -> bytes:
-        """The secret sealed beside the private key (a wallet chain code).
+        """The secret sealed beside the private key, or alone in a public-only node (a chain code).
 
-        :raises SlotEmptyError: if the slot is empty or public-only.
-        :raises StoreCorruptError: if the wrapped key fails authentication.
+        :raises SlotEmptyError: if the slot is empty.
+        :raises StoreCorruptError: if the wrapped secret fails authentication.
         """
-        return self._unwrap(slot)[32:]
-
-    def _unwrap(self, slot: int) -> bytes:
         row = self._row(slot)
-        if row[3] is None:
-            raise SlotEmptyError(f"slot {slot} holds no private key")
+        return self._unwrap(row)[32 if row[3] else 0 :]
+
+    def _unwrap(self, row: tuple) -> bytes:
+        slot = row[0]
         if not hmac.compare_digest(self._row_mac(_KEYS, row[:-1]), bytes(row[-1])):
             raise StoreCorruptError(f"slot {slot} failed its integrity check")
         try:
-            return open_sealed(self._kek, bytes(row[3]), self._aad(_KEYS, slot, KeyType(row[1])))
+            return open_sealed(self._kek, bytes(row[4]), self._aad(_KEYS, slot, KeyType(row[1])))
         except AuthenticationError:
             raise StoreCorruptError(f"slot {slot} failed authentication") from None
 
@@ -459,12 +463,10 @@ class KeyStore:
                 self.get_foreign(slot)
             else:
                 self._row(slot)
-            cols = "slot, key_type, public, exportable, created" if foreign else (
-                "slot, key_type, public, wrapped, exportable, created, wallet_id, parent_slot, node_addr"
-            )
+            cols = "slot, key_type, public, exportable, created" if foreign else _KEY_COLUMNS
             row = self._db.execute(f"SELECT {cols}, mac FROM {name} WHERE slot=?", (slot,)).fetchone()
             fields = list(row[:-1])
-            fields[3 if foreign else 4] = int(exportable)
+            fields[3 if foreign else 5] = int(exportable)
             mac = self._row_mac(table, fields)
             self._db.execute(f"UPDATE {name} SET exportable=?, mac=? WHERE slot=?", (int(exportable), mac, slot))
             macs.extend((bytes(row[-1]), mac))
@@ -520,24 +522,29 @@ class KeyStore:
 
     # -- wallets ------------------------------------------------------------------------------
 
-    def put_wallet(self, name: str, key_type: KeyType, master_slot: int, variant: str, watch_only: bool) -> int:
-        """Register a wallet whose master node is already stored in ``master_slot``.
+    def create_wallet(self, name: str, variant: str, key: PrivateKey | None, *, key_type: KeyType,
+                      public: bytes, chain_code: bytes, node_addr: str) -> tuple[int, int]:
+        """Store a wallet's top node and its wallet record in one transaction.
 
-        Names are unique; callers check with :meth:`find_wallet` first.
+        ``key=None`` makes a watch-only wallet. Returns ``(wallet_id, slot)``. Names are unique;
+        callers check with :meth:`find_wallet` first.
 
-        :raises NoFreeSlotError: if the wallet capacity is reached.
-        :raises StorageFullError: if the disk is full.
+        :raises NoFreeSlotError: if the wallet capacity or the user slots are exhausted.
+        :raises StorageFullError: if the disk is full (nothing is stored).
         """
         with self._write() as macs:
             count = self._db.execute("SELECT COUNT(*) FROM wallets").fetchone()[0]
             if count >= self.wallet_capacity:
                 raise NoFreeSlotError(f"all {self.wallet_capacity} wallets are in use")
-            row = self._db.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM wallets").fetchone()
-            fields = (row[0], name, int(key_type), master_slot, variant, int(watch_only))
-            mac = self._row_mac(2, fields)
+            wallet_id = int(self._db.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM wallets").fetchone()[0])
+            slot = self._insert_key(macs, key, key_type, public, None, True, wallet_id, None, node_addr, chain_code)
+            fields = (wallet_id, name, int(key_type), slot, variant, int(key is None))
+            mac = self._row_mac(_WALLETS, fields)
             self._db.execute("INSERT INTO wallets VALUES (?,?,?,?,?,?,?)", (*fields, mac))
             macs.append(mac)
-        return int(row[0])
+        if key is not None:
+            self._remember(slot, key)
+        return wallet_id, slot
 
     def _wallet(self, row: tuple | None) -> WalletRecord | None:
         if row is None:
@@ -556,6 +563,9 @@ class KeyStore:
     def list_wallets(self) -> list[WalletRecord]:
         rows = self._db.execute("SELECT id, name, key_type, master_slot, variant, watch_only FROM wallets ORDER BY id")
         return [w for w in (self._wallet(r) for r in rows) if w is not None]
+
+    def count_nodes(self, wallet_id: int) -> int:
+        return int(self._db.execute("SELECT COUNT(*) FROM keys WHERE wallet_id=?", (wallet_id,)).fetchone()[0])
 
     def find_node(self, wallet_id: int, node_addr: str) -> int | None:
         row = self._db.execute("SELECT slot FROM keys WHERE wallet_id=? AND node_addr=?", (wallet_id, node_addr)).fetchone()
@@ -586,7 +596,7 @@ class KeyStore:
         self._cache.clear()
         self._public_cache.clear()
         with _transaction(self._db):
-            for (slot, size) in self._db.execute("SELECT slot, length(wrapped) FROM keys WHERE wrapped IS NOT NULL").fetchall():
+            for (slot, size) in self._db.execute("SELECT slot, length(wrapped) FROM keys").fetchall():
                 self._db.execute("UPDATE keys SET wrapped=? WHERE slot=?", (self._rng(size), slot))
             self._db.execute("DELETE FROM keys")
             self._db.execute("DELETE FROM meta WHERE name LIKE 'sealed:%'")
