@@ -192,3 +192,7 @@ class ModuleApi:
     def get_binding_info(self) -> tuple[bool, bool]:
         """``(binding_is_locked, is_bound)``."""
         return self._call(Command.BINDING_INFO, {}, lambda v: (bool(v["binding_is_locked"]), bool(v["is_bound"])))
+
+    def metrics(self) -> dict[str, Any]:
+        """Operation counts, errors, cumulative latency per command, state and sensor gauges."""
+        return self._call(Command.METRICS, {})

@@ -91,6 +91,7 @@ class Module:
         self.ephemeral: PrivateKey | None = None
         self.slip39_session: Any = None  # commands.wallets.Slip39Session while one is open
         self.counters = Counters()
+        self.boot_count = 0
         self._listeners: list[Listener] = []
         self.identity = ed25519.Ed25519PrivateKey.from_private_bytes(self._derive(root_key, b"softscm identity v1"))
         self.lock_key = store.open_secret("lock", store.get_meta(_LOCK_KEY) or b"")
@@ -118,8 +119,10 @@ class Module:
             module = cls._initialise(ensure_private_dir(state_dir), config, rng)
         else:
             module = cls._open(state_dir, rng)
+        module.boot_count = int(module.store.get_meta("boot_count") or b"0") + 1
+        module.store.set_meta("boot_count", str(module.boot_count).encode())
         module._set_state(ModuleState.READY)
-        module.record(Event.MODULE_START, version=__version__)
+        module.record(Event.MODULE_START, version=__version__, boot_count=module.boot_count)
         return module
 
     @classmethod
@@ -177,6 +180,10 @@ class Module:
     @property
     def identity_public(self) -> bytes:
         return self.identity.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+
+    def sensor_gauges(self) -> dict[str, float]:
+        """Current sensor readings for metrics (empty until sensors are attached)."""
+        return {}
 
     def lock_binding(self) -> None:
         """Enter production mode for good: seal the root key to this host and record the mode.

@@ -74,3 +74,18 @@ def lock_binding(module: Module, args: Args) -> None:
 def binding_info(module: Module, args: Args) -> dict[str, bool]:
     """``binding_is_locked``: production mode; ``is_bound``: the module serves this host."""
     return {"binding_is_locked": module.mode is Mode.PRODUCTION, "is_bound": True}
+
+
+@command(Command.METRICS, states=ANY_STATE)
+def metrics(module: Module, args: Args) -> dict[str, Any]:
+    """Counters and gauges for the host's metrics exporter."""
+    return {
+        "state": module.state.name,
+        "mode": module.mode.name,
+        "uptime": time.time() - module.started,
+        "boot_count": module.boot_count,
+        "ops": dict(module.counters.ops),
+        "errors": dict(module.counters.errors),
+        "seconds": dict(module.counters.seconds),
+        "gauges": module.sensor_gauges(),
+    }
