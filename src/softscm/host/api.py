@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 from ..wire.defs import Command, KdfType, KeyType, LockKey
-from .results import ModuleInfo, Signature, SlotList
+from .results import DerivedKey, ModuleInfo, Signature, SlotList, WalletNode
 
 T = TypeVar("T")
 KeyTypeLike = KeyType | str | int
@@ -196,3 +196,108 @@ class ModuleApi:
     def metrics(self) -> dict[str, Any]:
         """Operation counts, errors, cumulative latency per command, state and sensor gauges."""
         return self._call(Command.METRICS, {})
+
+    # -- wallets ------------------------------------------------------------------------------------
+
+    def create_wallet(self, key_type: KeyTypeLike, name: str, *, bip39: bool = False, passphrase: str = "",
+                      master_gen_key: bytes = b"") -> tuple[int, str | None]:
+        """Create a wallet from a random seed, or from a new 24-word BIP39 mnemonic with ``bip39=True``.
+
+        Returns ``(master_slot, mnemonic)``; the mnemonic (BIP39 only) is shown this once.
+
+        :raises WalletError: for a duplicate name. :raises SessionError: while a SLIP-39 session is open.
+        """
+        args = {"key_type": _key_type(key_type), "name": name, "strategy": "bip39" if bip39 else "none",
+                "passphrase": passphrase, "master_gen_key": bytes(master_gen_key)}
+        return self._call(Command.WALLET_CREATE, args, lambda v: (int(v["slot"]), v.get("mnemonic")))
+
+    def restore_wallet_seed(self, key_type: KeyTypeLike, name: str, seed: bytes, *,
+                            master_gen_key: bytes = b"") -> int:
+        """Create a wallet from a raw 16..64-byte seed (development mode only).
+
+        :raises NotPermittedError: in production mode.
+        """
+        args = {"key_type": _key_type(key_type), "name": name, "strategy": "seed", "seed": bytes(seed),
+                "master_gen_key": bytes(master_gen_key)}
+        return self._call(Command.WALLET_CREATE, args, lambda v: int(v["slot"]))
+
+    def restore_wallet_bip39(self, key_type: KeyTypeLike, name: str, mnemonic: str, *, passphrase: str = "",
+                             master_gen_key: bytes = b"") -> int:
+        """Restore a wallet from a BIP39 mnemonic; returns the master slot.
+
+        :raises MnemonicError: for a bad word or checksum.
+        """
+        args = {"key_type": _key_type(key_type), "name": name, "mnemonic": mnemonic, "passphrase": passphrase,
+                "master_gen_key": bytes(master_gen_key)}
+        return self._call(Command.WALLET_RESTORE_BIP39, args)
+
+    def slip39_generate(self, key_type: KeyTypeLike, name: str, *, group_threshold: int, group_count: int,
+                        iteration_exponent: int = 1, passphrase: str = "", extendable: bool = True,
+                        master_gen_key: bytes = b"") -> None:
+        """Open a SLIP-39 generation session (then :meth:`slip39_set_group`, :meth:`slip39_next_share`)."""
+        args = {"key_type": _key_type(key_type), "name": name, "group_threshold": group_threshold,
+                "group_count": group_count, "iteration_exponent": iteration_exponent, "passphrase": passphrase,
+                "extendable": extendable, "master_gen_key": bytes(master_gen_key)}
+        self._call(Command.SLIP39_GEN_START, args, lambda _: None)
+
+    def slip39_set_group(self, group_index: int, member_count: int, member_threshold: int) -> None:
+        args = {"group_index": group_index, "member_count": member_count, "member_threshold": member_threshold}
+        return self._call(Command.SLIP39_GEN_SET_GROUP, args)
+
+    def slip39_next_share(self) -> tuple[int, str]:
+        """The next share; the slot is -1 until the last share, then the new wallet's master slot."""
+        return self._call(Command.SLIP39_GEN_NEXT_SHARE, {}, lambda v: (int(v["slot"]), v["mnemonic"]))
+
+    def slip39_restore(self, key_type: KeyTypeLike, name: str, *, passphrase: str = "",
+                       master_gen_key: bytes = b"") -> None:
+        """Open a SLIP-39 restore session (then :meth:`slip39_add_share`)."""
+        args = {"key_type": _key_type(key_type), "name": name, "passphrase": passphrase,
+                "master_gen_key": bytes(master_gen_key)}
+        self._call(Command.SLIP39_RESTORE_START, args, lambda _: None)
+
+    def slip39_add_share(self, mnemonic: str) -> int:
+        """Add a share: -1 until the thresholds are met, then the master slot.
+
+        :raises MnemonicError: for a corrupt share or one from another set (the session stays open).
+        """
+        return self._call(Command.SLIP39_RESTORE_ADD, {"mnemonic": mnemonic})
+
+    def slip39_cancel(self) -> None:
+        return self._call(Command.SLIP39_CANCEL, {})
+
+    def derive_wallet_key(self, parent_slot: int, index: int, *, hardened: bool = False,
+                          return_chain_code: bool = False) -> DerivedKey:
+        """Derive a child node into a slot (the existing slot if it was derived before)."""
+        args = {"parent_slot": parent_slot, "index": index, "hardened": hardened,
+                "return_chain_code": return_chain_code}
+        return self._call(Command.WALLET_DERIVE, args, DerivedKey.from_wire)
+
+    def derive_wallet_path(self, master_slot: int, node_addr: str) -> int:
+        """Derive every node down ``node_addr`` (e.g. ``"m/44'/60'/0'/0/3"``); returns the last slot."""
+        slot = master_slot
+        for part in node_addr.split("/")[1:]:
+            hardened = part[-1:] in ("'", "h", "H")
+            slot = self.derive_wallet_key(slot, int(part.rstrip("'hH")), hardened=hardened).slot
+        return slot
+
+    def create_oversight_wallet(self, key_type: KeyTypeLike, name: str, *, public_key: bytes = b"",
+                                chain_code: bytes = b"", node_addr: str = "m", xpub: str | None = None) -> int:
+        """A watch-only wallet from an extended public key (parts, or a BIP32 ``xpub``)."""
+        args: dict[str, Any] = {"key_type": _key_type(key_type), "name": name, "node_addr": node_addr}
+        if xpub is not None:
+            args["xpub"] = xpub
+        else:
+            args.update(public_key=bytes(public_key), chain_code=bytes(chain_code))
+        return self._call(Command.WALLET_OVERSIGHT, args)
+
+    def get_wallet_node(self, slot: int) -> WalletNode:
+        return self._call(Command.WALLET_NODE_INFO, {"slot": slot}, WalletNode.from_wire)
+
+    def get_wallet_key_slot(self, node_addr: str, *, wallet_name: str | None = None,
+                            master_slot: int | None = None) -> int:
+        """:raises SlotEmptyError: if that node has not been derived."""
+        return self._call(Command.WALLET_FIND_SLOT, {"node_addr": node_addr, "wallet_name": wallet_name,
+                                                     "master_slot": master_slot})
+
+    def list_wallets(self) -> list[dict[str, Any]]:
+        return self._call(Command.WALLET_LIST, {})

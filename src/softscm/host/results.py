@@ -47,3 +47,33 @@ class ModuleInfo:
     @classmethod
     def from_wire(cls, value: dict[str, Any]) -> ModuleInfo:
         return cls(**{name: value[name] for name in cls.__dataclass_fields__})
+
+
+@dataclass(frozen=True)
+class WalletNode:
+    """Where a wallet node lives: its address, its wallet's name and the wallet's master slot."""
+
+    node_addr: str
+    wallet_name: str
+    master_slot: int
+    key_type: KeyType
+    watch_only: bool
+
+    @classmethod
+    def from_wire(cls, value: dict[str, Any]) -> WalletNode:
+        return cls(value["node_addr"], value["wallet_name"], int(value["master_slot"]), KeyType(value["key_type"]),
+                   bool(value["watch_only"]))
+
+
+@dataclass(frozen=True)
+class DerivedKey:
+    """A derived wallet node: its slot, its address and (hardened nodes, when asked) its chain code."""
+
+    slot: int
+    node_addr: str
+    chain_code: bytes | None = None
+
+    @classmethod
+    def from_wire(cls, value: dict[str, Any]) -> DerivedKey:
+        chain = value.get("chain_code")
+        return cls(int(value["slot"]), value["node_addr"], bytes(chain) if chain is not None else None)

@@ -9,6 +9,7 @@ from ...wire.errors import ExportDisabledError, InvalidSlotError, NotPermittedEr
 from ..args import Args
 from ..crypto import generate, load_private, normalize_public, public_to_pem
 from ..dispatch import command
+from .wallets import remove_node
 
 if TYPE_CHECKING:
     from ..module import Module
@@ -64,8 +65,6 @@ def remove_key(module: Module, args: Args) -> None:
         raise InvalidSlotError("factory slots 0..15 cannot be removed")
     record = module.store.get(slot)
     if record.wallet_id is not None:
-        from ..wallet_ops import remove_node
-
         remove_node(module, record)
     else:
         module.store.remove([slot])
