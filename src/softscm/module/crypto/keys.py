@@ -11,7 +11,7 @@ from abc import ABC, abstractmethod
 
 import coincurve
 from coincurve.ecdsa import cdata_to_der, deserialize_compact, ffi
-from cryptography.exceptions import InvalidSignature
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, x25519
 from cryptography.hazmat.primitives.asymmetric.utils import (
@@ -202,7 +202,7 @@ def _from_spki(public: bytes, curve: ec.EllipticCurve) -> bytes:
     """Accept a DER SubjectPublicKeyInfo and return the uncompressed point."""
     try:
         key = serialization.load_der_public_key(public)
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, UnsupportedAlgorithm):
         raise InvalidKeyError("not a valid DER public key") from None
     if not isinstance(key, ec.EllipticCurvePublicKey) or key.curve.name != curve.name:
         raise InvalidKeyError(f"not a {curve.name} public key")
