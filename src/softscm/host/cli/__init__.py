@@ -1,0 +1,1 @@
+"""scmctl: the host command line for a softscm module."""

@@ -1,0 +1,56 @@
+"""scmctl admin: initialise, inspect and bind the module."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+import softscm
+
+from .context import Cli, handle_errors, pass_cli
+
+
+@click.group()
+def admin() -> None:
+    """Module administration."""
+
+
+@admin.command()
+@click.option("--state-dir", type=click.Path(path_type=Path), required=True, help="Directory to initialise.")
+@click.pass_obj
+def init(cli: Cli, state_dir: Path) -> None:
+    """Initialise a module state directory (or verify an existing one) and show its identity."""
+    with handle_errors(), softscm.connect(f"embedded:{state_dir}") as scm:
+        info = scm.info()
+    cli.emit(info, human=lambda i: click.echo(f"module {i.serial} ({i.model} {i.firmware_version}) in {state_dir}"))
+
+
+@admin.command()
+@pass_cli
+def info(cli: Cli) -> None:
+    """Model, firmware, serial number, identity key and capacities."""
+    data = cli.client().info()
+    cli.emit(data, human=lambda i: cli.table(None, ["field", "value"], [
+        (name, getattr(i, name)) for name in i.__dataclass_fields__]))
+
+
+@admin.command()
+@pass_cli
+def status(cli: Cli) -> None:
+    """State, mode, binding, uptime and operation counters."""
+    data = cli.client().status()
+    cli.emit(data, human=lambda d: cli.table(None, ["field", "value"], [
+        (k, ", ".join(f"{a}={b}" for a, b in sorted(v.items())) if isinstance(v, dict) else v)
+        for k, v in sorted(d.items())]))
+
+
+@admin.command("lock-binding")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@pass_cli
+def lock_binding(cli: Cli, yes: bool) -> None:
+    """Enter production mode for good: bind the module to this host."""
+    if not yes:
+        click.confirm("Production mode is permanent and binds the module to this host. Continue?", abort=True)
+    cli.client().lock_binding()
+    cli.emit({"binding_is_locked": True}, human="module bound to this host; production mode")

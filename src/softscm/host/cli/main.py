@@ -1,0 +1,37 @@
+"""The scmctl root command; each group lives in its own module and is registered here."""
+
+from __future__ import annotations
+
+import click
+
+from .admin import admin
+from .context import EXIT_HELP, Cli
+from .keys import keys
+from .operations import ecdh, lock, random_bytes, sign, unlock, verify
+from .wallet import wallet
+
+COMMANDS = (admin, keys, sign, verify, ecdh, lock, unlock, random_bytes, wallet)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]}, epilog=EXIT_HELP)
+@click.option("--url", envvar="SOFTSCM_URL", default=None,
+              help="Module URL: unix:PATH, tcp:HOST:PORT or embedded:STATE_DIR (default: $SOFTSCM_URL or the default socket).")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable JSON output.")
+@click.option("--timeout", default=30.0, show_default=True, help="Seconds to wait for the module.")
+@click.pass_context
+def cli(ctx: click.Context, url: str | None, as_json: bool, timeout: float) -> None:
+    """Control a softscm module."""
+    ctx.obj = Cli(url, as_json, timeout)
+    ctx.call_on_close(ctx.obj.close)
+
+
+for _command in COMMANDS:
+    cli.add_command(_command)
+
+
+def main() -> None:
+    cli(prog_name="scmctl")
+
+
+if __name__ == "__main__":
+    main()

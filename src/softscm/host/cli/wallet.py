@@ -1,0 +1,171 @@
+"""scmctl wallet: HD wallets and SLIP-39 backups. Secrets are prompted, never taken from argv."""
+
+from __future__ import annotations
+
+import click
+
+from ...wire.defs import KeyType
+from .context import Cli, pass_cli, read_secret
+
+WALLET_TYPES = click.Choice(["secp256k1", "nistp256", "ed25519"], case_sensitive=False)
+
+
+@click.group()
+def wallet() -> None:
+    """HD wallets (BIP32/39/44, SLIP-10) and Shamir backups (SLIP-39)."""
+
+
+@wallet.command()
+@click.argument("name")
+@click.option("--type", "key_type", type=WALLET_TYPES, default="secp256k1", show_default=True)
+@click.option("--bip39", is_flag=True, help="Back the wallet with a 24-word mnemonic, shown once.")
+@click.option("--passphrase", "ask_passphrase", is_flag=True, help="Prompt for a BIP39 passphrase.")
+@pass_cli
+def create(cli: Cli, name: str, key_type: str, bip39: bool, ask_passphrase: bool) -> None:
+    """Create a wallet."""
+    passphrase = read_secret("BIP39 passphrase", confirm=True) if ask_passphrase else ""
+    slot, mnemonic = cli.client().create_wallet(key_type, name, bip39=bip39, passphrase=passphrase)
+    human = f"wallet {name!r}: master slot {slot}"
+    if mnemonic:
+        human += f"\nWrite these words down; they will not be shown again:\n{mnemonic}"
+    cli.emit({"name": name, "master_slot": slot, "mnemonic": mnemonic}, human=human)
+
+
+@wallet.command()
+@click.argument("name")
+@click.option("--type", "key_type", type=WALLET_TYPES, default="secp256k1", show_default=True)
+@click.option("--passphrase", "ask_passphrase", is_flag=True, help="Prompt for the BIP39 passphrase.")
+@pass_cli
+def restore(cli: Cli, name: str, key_type: str, ask_passphrase: bool) -> None:
+    """Restore a wallet from its BIP39 mnemonic (prompted, or one line on stdin)."""
+    mnemonic = read_secret("Mnemonic")
+    passphrase = read_secret("BIP39 passphrase") if ask_passphrase else ""
+    slot = cli.client().restore_wallet_bip39(key_type, name, mnemonic, passphrase=passphrase)
+    cli.emit({"name": name, "master_slot": slot}, human=f"wallet {name!r} restored: master slot {slot}")
+
+
+@wallet.command()
+@click.argument("name")
+@click.argument("path")
+@pass_cli
+def derive(cli: Cli, name: str, path: str) -> None:
+    """Derive PATH (e.g. "m/44'/60'/0'/0/0") in wallet NAME; prints the slot and public key."""
+    scm = cli.client()
+    master = next((w["master_slot"] for w in scm.list_wallets() if w["name"] == name), None)
+    if master is None:
+        raise click.UsageError(f"no wallet named {name!r}")
+    slot = scm.derive_wallet_path(master, path)
+    public = scm.get_public_key(slot)
+    cli.emit({"slot": slot, "node_addr": path, "public_key": public}, human=f"slot {slot} {path} {public.hex()}")
+
+
+@wallet.command("list")
+@pass_cli
+def list_wallets(cli: Cli) -> None:
+    """Every wallet with its master slot and node count."""
+    wallets = cli.client().list_wallets()
+    cli.emit(wallets, human=lambda ws: cli.table(None, ["name", "type", "master", "nodes", "watch-only"], [
+        (w["name"], KeyType(w["key_type"]).label, w["master_slot"], w["nodes"], w["watch_only"]) for w in ws]))
+
+
+@wallet.command()
+@click.argument("slot", type=int)
+@pass_cli
+def show(cli: Cli, slot: int) -> None:
+    """Which wallet and node a slot holds."""
+    node = cli.client().get_wallet_node(slot)
+    cli.emit(node, human=f"slot {slot}: {node.node_addr} in {node.wallet_name!r} (master slot {node.master_slot})")
+
+
+@wallet.command()
+@click.argument("name")
+@click.option("--yes", is_flag=True)
+@pass_cli
+def rm(cli: Cli, name: str, yes: bool) -> None:
+    """Remove a wallet and every key derived in it."""
+    scm = cli.client()
+    master = next((w["master_slot"] for w in scm.list_wallets() if w["name"] == name), None)
+    if master is None:
+        raise click.UsageError(f"no wallet named {name!r}")
+    if not yes:
+        click.confirm(f"Remove wallet {name!r} and all its keys for good?", abort=True)
+    scm.remove_key(master)
+    cli.emit({"removed": name}, human=f"removed wallet {name!r}")
+
+
+@wallet.group()
+def slip39() -> None:
+    """Shamir backups (SLIP-39), up to 16 groups of 16 members."""
+
+
+@slip39.command("create")
+@click.argument("name")
+@click.option("--type", "key_type", type=WALLET_TYPES, default="secp256k1", show_default=True)
+@click.option("--group-threshold", type=click.IntRange(1, 16), required=True)
+@click.option("--group", "groups", multiple=True, required=True, metavar="THRESHOLD/COUNT",
+              help="One per group, e.g. --group 2/3 --group 3/5.")
+@click.option("--iteration-exponent", type=click.IntRange(0, 5), default=1, show_default=True)
+@click.option("--passphrase", "ask_passphrase", is_flag=True, help="Prompt for the set's passphrase.")
+@pass_cli
+def slip39_create(cli: Cli, name: str, key_type: str, group_threshold: int, groups: tuple[str, ...],
+                  iteration_exponent: int, ask_passphrase: bool) -> None:
+    """Create a wallet backed by SLIP-39 shares, shown one at a time."""
+    layout = []
+    for text in groups:
+        try:
+            threshold, count = (int(x) for x in text.split("/"))
+        except ValueError:
+            raise click.BadParameter(f"--group takes THRESHOLD/COUNT, not {text!r}") from None
+        layout.append((threshold, count))
+    passphrase = read_secret("SLIP-39 passphrase", confirm=True) if ask_passphrase else ""
+    scm = cli.client()
+    scm.slip39_generate(key_type, name, group_threshold=group_threshold, group_count=len(layout),
+                        iteration_exponent=iteration_exponent, passphrase=passphrase)
+    try:
+        for index, (threshold, count) in enumerate(layout):
+            scm.slip39_set_group(index, count, threshold)
+        shares = []
+        slot = -1
+        for index, (_, count) in enumerate(layout):
+            for member in range(count):
+                slot, share = scm.slip39_next_share()
+                if cli.as_json:
+                    shares.append({"group": index, "member": member, "mnemonic": share})
+                else:
+                    click.echo(f"group {index + 1} member {member + 1}:\n  {share}")
+                    if not click.get_text_stream("stdin").isatty():
+                        continue
+                    click.pause("Press any key for the next share...")
+                    click.clear()
+    except BaseException:
+        scm.slip39_cancel()
+        raise
+    cli.emit({"name": name, "master_slot": slot, "shares": shares}, human=f"wallet {name!r}: master slot {slot}")
+
+
+@slip39.command("restore")
+@click.argument("name")
+@click.option("--type", "key_type", type=WALLET_TYPES, default="secp256k1", show_default=True)
+@click.option("--passphrase", "ask_passphrase", is_flag=True, help="Prompt for the set's passphrase.")
+@pass_cli
+def slip39_restore(cli: Cli, name: str, key_type: str, ask_passphrase: bool) -> None:
+    """Restore a wallet from SLIP-39 shares, entered one at a time in any order."""
+    from ...wire.errors import MnemonicError
+
+    passphrase = read_secret("SLIP-39 passphrase") if ask_passphrase else ""
+    scm = cli.client()
+    scm.slip39_restore(key_type, name, passphrase=passphrase)
+    slot = -1
+    try:
+        while slot == -1:
+            share = read_secret("Share")
+            if not share:
+                raise click.ClickException("no more shares; nothing was restored")
+            try:
+                slot = scm.slip39_add_share(share)
+            except MnemonicError as exc:
+                click.echo(f"share refused: {exc.message}", err=True)
+    except BaseException:
+        scm.slip39_cancel()
+        raise
+    cli.emit({"name": name, "master_slot": slot}, human=f"wallet {name!r} restored: master slot {slot}")
