@@ -47,6 +47,13 @@ def _swap_public(state: Path, slot: int) -> None:
     db.close()
 
 
+def _flip_mode(state: Path, slot: int) -> None:
+    db = sqlite3.connect(state / "keystore.db")
+    db.execute("UPDATE meta SET value=? WHERE name='mode'", (b"1",))  # claim production without the MAC key
+    db.commit()
+    db.close()
+
+
 def _truncate_root_key(state: Path, slot: int) -> None:
     data = (state / "root.key").read_bytes()
     (state / "root.key").write_bytes(data[:-5])
@@ -76,6 +83,7 @@ CORRUPTIONS = {
     "wrapped-key-byte-flipped": _flip_wrapped_key,
     "key-row-deleted": _delete_row,
     "public-key-swapped": _swap_public,
+    "mode-value-edited": _flip_mode,
     "root-key-truncated": _truncate_root_key,
     "root-key-byte-flipped": _flip_root_key,
     "keystore-not-a-database": _garbage_database,

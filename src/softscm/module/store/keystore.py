@@ -42,12 +42,12 @@ log = logging.getLogger(__name__)
 KEYSTORE_FILE = "keystore.db"
 FORMAT_VERSION = 1
 CACHE_SIZE = 1024
-_KEYS, _FOREIGN, _WALLETS = 0, 1, 2
+_KEYS, _FOREIGN, _WALLETS, _META = 0, 1, 2, 3
 _KEY_COLUMNS = "slot, key_type, public, private, wrapped, exportable, created, wallet_id, parent_slot, node_addr"
-_DIGEST = "keystore_digest"
 
 _SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value BLOB NOT NULL, mac BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS digest (id INTEGER PRIMARY KEY CHECK (id = 1), value BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS keys (
     slot INTEGER PRIMARY KEY,
     key_type INTEGER NOT NULL,
@@ -132,16 +132,21 @@ class KeyStore:
     Not thread-safe: the module owns one instance and uses it from one thread.
     """
 
-    def __init__(self, db: sqlite3.Connection, root_key: bytes, rng: Rng) -> None:
+    def __init__(self, db: sqlite3.Connection, root_key: bytes, rng: Rng, *, fresh: bool = False) -> None:
         self._db = db
         self._kek = _kdf(root_key, b"softscm keystore kek v1")
         self._mac_key = _kdf(root_key, b"softscm keystore mac v1")
         self._rng = rng
         self._cache: OrderedDict[int, PrivateKey] = OrderedDict()
         self._public_cache: dict[tuple[bool, int], PublicKey] = {}
-        self.user_capacity = int(self._meta_int("user_capacity"))
-        self.foreign_capacity = int(self._meta_int("foreign_capacity"))
-        self.wallet_capacity = int(self._meta_int("wallet_capacity"))
+        self.user_capacity = self.foreign_capacity = self.wallet_capacity = 0
+        if not fresh:
+            self._load_capacities()
+
+    def _load_capacities(self) -> None:
+        self.user_capacity = self._meta_int("user_capacity")
+        self.foreign_capacity = self._meta_int("foreign_capacity")
+        self.wallet_capacity = self._meta_int("wallet_capacity")
 
     # -- opening ---------------------------------------------------------------------------
 
@@ -178,17 +183,19 @@ class KeyStore:
             path.chmod(0o600)
             db.executescript(_SCHEMA)
             with _transaction(db):
-                for name, value in (
-                    ("format_version", FORMAT_VERSION),
-                    ("user_capacity", user_capacity),
-                    ("foreign_capacity", foreign_capacity),
-                    ("wallet_capacity", wallet_capacity),
-                ):
-                    db.execute("INSERT INTO meta VALUES (?, ?)", (name, str(value).encode()))
-                db.execute("INSERT INTO meta VALUES (?, ?)", (_DIGEST, bytes(32)))
+                db.execute("INSERT INTO digest VALUES (1, ?)", (bytes(32),))
         except sqlite3.Error as exc:
             raise _storage_error(exc) from None
-        return cls(db, root_key, rng)
+        store = cls(db, root_key, rng, fresh=True)
+        for name, value in (
+            ("format_version", FORMAT_VERSION),
+            ("user_capacity", user_capacity),
+            ("foreign_capacity", foreign_capacity),
+            ("wallet_capacity", wallet_capacity),
+        ):
+            store.set_meta(name, str(value).encode())
+        store._load_capacities()
+        return store
 
     @classmethod
     def open(cls, state_dir: Path, root_key: bytes, rng: Rng = system_rng) -> KeyStore:
@@ -207,10 +214,11 @@ class KeyStore:
             row = db.execute("SELECT value FROM meta WHERE name='format_version'").fetchone()
         except sqlite3.Error as exc:
             raise StoreCorruptError(f"keystore cannot be read ({exc.__class__.__name__})") from None
-        if row is None or int(row[0]) != FORMAT_VERSION:
+        if row is None or row[0] != str(FORMAT_VERSION).encode():
             raise StoreCorruptError("keystore format version is not supported")
-        store = cls(db, root_key, rng)
+        store = cls(db, root_key, rng, fresh=True)
         store.verify_integrity()
+        store._load_capacities()
         return store
 
     def close(self) -> None:
@@ -218,21 +226,34 @@ class KeyStore:
         self._db.close()
 
     def _meta_int(self, name: str) -> int:
-        row = self._db.execute("SELECT value FROM meta WHERE name=?", (name,)).fetchone()
-        if row is None:
+        value = self.get_meta(name)
+        if value is None:
             raise StoreCorruptError(f"keystore is missing {name}")
-        return int(row[0])
+        return int(value)
 
-    # -- meta values -------------------------------------------------------------------------
+    # -- meta values (MACed, and part of the set digest) ---------------------------------------
 
     def get_meta(self, name: str) -> bytes | None:
-        row = self._db.execute("SELECT value FROM meta WHERE name=?", (name,)).fetchone()
-        return None if row is None else bytes(row[0])
+        """A module value, or ``None`` if it was never set.
+
+        :raises StoreCorruptError: if the stored value fails its MAC.
+        """
+        row = self._db.execute("SELECT name, value, mac FROM meta WHERE name=?", (name,)).fetchone()
+        if row is None:
+            return None
+        if not hmac.compare_digest(self._row_mac(_META, row[:2]), bytes(row[2])):
+            raise StoreCorruptError(f"keystore value {name!r} failed its integrity check")
+        return bytes(row[1])
 
     def set_meta(self, name: str, value: bytes) -> None:
-        """Durably set a meta value. :raises StorageFullError: if the disk is full."""
-        with self._write():
-            self._db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (name, value))
+        """Durably set a module value. :raises StorageFullError: if the disk is full."""
+        with self._write() as macs:
+            old = self._db.execute("SELECT mac FROM meta WHERE name=?", (name,)).fetchone()
+            if old is not None:
+                macs.append(bytes(old[0]))
+            mac = self._row_mac(_META, (name, value))
+            self._db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?, ?)", (name, value, mac))
+            macs.append(mac)
 
     def seal_secret(self, label: str, secret: bytes) -> bytes:
         """Seal a module secret (not a slot key) under the KEK, bound to ``label``."""
@@ -256,10 +277,10 @@ class KeyStore:
 
     def digest(self) -> bytes:
         """The stored set digest over every row (the "keystore digest" of the self test)."""
-        value = self.get_meta(_DIGEST)
-        if value is None:
+        row = self._db.execute("SELECT value FROM digest WHERE id=1").fetchone()
+        if row is None:
             raise StoreCorruptError("keystore digest is missing")
-        return value
+        return bytes(row[0])
 
     def verify_integrity(self) -> None:
         """Check every row's MAC and the set digest.
@@ -271,6 +292,7 @@ class KeyStore:
             (_KEYS, f"SELECT {_KEY_COLUMNS}, mac FROM keys"),
             (_FOREIGN, "SELECT slot, key_type, public, exportable, created, mac FROM foreign_keys"),
             (_WALLETS, "SELECT id, name, key_type, master_slot, variant, watch_only, mac FROM wallets"),
+            (_META, "SELECT name, value, mac FROM meta"),
         )
         try:
             for table, query in queries:
@@ -295,7 +317,7 @@ class KeyStore:
                     total = self.digest()
                     for mac in macs:
                         total = _xor(total, mac)
-                    self._db.execute("UPDATE meta SET value=? WHERE name=?", (total, _DIGEST))
+                    self._db.execute("UPDATE digest SET value=? WHERE id=1", (total,))
         except sqlite3.Error as exc:
             raise _storage_error(exc) from None
 
@@ -599,7 +621,9 @@ class KeyStore:
             for (slot, size) in self._db.execute("SELECT slot, length(wrapped) FROM keys").fetchall():
                 self._db.execute("UPDATE keys SET wrapped=? WHERE slot=?", (self._rng(size), slot))
             self._db.execute("DELETE FROM keys")
-            self._db.execute("DELETE FROM meta WHERE name LIKE 'sealed:%'")
+            for (name, size) in self._db.execute("SELECT name, length(value) FROM meta WHERE name LIKE 'sealed:%'").fetchall():
+                self._db.execute("UPDATE meta SET value=? WHERE name=?", (self._rng(size), name))
+            self._db.execute("DELETE FROM meta")
         self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         self._db.execute("VACUUM")
 
