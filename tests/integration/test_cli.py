@@ -130,3 +130,29 @@ def test_against_a_real_daemon(daemon):
     assert scmctl("verify", str(slot), "--digest", "11" * 32, "--signature", signed["signature"]).returncode == 0
     status = json.loads(scmctl("--json", "admin", "status").stdout)
     assert status["state"] == "READY" and status["ops"]["SIGN"] == 1
+
+
+def test_sim_tamper_policy_and_events(run, tmp_path):
+    assert run("tamper", "set-action", "1", "--self-destruct")[0].exit_code == 0
+    assert run("sim", "perimeter-open", "channel=1")[0].exit_code == 0
+    _, info = run("tamper", "info", as_json=True)
+    assert info["first_breach"][0] == 0 and info["first_breach"][1] > 0
+    _, status = run("admin", "status", as_json=True)
+    assert status["led"]["code"] == "6/2" and status["state"] == "READY"
+    assert run("policy", "battery", "--threshold", "2.6")[0].exit_code == 2
+    assert run("policy", "battery", "--threshold", "2.2", "--action", "sleep")[0].exit_code == 0
+    _, policy = run("policy", "show", as_json=True)
+    assert policy["battery_threshold"] == 2.2 and policy["battery_action"] == 1
+    assert run("sim", "bogus")[0].exit_code == 2
+    result, _ = run("events", "--timeout", "0.3")
+    assert result.exit_code == 0
+
+
+def test_scmsim_latches_a_breach_on_a_stopped_module(tmp_path):
+    state = tmp_path / "state"
+    CliRunner().invoke(cli, ["--url", f"embedded:{state}", "admin", "info"])
+    done = subprocess.run([sys.executable, "-m", "softscm.module.sensors.simtool", "--state-dir", str(state),
+                           "perimeter-open", "channel=0"], capture_output=True, text=True, timeout=30)
+    assert done.returncode == 0, done.stderr
+    result = CliRunner().invoke(cli, ["--url", f"embedded:{state}", "--json", "tamper", "info"])
+    assert json.loads(result.stdout)["first_breach"][0] > 0

@@ -301,3 +301,96 @@ class ModuleApi:
 
     def list_wallets(self) -> list[dict[str, Any]]:
         return self._call(Command.WALLET_LIST, {})
+
+    # -- time, LED, sensors -----------------------------------------------------------------------
+
+    def get_module_time(self, *, precise: bool = False) -> float:
+        """Module time (the drift-corrected RTC); ``precise`` waits for the next second boundary."""
+        return self._call(Command.TIME, {"precise": precise})
+
+    def get_rtc_drift(self) -> float:
+        """The RTC's drift against the host's reference clock, in ppm (positive: fast)."""
+        return self._call(Command.RTC_DRIFT, {})
+
+    def led(self, pattern: str, *, on_ms: int = 0, off_ms: int = 0, flashes: int = 0) -> None:
+        """``pattern`` is on, off or flash."""
+        return self._call(Command.LED_SET, {"pattern": pattern, "on_ms": on_ms, "off_ms": off_ms, "flashes": flashes})
+
+    def get_led(self) -> dict[str, Any]:
+        """The LED pattern, the fatal code shown (if any) and the code history."""
+        return self._call(Command.LED_GET, {})
+
+    def get_accelerometer(self) -> dict[str, Any]:
+        """``{"g_force": [x, y, z], "tap_direction": [dx, dy, dz], "last_tap": t}``."""
+        return self._call(Command.ACCEL_READ, {})
+
+    def set_tap_sensitivity(self, axis: str = "all", pct: float = 50.0, *, log: bool | None = None) -> dict[str, float]:
+        """0..100 % per axis (0 disables); ``log=True`` records every tap in the audit log."""
+        return self._call(Command.TAP_SENSITIVITY, {"axis": axis, "pct": pct, "log": log})
+
+    def wait_for_tap(self, timeout_ms: int = -1) -> None:
+        """:raises ScmTimeoutError: if no tap comes within ``timeout_ms`` (-1: wait for ever)."""
+        return self._call(Command.WAIT_TAP, {"timeout_ms": timeout_ms}, lambda _: None)
+
+    def get_cpu_temp(self) -> float:
+        return self._call(Command.CPU_TEMP, {})
+
+    def get_aux_temp(self, index: int = 0) -> float:
+        return self._call(Command.AUX_TEMP, {"index": index})
+
+    def get_battery(self) -> dict[str, Any]:
+        """``{"volts": float, "present": bool}``."""
+        return self._call(Command.BATTERY_VOLT, {})
+
+    # -- tamper and policies ------------------------------------------------------------------------
+
+    def set_perimeter_event_actions(self, channel: int, *, notify: bool = True, self_destruct: bool = False) -> None:
+        """:raises PolicyFrozenError: for a second change in production mode."""
+        return self._call(Command.PERIMETER_SET_ACTIONS, {"channel": channel, "notify": notify,
+                                                          "self_destruct": self_destruct})
+
+    def set_perimeter_params(self, *, lp_period_us: int | None = None, lp_max_bits: int | None = None,
+                             min_delay_ns: int | None = None, max_delay_ns: int | None = None) -> None:
+        """Digital perimeter parameters. :raises PolicyFrozenError: in production mode."""
+        return self._call(Command.PERIMETER_SET_PARAMS, {"lp_period_us": lp_period_us, "lp_max_bits": lp_max_bits,
+                                                         "min_delay_ns": min_delay_ns, "max_delay_ns": max_delay_ns})
+
+    def get_perimeter_detect_info(self) -> list[float]:
+        """First-breach epoch time per channel since the last clear (0: none)."""
+        return self._call(Command.PERIMETER_INFO, {})
+
+    def clear_perimeter_detect_info(self) -> None:
+        """Clear the first-breach times and re-arm."""
+        return self._call(Command.PERIMETER_CLEAR, {})
+
+    def wait_for_perimeter_event(self, timeout_ms: int = -1) -> None:
+        """:raises ScmTimeoutError: on timeout. :raises InvalidArgumentError: if no channel notifies."""
+        return self._call(Command.WAIT_PERIMETER, {"timeout_ms": timeout_ms}, lambda _: None)
+
+    def set_battery_policy(self, *, threshold: float | None = None, sleep: bool | None = None,
+                           self_destruct: bool | None = None) -> None:
+        """:raises PolicyFrozenError: in production mode. :raises InvalidArgumentError: for both actions."""
+        return self._call(Command.BATTERY_POLICY, {"threshold": threshold, "sleep": sleep,
+                                                   "self_destruct": self_destruct})
+
+    def set_temperature_policy(self, *, low: float | None = None, high: float | None = None,
+                               self_destruct: bool | None = None) -> None:
+        """:raises PolicyFrozenError: in production mode."""
+        return self._call(Command.TEMP_POLICY, {"low": low, "high": high, "self_destruct": self_destruct})
+
+    def set_supervised_boot_policy(self, policy_id: int = 0) -> None:
+        """0 do nothing, 1 self-destruct, 2 hold the host in reset."""
+        return self._call(Command.BOOT_SET_POLICY, {"policy_id": policy_id})
+
+    def get_policy(self) -> dict[str, Any]:
+        return self._call(Command.POLICY_GET, {})
+
+    def simulate(self, action: str, **args: Any) -> None:
+        """Drive the simulated device: ``perimeter_open``/``perimeter_close`` (``channel``),
+        ``temperature`` (``celsius``), ``battery`` (``volts``), ``battery_removed``, ``power_lost``,
+        ``power_restored``, ``rtc_drift`` (``ppm``), ``tap`` (``axis``, ``direction``, ``g``),
+        ``accel`` (``samples``: [[t, x, y, z], ...]).
+
+        :raises NotPermittedError: if the module runs on real sensors.
+        """
+        return self._call(Command.SIM_SET, {"action": action, **args})

@@ -16,6 +16,10 @@ class Args:
     def __init__(self, values: dict[str, Any]) -> None:
         self._values = values
 
+    def values(self) -> dict[str, Any]:
+        """Every argument as given (for handlers that pass a set of options through)."""
+        return dict(self._values)
+
     def has(self, name: str) -> bool:
         """Whether ``name`` was given (and not null)."""
         return self._values.get(name) is not None

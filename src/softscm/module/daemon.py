@@ -16,6 +16,7 @@ from ..host.client import default_socket_path
 from ..wire.defs import DEFAULT_FOREIGN_CAPACITY, DEFAULT_USER_CAPACITY, DEFAULT_WALLET_CAPACITY
 from ..wire.errors import ScmError
 from .module import Module, ModuleConfig
+from .sensors.linux import LinuxPaths
 from .server import Server
 from .store.atomic import ensure_private_dir
 
@@ -75,11 +76,16 @@ async def _serve(module: Module, socket_path: Path | None, tcp: str | None, read
               help="User key slots, fixed when the module is initialised.")
 @click.option("--foreign-capacity", default=DEFAULT_FOREIGN_CAPACITY, show_default=True)
 @click.option("--wallet-capacity", default=DEFAULT_WALLET_CAPACITY, show_default=True)
+@click.option("--sensors", type=click.Choice(["simulated", "linux"]), default="simulated", show_default=True,
+              help="Sensor back end: the scriptable simulated device, or Linux sysfs/GPIO hardware.")
+@click.option("--sysfs-root", type=click.Path(path_type=Path), default=Path("/"), show_default=True,
+              help="With --sensors linux: where the sysfs tree lives.")
 @click.option("--ready-file", type=click.Path(path_type=Path), default=None,
               help="Write the endpoints here once serving (for supervisors and tests).")
 @click.option("--log-level", default="INFO", show_default=True)
 def main(state_dir: Path | None, socket_path: Path | None, no_unix: bool, tcp: str | None, user_capacity: int,
-         foreign_capacity: int, wallet_capacity: int, ready_file: Path | None, log_level: str) -> None:
+         foreign_capacity: int, wallet_capacity: int, sensors: str, sysfs_root: Path, ready_file: Path | None,
+         log_level: str) -> None:
     """Run the softscm module daemon."""
     logging.basicConfig(level=log_level.upper(), stream=sys.stderr,
                         format="%(asctime)s scmd %(levelname)s %(name)s: %(message)s")
@@ -87,7 +93,8 @@ def main(state_dir: Path | None, socket_path: Path | None, no_unix: bool, tcp: s
     socket_path = None if no_unix else (socket_path or default_socket_path())
     lock_fd = _lock_state_dir(state_dir)
     config = ModuleConfig(user_capacity=user_capacity, foreign_capacity=foreign_capacity,
-                          wallet_capacity=wallet_capacity)
+                          wallet_capacity=wallet_capacity,
+                          linux_sensors=LinuxPaths.under(sysfs_root) if sensors == "linux" else None)
     try:
         module = Module.start(state_dir, config=config)
     except ScmError as exc:

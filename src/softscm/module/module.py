@@ -7,6 +7,7 @@ it raise :class:`StoreCorruptError` and nothing in it is changed.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import time
@@ -45,7 +46,14 @@ from .args import Args
 from .crypto import generate
 from .crypto.keys import PrivateKey
 from .crypto.rng import Rng, system_rng
-from .dispatch import TABLE
+from .dispatch import READY, TABLE
+from .monitor import Monitor
+from .policy.settings import Policy
+from .sensors.hal import SensorBackend, SensorError
+from .sensors.led import FatalCode, LedCode, LedModel
+from .sensors.linux import LinuxPaths, LinuxSensors
+from .sensors.rtc import ModuleClock
+from .sensors.simulated import SimulatedDevice
 from .store.atomic import atomic_write, ensure_private_dir
 from .store.keystore import KEYSTORE_FILE, KeyStore
 from .store.rootkey import ROOT_KEY_FILE, bind_root_key, create_root_key, load_root_key
@@ -54,6 +62,9 @@ log = logging.getLogger(__name__)
 
 MODEL = "softscm-SCM"
 INITIALISED_MARKER = "initialised"
+DESTROYED_MARKER = "destroyed"
+SENSORS_DIR = "sensors"
+_POLICY = "policy"
 _CLOUD_KEY = "sealed:cloud_key"
 _LOCK_KEY = "sealed:lock_key"
 
@@ -62,11 +73,17 @@ Listener = Callable[[dict[str, Any]], None]
 
 @dataclass(frozen=True)
 class ModuleConfig:
-    """Settings fixed at initialisation (capacities) or at start."""
+    """Settings fixed at initialisation (capacities) or at start (the sensor back end)."""
 
     user_capacity: int = DEFAULT_USER_CAPACITY
     foreign_capacity: int = DEFAULT_FOREIGN_CAPACITY
     wallet_capacity: int = DEFAULT_WALLET_CAPACITY
+    linux_sensors: LinuxPaths | None = None  # None: the simulated device
+
+    def sensor_backend(self, state_dir: Path) -> SensorBackend:
+        if self.linux_sensors is not None:
+            return LinuxSensors(self.linux_sensors)
+        return SimulatedDevice(state_dir / SENSORS_DIR)
 
 
 @dataclass
@@ -81,7 +98,8 @@ class Counters:
 class Module:
     """The security module. Not thread-safe: one owner drives it from one thread."""
 
-    def __init__(self, state_dir: Path, store: KeyStore, root_key: bytes, bound: bool, rng: Rng) -> None:
+    def __init__(self, state_dir: Path, store: KeyStore, root_key: bytes, bound: bool, rng: Rng,
+                 config: ModuleConfig) -> None:
         self.state_dir = state_dir
         self.store = store
         self.rng = rng
@@ -97,6 +115,16 @@ class Module:
         self.lock_key = store.open_secret("lock", store.get_meta(_LOCK_KEY) or b"")
         self.cloud_key = store.open_secret("cloud", store.get_meta(_CLOUD_KEY) or b"")
         self._root_key = root_key
+        self._serial = (store.get_meta("serial") or b"").decode()
+        self._mode = Mode(int(store.get_meta("mode") or b"0"))
+        self.destroyed = False
+        self.suspended: dict[str, str] = {}
+        stored_policy = store.get_meta(_POLICY)
+        self.policy = Policy.from_json(stored_policy) if stored_policy else Policy()
+        self.sensors = config.sensor_backend(state_dir)
+        self.clock = ModuleClock(self.sensors.rtc_time, ensure_private_dir(state_dir / SENSORS_DIR))
+        self.led = LedModel()
+        self.monitor = Monitor(self)
 
     @staticmethod
     def _derive(root_key: bytes, label: bytes) -> bytes:
@@ -117,8 +145,10 @@ class Module:
         state_dir = Path(state_dir)
         if not state_dir.exists() or not any(state_dir.iterdir()):
             module = cls._initialise(ensure_private_dir(state_dir), config, rng)
+        elif (state_dir / DESTROYED_MARKER).is_file():
+            return DestroyedModule(state_dir)
         else:
-            module = cls._open(state_dir, rng)
+            module = cls._open(state_dir, rng, config)
         module.boot_count = int(module.store.get_meta("boot_count") or b"0") + 1
         module.store.set_meta("boot_count", str(module.boot_count).encode())
         module._set_state(ModuleState.READY)
@@ -126,7 +156,7 @@ class Module:
         return module
 
     @classmethod
-    def _open(cls, state_dir: Path, rng: Rng) -> Module:
+    def _open(cls, state_dir: Path, rng: Rng, config: ModuleConfig) -> Module:
         if not (state_dir / INITIALISED_MARKER).is_file():
             raise StoreCorruptError(
                 f"{state_dir} holds a half-initialised module (no '{INITIALISED_MARKER}' marker); "
@@ -137,7 +167,7 @@ class Module:
         store = KeyStore.open(state_dir, root_key, rng)
         for slot in range(FACTORY_SLOTS):
             store.get(slot)  # raises if a factory slot is missing
-        return cls(state_dir, store, root_key, bound, rng)
+        return cls(state_dir, store, root_key, bound, rng, config)
 
     @classmethod
     def _initialise(cls, state_dir: Path, config: ModuleConfig, rng: Rng) -> Module:
@@ -158,11 +188,11 @@ class Module:
         store.set_meta(_LOCK_KEY, store.seal_secret("lock", rng(32)))
         store.set_meta(_CLOUD_KEY, store.seal_secret("cloud", rng(32)))
         atomic_write(state_dir / INITIALISED_MARKER, f"softscm {__version__}\n".encode())
-        return cls(state_dir, store, root_key, False, rng)
+        return cls(state_dir, store, root_key, False, rng, config)
 
     def close(self) -> None:
         """Record the stop and release the store."""
-        if self.state is not ModuleState.DESTROYED:
+        if not self.destroyed:
             self.record(Event.MODULE_STOP)
             self.store.close()
         self.ephemeral = None
@@ -171,19 +201,49 @@ class Module:
 
     @property
     def serial(self) -> str:
-        return (self.store.get_meta("serial") or b"").decode()
+        return self._serial
 
     @property
     def mode(self) -> Mode:
-        return Mode(int(self.store.get_meta("mode") or b"0"))
+        return self._mode
 
     @property
     def identity_public(self) -> bytes:
         return self.identity.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
 
     def sensor_gauges(self) -> dict[str, float]:
-        """Current sensor readings for metrics (empty until sensors are attached)."""
-        return {}
+        """Current sensor readings for metrics (a sensor that does not answer is left out)."""
+        gauges: dict[str, float] = {
+            "tamper_channels_breached": float(sum(1 for c in self.policy.perimeter if c.first_breach)),
+            "rtc_drift_ppm": self.clock.drift_ppm,
+            "suspended": float(bool(self.suspended)),
+        }
+        for name, read in (("cpu_temperature_celsius", self.sensors.cpu_temp),
+                           ("battery_volts", lambda: self.sensors.battery().volts)):
+            try:
+                gauges[name] = float(read())
+            except SensorError:
+                pass
+        return gauges
+
+    def save_policy(self) -> None:
+        """Persist the policy (MACed in the keystore). :raises StorageFullError: if the disk is full."""
+        self.store.set_meta(_POLICY, self.policy.to_json())
+
+    def suspend(self, reason: str, message: str) -> None:
+        """Suspend key operations until :meth:`resume` for the same reason."""
+        if reason not in self.suspended:
+            self.suspended[reason] = message
+            self.record(Event.POWER if reason == "power" else Event.BATTERY, suspended=True, reason=message)
+
+    def resume(self, reason: str) -> None:
+        if self.suspended.pop(reason, None) is not None:
+            self.record(Event.POWER if reason == "power" else Event.BATTERY, suspended=False, reason=reason)
+
+    def show_led_code(self, code: LedCode, *, reason: str) -> None:
+        """Development mode's answer to a fatal fault: show the code, record it, carry on."""
+        self.led.show(code, time.time())
+        self.record(Event.LED_CODE, code=code.text, reason=reason, simulated=self.mode is Mode.DEVELOPMENT)
 
     def lock_binding(self) -> None:
         """Enter production mode for good: seal the root key to this host and record the mode.
@@ -195,6 +255,7 @@ class Module:
         bind_root_key(self.state_dir, self._root_key, self.rng)
         self.bound = True
         self.store.set_meta("mode", str(int(Mode.PRODUCTION)).encode())
+        self._mode = Mode.PRODUCTION
         self.record(Event.BINDING_CHANGE, bound=True)
         self.record(Event.MODE_CHANGE, mode=Mode.PRODUCTION.name)
 
@@ -211,7 +272,11 @@ class Module:
         return lambda: self._listeners.remove(listener) if listener in self._listeners else None
 
     def record(self, event: Event, **details: Any) -> None:
-        """Publish an event to subscribers (and the audit log). Never raises."""
+        """Write an event to the audit log and publish it to subscribers. Never raises."""
+        self.publish(event, **details)
+
+    def publish(self, event: Event, **details: Any) -> None:
+        """Publish an event to subscribers only. Never raises."""
         message = {"event": int(event), "name": event.name, "time": time.time(), "details": details}
         for listener in list(self._listeners):
             try:
@@ -263,13 +328,17 @@ class Module:
             if self.state is ModuleState.DESTROYED:
                 raise DestroyedError("the module has been destroyed; its keys are gone")
             raise ModuleStateError(f"{request.command.name} is not allowed while the module is {self.state.name}")
+        if self.suspended and spec.states == READY:
+            raise ModuleStateError("security services are suspended: " + "; ".join(self.suspended.values()))
         return spec.handler(self, Args(request.args))
 
     # -- destruction -----------------------------------------------------------------------------
 
-    def destroy(self) -> None:
-        """Zeroise and remove the root key and every wrapped key; the module becomes DESTROYED."""
+    def destroy(self, *, reason: str) -> None:
+        """Zeroise and remove the root key and every wrapped key; the module becomes DESTROYED,
+        for good (a marker file keeps it so across restarts)."""
         started = time.perf_counter()
+        serial = self.serial
         root_file = self.state_dir / ROOT_KEY_FILE
         try:
             size = root_file.stat().st_size
@@ -285,5 +354,41 @@ class Module:
             (self.state_dir / name).unlink(missing_ok=True)
         self.ephemeral = None
         self.lock_key = self.cloud_key = self._root_key = b""
+        self.identity = ed25519.Ed25519PrivateKey.generate()
+        self.destroyed = True
         self.state = ModuleState.DESTROYED
-        self.record(Event.SELF_DESTRUCT, seconds=round(time.perf_counter() - started, 6))
+        self.destroy_seconds = time.perf_counter() - started
+        self.led.show(FatalCode.SECURE_ELEMENT_MISMATCH.value, time.time())
+        marker = {"serial": serial, "time": time.time(), "reason": reason, "seconds": self.destroy_seconds}
+        atomic_write(self.state_dir / DESTROYED_MARKER, json.dumps(marker).encode())
+        self.record(Event.SELF_DESTRUCT, reason=reason, seconds=round(self.destroy_seconds, 6))
+
+
+class DestroyedModule(Module):
+    """A module whose keys were destroyed: it answers status queries and refuses everything else."""
+
+    def __init__(self, state_dir: Path) -> None:  # noqa: super().__init__ needs the keys that are gone
+        marker = json.loads((state_dir / DESTROYED_MARKER).read_text())
+        self.state_dir = state_dir
+        self.rng = system_rng
+        self.bound = True
+        self.started = time.time()
+        self.state = ModuleState.DESTROYED
+        self.destroyed = True
+        self.ephemeral = None
+        self.slip39_session = None
+        self.counters = Counters()
+        self.boot_count = 0
+        self.suspended = {}
+        self.led = LedModel()
+        self.led.show(FatalCode.SECURE_ELEMENT_MISMATCH.value, marker["time"])
+        self._listeners = []
+        self._serial = marker["serial"]
+        self._mode = Mode.PRODUCTION
+        self.destroy_seconds = marker["seconds"]
+
+    def sensor_gauges(self) -> dict[str, float]:
+        return {}
+
+    def close(self) -> None:
+        pass

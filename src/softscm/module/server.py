@@ -22,6 +22,7 @@ from ..wire.errors import InternalError, ProtocolError, ScmError, TransportError
 from ..wire.framing import FrameTooLargeError, frame, read_frame
 from .dispatch import TABLE
 from .module import Module
+from .monitor import run_monitor
 
 log = logging.getLogger(__name__)
 
@@ -106,11 +107,12 @@ class Connection:
 
 
 class Server:
-    """Serves one module on any number of stream listeners."""
+    """Serves one module on any number of stream listeners, and polls its sensors."""
 
     def __init__(self, module: Module) -> None:
         self.module = module
         self._servers: list[asyncio.base_events.Server] = []
+        self._monitor = asyncio.get_running_loop().create_task(run_monitor(module))
 
     async def listen_unix(self, path: Path) -> None:
         """Listen on a Unix socket with owner-only permissions (directory 0700, socket 0600)."""
@@ -164,6 +166,7 @@ class Server:
                 pass
 
     async def close(self) -> None:
+        self._monitor.cancel()
         for server in self._servers:
             server.close()
             await server.wait_closed()
@@ -181,6 +184,7 @@ class InProcessHost:
         self.loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self.loop.run_forever, name="softscm-embedded", daemon=True)
         self._thread.start()
+        self._monitor = asyncio.run_coroutine_threadsafe(run_monitor(module), self.loop)
 
     def connect(self) -> tuple[Callable[[bytes], None], queue.Queue[bytes], Callable[[], None]]:
         """Open a session: returns ``(send, replies, close)``; replies arrive framed."""
@@ -206,6 +210,7 @@ class InProcessHost:
     def close(self) -> None:
         if self.loop.is_closed():
             return
+        self._monitor.cancel()
         self.call(self.module.close)
         self.loop.call_soon_threadsafe(self.loop.stop)
         self._thread.join(timeout=5)

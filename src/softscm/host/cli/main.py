@@ -8,9 +8,10 @@ from .admin import admin
 from .context import EXIT_HELP, Cli
 from .keys import keys
 from .operations import ecdh, lock, random_bytes, sign, unlock, verify
+from .sensors import events, policy, sensors, sim, tamper
 from .wallet import wallet
 
-COMMANDS = (admin, keys, sign, verify, ecdh, lock, unlock, random_bytes, wallet)
+COMMANDS = (admin, keys, sign, verify, ecdh, lock, unlock, random_bytes, wallet, sensors, tamper, policy, sim, events)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]}, epilog=EXIT_HELP)

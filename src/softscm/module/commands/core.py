@@ -35,10 +35,10 @@ def info(module: Module, args: Args) -> dict[str, Any]:
         "firmware_version": __version__,
         "serial": module.serial,
         "protocol_version": PROTOCOL_VERSION,
-        "identity_public_key": module.identity_public,
-        "user_capacity": module.store.user_capacity,
-        "foreign_capacity": module.store.foreign_capacity,
-        "wallet_capacity": module.store.wallet_capacity,
+        "identity_public_key": b"" if module.destroyed else module.identity_public,
+        "user_capacity": 0 if module.destroyed else module.store.user_capacity,
+        "foreign_capacity": 0 if module.destroyed else module.store.foreign_capacity,
+        "wallet_capacity": 0 if module.destroyed else module.store.wallet_capacity,
     }
 
 
@@ -51,12 +51,10 @@ def status(module: Module, args: Args) -> dict[str, Any]:
         "uptime": time.time() - module.started,
         "ops": dict(module.counters.ops),
         "errors": dict(module.counters.errors),
+        "suspended": dict(module.suspended),
+        "led": module.led.describe(),
+        "self_destruct_seconds": getattr(module, "destroy_seconds", None),
     }
-
-
-@command(Command.TIME, states=READY_OR_HOLD)
-def get_time(module: Module, args: Args) -> float:
-    return time.time()
 
 
 @command(Command.RANDOM, states=READY_OR_HOLD)
