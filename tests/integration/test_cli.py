@@ -138,7 +138,7 @@ def test_sim_tamper_policy_and_events(run, tmp_path):
     _, info = run("tamper", "info", as_json=True)
     assert info["first_breach"][0] == 0 and info["first_breach"][1] > 0
     _, status = run("admin", "status", as_json=True)
-    assert status["led"]["code"] == "6/2" and status["state"] == "READY"
+    assert status["state"] == "READY"  # development mode: the module carries on (LED: test_tamper.py)
     assert run("policy", "battery", "--threshold", "2.6")[0].exit_code == 2
     assert run("policy", "battery", "--threshold", "2.2", "--action", "sleep")[0].exit_code == 0
     _, policy = run("policy", "show", as_json=True)
