@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
+from ..sealedlog.records import Checkpoint, Entry
 from ..wire.defs import Command, KdfType, KeyType, LockKey
 from .results import DerivedKey, ModuleInfo, Signature, SlotList, WalletNode
 
@@ -394,3 +395,25 @@ class ModuleApi:
         :raises NotPermittedError: if the module runs on real sensors.
         """
         return self._call(Command.SIM_SET, {"action": action, **args})
+
+    # -- audit log and host events ------------------------------------------------------------------
+
+    def read_log(self, *, since_seq: int = 0, limit: int = 10_000,
+                 events: Sequence[str] = ()) -> tuple[list[Entry], list[Checkpoint]]:
+        """Log entries (and every checkpoint); works even on a destroyed module."""
+        args = {"since_seq": since_seq, "limit": limit, "events": list(events)}
+        return self._call(Command.LOG_READ, args, lambda v: ([Entry.from_json(e) for e in v["entries"]],
+                                                             [Checkpoint.from_json(c) for c in v["checkpoints"]]))
+
+    def log_checkpoint(self) -> Checkpoint | None:
+        """Sign the log's head now; keep the result to detect later truncation."""
+        return self._call(Command.LOG_CHECKPOINT, {}, lambda v: Checkpoint.from_json(v) if v else None)
+
+    def log_keys(self, *, claim: bool = False) -> dict[str, Any]:
+        """``public_key`` (checkpoints), ``head_seq``, ``unlogged``; with ``claim=True`` the initial
+        MAC key too, the one time it is handed out."""
+        return self._call(Command.LOG_PUBLIC_KEY, {"claim": claim})
+
+    def record_host_event(self, kind: str, **details: str | int | float | bool) -> None:
+        """Record a host event (power_cycle, network_up, network_down, time_jump, boot, shutdown, custom)."""
+        return self._call(Command.LOG_HOST_EVENT, {"kind": kind, "details": details})

@@ -46,6 +46,7 @@ from .args import Args
 from .crypto import generate
 from .crypto.keys import PrivateKey
 from .crypto.rng import Rng, system_rng
+from .audit.log import AuditLog
 from .dispatch import READY, TABLE
 from .monitor import Monitor
 from .policy.settings import Policy
@@ -99,7 +100,7 @@ class Module:
     """The security module. Not thread-safe: one owner drives it from one thread."""
 
     def __init__(self, state_dir: Path, store: KeyStore, root_key: bytes, bound: bool, rng: Rng,
-                 config: ModuleConfig) -> None:
+                 config: ModuleConfig, *, fresh: bool = False) -> None:
         self.state_dir = state_dir
         self.store = store
         self.rng = rng
@@ -125,6 +126,9 @@ class Module:
         self.clock = ModuleClock(self.sensors.rtc_time, ensure_private_dir(state_dir / SENSORS_DIR))
         self.led = LedModel()
         self.monitor = Monitor(self)
+        audit_keys = (self._derive(root_key, b"softscm audit signing v1"), self._derive(root_key, b"softscm audit seal v1"))
+        opener = AuditLog.create if fresh else AuditLog.open
+        self.audit: AuditLog | None = opener(state_dir, *audit_keys, clock=self.clock.now, rng=rng)
 
     @staticmethod
     def _derive(root_key: bytes, label: bytes) -> bytes:
@@ -187,13 +191,16 @@ class Module:
         store.set_meta("mode", str(int(Mode.DEVELOPMENT)).encode())
         store.set_meta(_LOCK_KEY, store.seal_secret("lock", rng(32)))
         store.set_meta(_CLOUD_KEY, store.seal_secret("cloud", rng(32)))
+        module = cls(state_dir, store, root_key, False, rng, config, fresh=True)
         atomic_write(state_dir / INITIALISED_MARKER, f"softscm {__version__}\n".encode())
-        return cls(state_dir, store, root_key, False, rng, config)
+        return module
 
     def close(self) -> None:
-        """Record the stop and release the store."""
-        if not self.destroyed:
+        """Record the stop, checkpoint the log and release the stores."""
+        if not self.destroyed and self.audit is not None:
             self.record(Event.MODULE_STOP)
+            self.audit.checkpoint()
+            self.audit.close()
             self.store.close()
         self.ephemeral = None
 
@@ -214,6 +221,8 @@ class Module:
     def sensor_gauges(self) -> dict[str, float]:
         """Current sensor readings for metrics (a sensor that does not answer is left out)."""
         gauges: dict[str, float] = {
+            "audit_log_entries": float(self.audit.head_seq if self.audit else 0),
+            "audit_log_unlogged_events": float(self.audit.unlogged if self.audit else 0),
             "tamper_channels_breached": float(sum(1 for c in self.policy.perimeter if c.first_breach)),
             "rtc_drift_ppm": self.clock.drift_ppm,
             "suspended": float(bool(self.suspended)),
@@ -273,6 +282,8 @@ class Module:
 
     def record(self, event: Event, **details: Any) -> None:
         """Write an event to the audit log and publish it to subscribers. Never raises."""
+        if self.audit is not None:
+            self.audit.append(event, details)
         self.publish(event, **details)
 
     def publish(self, event: Event, **details: Any) -> None:
@@ -362,6 +373,9 @@ class Module:
         marker = {"serial": serial, "time": time.time(), "reason": reason, "seconds": self.destroy_seconds}
         atomic_write(self.state_dir / DESTROYED_MARKER, json.dumps(marker).encode())
         self.record(Event.SELF_DESTRUCT, reason=reason, seconds=round(self.destroy_seconds, 6))
+        self.audit.checkpoint()  # the log survives, signed, for extraction from the failed module
+        self.audit.close()
+        self.audit = None
 
 
 class DestroyedModule(Module):
@@ -383,6 +397,7 @@ class DestroyedModule(Module):
         self.led = LedModel()
         self.led.show(FatalCode.SECURE_ELEMENT_MISMATCH.value, marker["time"])
         self._listeners = []
+        self.audit = None
         self._serial = marker["serial"]
         self._mode = Mode.PRODUCTION
         self.destroy_seconds = marker["seconds"]
