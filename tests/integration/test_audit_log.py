@@ -53,31 +53,14 @@ def test_export_and_verify_a_copy_of_a_stopped_module(daemon, tmp_path):
     assert bad.returncode != 0 and "MODIFIED_ENTRY at entry 3" in bad.stderr
 
 
-@pytest.fixture
-def small_disk(tmp_path):
-    if os.geteuid() != 0:
-        pytest.skip("mounting a tmpfs needs root (CI runs as root)")
-    mount = tmp_path / "disk"
-    mount.mkdir()
-    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(mount)], check=True)
-    yield mount
-    subprocess.run(["umount", "-l", str(mount)], check=False)
-
-
 def test_module_keeps_serving_on_a_full_disk_and_reports_unlogged_events(tmp_path, small_disk):
-    from ..conftest import Daemon
+    from ..conftest import Daemon, fill_disk
 
     daemon = Daemon(small_disk / "state", tmp_path / "scm.sock").start()
     try:
         with daemon.connect() as scm:
             slot = scm.gen_key_pair("ed25519")
-            with open(small_disk / "filler", "wb") as fh:
-                try:
-                    while True:
-                        fh.write(b"\0" * 65536)
-                        fh.flush()
-                except OSError:
-                    pass
+            filler = fill_disk(small_disk)
             for i in range(20):
                 scm.record_host_event("custom", n=i, pad="x" * 3000)
             assert scm.log_keys()["unlogged"] >= 15
@@ -86,7 +69,7 @@ def test_module_keeps_serving_on_a_full_disk_and_reports_unlogged_events(tmp_pat
                 scm.gen_key_pair("ed25519")
             assert len(scm.list_slots().slots) == 17  # nothing stored was lost
             unlogged = scm.log_keys()["unlogged"]
-            (small_disk / "filler").unlink()
+            filler.unlink()
             scm.record_host_event("custom", n="space is back")
             entries, _ = scm.read_log(events=["LOG_UNLOGGED"])
             assert entries[-1].details["count"] == unlogged

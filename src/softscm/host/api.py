@@ -417,3 +417,19 @@ class ModuleApi:
     def record_host_event(self, kind: str, **details: str | int | float | bool) -> None:
         """Record a host event (power_cycle, network_up, network_down, time_jump, boot, shutdown, custom)."""
         return self._call(Command.LOG_HOST_EVENT, {"kind": kind, "details": details})
+
+    # -- self tests ---------------------------------------------------------------------------------
+
+    def run_self_test(self, *, full: bool = True) -> dict[str, Any]:
+        """Run the self tests now; returns the report (each test, result, time). A failure is fatal."""
+        return self._call(Command.SELFTEST_RUN, {"full": full})
+
+    def get_self_test_reports(self) -> dict[str, Any]:
+        """The latest power-on, background and commanded reports, and the module's error if any."""
+        return self._call(Command.SELFTEST_REPORT, {})
+
+    def inject_fault(self, *, kat: str | None = None, where: str = "input", integrity: str | None = None,
+                     entropy: str | None = None) -> None:
+        """Tests only. :raises NotPermittedError: in production mode or without fault injection enabled."""
+        return self._call(Command.FAULT_INJECT, {"kat": kat, "where": where, "integrity": integrity,
+                                                 "entropy": entropy})

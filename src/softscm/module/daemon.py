@@ -80,12 +80,19 @@ async def _serve(module: Module, socket_path: Path | None, tcp: str | None, read
               help="Sensor back end: the scriptable simulated device, or Linux sysfs/GPIO hardware.")
 @click.option("--sysfs-root", type=click.Path(path_type=Path), default=Path("/"), show_default=True,
               help="With --sensors linux: where the sysfs tree lives.")
+@click.option("--selftest-interval", nargs=2, type=float, default=(60.0, 180.0), show_default=True,
+              metavar="MIN MAX", help="Seconds between background integrity checks (randomised).")
+@click.option("--allow-fault-injection", is_flag=True, hidden=True,
+              help="Tests only: allow FAULT_INJECT (always refused in production mode).")
+@click.option("--accept-code-digest", is_flag=True,
+              help="Development mode: record the running code's digest as the installed one.")
 @click.option("--ready-file", type=click.Path(path_type=Path), default=None,
               help="Write the endpoints here once serving (for supervisors and tests).")
 @click.option("--log-level", default="INFO", show_default=True)
 def main(state_dir: Path | None, socket_path: Path | None, no_unix: bool, tcp: str | None, user_capacity: int,
-         foreign_capacity: int, wallet_capacity: int, sensors: str, sysfs_root: Path, ready_file: Path | None,
-         log_level: str) -> None:
+         foreign_capacity: int, wallet_capacity: int, sensors: str, sysfs_root: Path,
+         selftest_interval: tuple[float, float], allow_fault_injection: bool, accept_code_digest: bool,
+         ready_file: Path | None, log_level: str) -> None:
     """Run the softscm module daemon."""
     logging.basicConfig(level=log_level.upper(), stream=sys.stderr,
                         format="%(asctime)s scmd %(levelname)s %(name)s: %(message)s")
@@ -94,7 +101,9 @@ def main(state_dir: Path | None, socket_path: Path | None, no_unix: bool, tcp: s
     lock_fd = _lock_state_dir(state_dir)
     config = ModuleConfig(user_capacity=user_capacity, foreign_capacity=foreign_capacity,
                           wallet_capacity=wallet_capacity,
-                          linux_sensors=LinuxPaths.under(sysfs_root) if sensors == "linux" else None)
+                          linux_sensors=LinuxPaths.under(sysfs_root) if sensors == "linux" else None,
+                          background_interval=selftest_interval, fault_injection=allow_fault_injection,
+                          accept_code_digest=accept_code_digest)
     try:
         module = Module.start(state_dir, config=config)
     except ScmError as exc:

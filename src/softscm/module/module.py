@@ -7,6 +7,8 @@ it raise :class:`StoreCorruptError` and nothing in it is changed.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import logging
 import os
@@ -39,6 +41,7 @@ from ..wire.errors import (
     ModuleStateError,
     ProtocolError,
     ScmError,
+    SelfTestError,
     SlotEmptyError,
     StoreCorruptError,
 )
@@ -55,6 +58,12 @@ from .sensors.led import FatalCode, LedCode, LedModel
 from .sensors.linux import LinuxPaths, LinuxSensors
 from .sensors.rtc import ModuleClock
 from .sensors.simulated import SimulatedDevice
+from .selftest.faults import FaultPlan, flip
+from .selftest.health import HealthTestedRng
+from .selftest.integrity import compute_code_digest
+from .selftest.kat import run_kats
+from .selftest.pairwise import pairwise_check
+from .selftest.report import SelfTestReport, TestResult
 from .store.atomic import atomic_write, ensure_private_dir
 from .store.keystore import KEYSTORE_FILE, KeyStore
 from .store.rootkey import ROOT_KEY_FILE, bind_root_key, create_root_key, load_root_key
@@ -66,6 +75,9 @@ INITIALISED_MARKER = "initialised"
 DESTROYED_MARKER = "destroyed"
 SENSORS_DIR = "sensors"
 _POLICY = "policy"
+_CODE_DIGEST = "code_digest"
+_KEY_MATERIAL_DIGEST = "key_material_digest"
+SELF_TEST_CODE = LedCode(7)  # a self test failed (the key-area digest has its own code, 6)
 _CLOUD_KEY = "sealed:cloud_key"
 _LOCK_KEY = "sealed:lock_key"
 
@@ -80,6 +92,9 @@ class ModuleConfig:
     foreign_capacity: int = DEFAULT_FOREIGN_CAPACITY
     wallet_capacity: int = DEFAULT_WALLET_CAPACITY
     linux_sensors: LinuxPaths | None = None  # None: the simulated device
+    fault_injection: bool = False  # tests only; refused in production mode whatever this says
+    background_interval: tuple[float, float] = (60.0, 180.0)  # seconds between background checks
+    accept_code_digest: bool = False  # development: record the running code's digest as the good one
 
     def sensor_backend(self, state_dir: Path) -> SensorBackend:
         if self.linux_sensors is not None:
@@ -119,6 +134,10 @@ class Module:
         self._serial = (store.get_meta("serial") or b"").decode()
         self._mode = Mode(int(store.get_meta("mode") or b"0"))
         self.destroyed = False
+        self.config = config
+        self.faults = FaultPlan()
+        self.reports: dict[str, SelfTestReport] = {}
+        self.error: str | None = None
         self.suspended: dict[str, str] = {}
         stored_policy = store.get_meta(_POLICY)
         self.policy = Policy.from_json(stored_policy) if stored_policy else Policy()
@@ -126,6 +145,8 @@ class Module:
         self.clock = ModuleClock(self.sensors.rtc_time, ensure_private_dir(state_dir / SENSORS_DIR))
         self.led = LedModel()
         self.monitor = Monitor(self)
+        if isinstance(rng, HealthTestedRng):
+            rng.on_failure = lambda message: self.enter_error(f"entropy source: {message}")
         audit_keys = (self._derive(root_key, b"softscm audit signing v1"), self._derive(root_key, b"softscm audit seal v1"))
         opener = AuditLog.create if fresh else AuditLog.open
         self.audit: AuditLog | None = opener(state_dir, *audit_keys, clock=self.clock.now, rng=rng)
@@ -147,6 +168,7 @@ class Module:
         from . import commands  # noqa: F401  (registers the command handlers)
 
         state_dir = Path(state_dir)
+        rng = HealthTestedRng(rng)
         if not state_dir.exists() or not any(state_dir.iterdir()):
             module = cls._initialise(ensure_private_dir(state_dir), config, rng)
         elif (state_dir / DESTROYED_MARKER).is_file():
@@ -155,8 +177,8 @@ class Module:
             module = cls._open(state_dir, rng, config)
         module.boot_count = int(module.store.get_meta("boot_count") or b"0") + 1
         module.store.set_meta("boot_count", str(module.boot_count).encode())
-        module._set_state(ModuleState.READY)
         module.record(Event.MODULE_START, version=__version__, boot_count=module.boot_count)
+        module.power_on_self_test()
         return module
 
     @classmethod
@@ -191,7 +213,9 @@ class Module:
         store.set_meta("mode", str(int(Mode.DEVELOPMENT)).encode())
         store.set_meta(_LOCK_KEY, store.seal_secret("lock", rng(32)))
         store.set_meta(_CLOUD_KEY, store.seal_secret("cloud", rng(32)))
+        store.set_meta(_CODE_DIGEST, compute_code_digest())
         module = cls(state_dir, store, root_key, False, rng, config, fresh=True)
+        store.set_meta(_KEY_MATERIAL_DIGEST, module._key_material_digest())
         atomic_write(state_dir / INITIALISED_MARKER, f"softscm {__version__}\n".encode())
         return module
 
@@ -253,6 +277,108 @@ class Module:
         """Development mode's answer to a fatal fault: show the code, record it, carry on."""
         self.led.show(code, time.time())
         self.record(Event.LED_CODE, code=code.text, reason=reason, simulated=self.mode is Mode.DEVELOPMENT)
+
+    # -- self tests ------------------------------------------------------------------------------
+
+    def _key_material_digest(self) -> bytes:
+        material = self.identity_public + self.lock_key + self.cloud_key + b"".join(
+            self.store.get(slot).public for slot in range(FACTORY_SLOTS))
+        return hmac.new(self._derive(self._root_key, b"softscm key material digest v1"), material, hashlib.sha256).digest()
+
+    def _integrity_checks(self) -> dict[str, Callable[[], None]]:
+        def code() -> None:
+            recorded = self.store.get_meta(_CODE_DIGEST) or b""
+            actual = compute_code_digest()
+            if "code" in self.faults.integrity:
+                actual = flip(actual)
+            if not hmac.compare_digest(recorded, actual):
+                raise SelfTestError("the module's code does not match the digest recorded at installation")
+
+        def keystore() -> None:
+            self.store.verify_integrity()
+            if "keystore" in self.faults.integrity:
+                raise SelfTestError("keystore digest mismatch (injected)")
+
+        def key_material() -> None:
+            actual = self._key_material_digest()
+            if "key_material" in self.faults.integrity:
+                actual = flip(actual)
+            if not hmac.compare_digest(self.store.get_meta(_KEY_MATERIAL_DIGEST) or b"", actual):
+                raise SelfTestError("critical key material does not match its digest")
+
+        return {"code_digest": code, "keystore_digest": keystore, "key_material_digest": key_material}
+
+    def _run_checks(self, checks: dict[str, Callable[[], None]], category: str) -> list[TestResult]:
+        results = []
+        for name, check in checks.items():
+            started = time.perf_counter()
+            try:
+                check()
+                results.append(TestResult(name, category, True, time.perf_counter() - started))
+            except (ScmError, SensorError, OSError) as exc:
+                results.append(TestResult(name, category, False, time.perf_counter() - started,
+                                          exc.message if isinstance(exc, ScmError) else str(exc)))
+        return results
+
+    def run_self_test(self, kind: str, *, full: bool = True) -> SelfTestReport:
+        """Run the self tests of ``kind`` (power-on, background, commanded); a failure is fatal.
+
+        ``full=False`` (background, quick commanded) runs the integrity checks only.
+        """
+        started, clock = time.time(), time.perf_counter()
+        results: list[TestResult] = []
+        if full:
+            results += run_kats(self.faults.kat)
+            results += self._run_checks({"rng_health": self._rng_startup_test}, "health")
+            peripherals = self.monitor.peripheral_status()
+            results += [TestResult(f"sensor_{name}", "peripheral", ok, 0.0, "" if ok else "no answer")
+                        for name, ok in peripherals.items()]
+        results += self._run_checks(self._integrity_checks(), "integrity")
+        report = SelfTestReport(kind, tuple(results), started, time.perf_counter() - clock)
+        self.reports[kind] = report
+        if report.passed:
+            self.record(Event.SELF_TEST, kind=kind, tests=len(results), seconds=round(report.duration_s, 6))
+        else:
+            failed = report.failures[0]
+            self.enter_error(f"{kind} self test failed: {failed.name} ({failed.detail})",
+                             code=FatalCode.KEY_AREA_DIGEST.value if failed.category == "integrity" else SELF_TEST_CODE)
+        return report
+
+    def _rng_startup_test(self) -> None:
+        rng = self.rng
+        if self.faults.entropy is not None:
+            rng = HealthTestedRng(_faulty_source(self.faults.entropy))
+        if isinstance(rng, HealthTestedRng):
+            rng.startup_test()
+
+    def power_on_self_test(self) -> None:
+        """STARTING -> SELF_TEST -> READY, or ERROR if anything fails."""
+        if self.config.accept_code_digest and self.mode is Mode.DEVELOPMENT:
+            self.store.set_meta(_CODE_DIGEST, compute_code_digest())
+        self._set_state(ModuleState.SELF_TEST)
+        report = self.run_self_test("power-on")
+        if report.passed:
+            self._set_state(ModuleState.READY)
+
+    def pairwise(self, key: PrivateKey) -> None:
+        """The conditional pair-wise consistency test; a failure is fatal.
+
+        :raises SelfTestError: if the pair is inconsistent (the module is in ERROR then).
+        """
+        try:
+            pairwise_check(key, self.rng)
+        except SelfTestError as exc:
+            self.enter_error(f"pair-wise consistency test failed for a new {key.key_type.label} key")
+            raise exc
+
+    def enter_error(self, reason: str, *, code: LedCode = SELF_TEST_CODE) -> None:
+        """A failed self test: refuse key operations from now on (status and log export still work)."""
+        if self.state is ModuleState.ERROR:
+            return
+        self.error = reason
+        self._set_state(ModuleState.ERROR)
+        self.led.show(code, time.time())
+        self.record(Event.SELF_TEST_FAILED, reason=reason, code=code.text)
 
     def lock_binding(self) -> None:
         """Enter production mode for good: seal the root key to this host and record the mode.
@@ -378,6 +504,13 @@ class Module:
         self.audit = None
 
 
+def _faulty_source(kind: str) -> Callable[[int], bytes]:
+    """An entropy source that is stuck (one value) or biased (one value every other sample)."""
+    if kind == "stuck":
+        return lambda n: bytes(n)
+    return lambda n: bytes(0 if i % 2 == 0 else (i % 251) + 1 for i in range(n))
+
+
 class DestroyedModule(Module):
     """A module whose keys were destroyed: it answers status queries and refuses everything else."""
 
@@ -398,6 +531,10 @@ class DestroyedModule(Module):
         self.led.show(FatalCode.SECURE_ELEMENT_MISMATCH.value, marker["time"])
         self._listeners = []
         self.audit = None
+        self.config = ModuleConfig()
+        self.faults = FaultPlan()
+        self.reports = {}
+        self.error = marker["reason"]
         self._serial = marker["serial"]
         self._mode = Mode.PRODUCTION
         self.destroy_seconds = marker["seconds"]

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import random
 from typing import TYPE_CHECKING, Any
 
-from ..wire.defs import BatteryAction, Event, Mode
+from ..wire.defs import BatteryAction, Event, Mode, ModuleState
 from ..wire.errors import InvalidArgumentError, ScmTimeoutError
 from .sensors.hal import PERIMETER_CHANNELS, AccelSample, SensorError
 from .sensors.led import FatalCode, LedCode, tamper_code
@@ -195,7 +196,14 @@ async def _wait(waiters: list[asyncio.Future[None]], timeout_ms: int, what: str)
 
 
 async def run_monitor(module: Module, interval: float = 0.05) -> None:
-    """Poll the sensors forever (cancel the task to stop)."""
+    """Poll the sensors, and run the background integrity checks at randomised intervals, for ever
+    (cancel the task to stop)."""
+    low, high = module.config.background_interval
+    loop = asyncio.get_running_loop()
+    next_check = loop.time() + random.uniform(low, high)
     while not module.destroyed:
         module.monitor.poll()
+        if loop.time() >= next_check and module.state is ModuleState.READY:
+            module.run_self_test("background", full=False)
+            next_check = loop.time() + random.uniform(low, high)
         await asyncio.sleep(interval)

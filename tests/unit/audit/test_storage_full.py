@@ -3,40 +3,18 @@
 from __future__ import annotations
 
 import os
-import subprocess
-
-import pytest
 
 from softscm.module.audit.log import AuditLog
 from softscm.sealedlog.reader import read_log
 from softscm.wire.defs import Event
 
-
-@pytest.fixture
-def small_disk(tmp_path):
-    if os.geteuid() != 0:
-        pytest.skip("mounting a tmpfs needs root (CI runs as root)")
-    mount = tmp_path / "disk"
-    mount.mkdir()
-    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(mount)], check=True)
-    yield mount
-    subprocess.run(["umount", "-l", str(mount)], check=False)
-
-
-def fill(directory) -> None:
-    with open(directory / "filler", "wb") as fh:
-        try:
-            while True:
-                fh.write(b"\0" * 65536)
-                fh.flush()
-        except OSError:
-            pass
+from ...conftest import fill_disk
 
 
 def test_full_disk_counts_unlogged_events(small_disk):
     audit = AuditLog.create(small_disk, os.urandom(32), os.urandom(32))
     audit.append(Event.MODULE_START, {})
-    fill(small_disk)
+    fill_disk(small_disk)
     lost = [audit.append(Event.HOST_EVENT, {"n": i, "pad": "x" * 2000}) for i in range(30)]
     assert lost.count(None) >= 25 and audit.unlogged == lost.count(None)
     (small_disk / "filler").unlink()

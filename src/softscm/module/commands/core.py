@@ -54,6 +54,9 @@ def status(module: Module, args: Args) -> dict[str, Any]:
         "suspended": dict(module.suspended),
         "led": module.led.describe(),
         "self_destruct_seconds": getattr(module, "destroy_seconds", None),
+        "self_test": {kind: {"passed": r.passed, "seconds": r.duration_s, "started": r.started}
+                      for kind, r in module.reports.items()},
+        "error": module.error,
     }
 
 

@@ -19,7 +19,9 @@ if TYPE_CHECKING:
 def gen_key(module: Module, args: Args) -> int:
     """Generate a key pair in the lowest free user slot. :raises NoFreeSlotError: when full."""
     key_type = args.key_type()
-    slot = module.store.put_key(generate(key_type, module.rng))
+    key = generate(key_type, module.rng)
+    module.pairwise(key)
+    slot = module.store.put_key(key)
     module.record(Event.KEY_GENERATED, slot=slot, key_type=key_type.label)
     return slot
 
@@ -27,8 +29,10 @@ def gen_key(module: Module, args: Args) -> int:
 @command(Command.GEN_EPHEMERAL)
 def gen_ephemeral(module: Module, args: Args) -> bytes:
     """Replace the volatile ephemeral key (slot -1); returns its public key."""
-    module.ephemeral = generate(args.key_type(), module.rng)
-    return module.ephemeral.public
+    key = generate(args.key_type(), module.rng)
+    module.pairwise(key)
+    module.ephemeral = key
+    return key.public
 
 
 @command(Command.INVALIDATE_EPHEMERAL)
@@ -45,6 +49,7 @@ def import_key(module: Module, args: Args) -> int:
     if module.mode is Mode.PRODUCTION:
         raise NotPermittedError("plain private keys cannot be imported in production mode")
     key = load_private(args.key_type(), args.bytes("private_key", size=32))
+    module.pairwise(key)
     slot = module.store.put_key(key)
     module.record(Event.KEY_IMPORTED, slot=slot, key_type=key.key_type.label)
     return slot

@@ -63,12 +63,16 @@ def _check_no_session(module: Module) -> None:
         raise SessionError("a SLIP-39 session is open; finish or cancel it first")
 
 
-def _private(node: hd.Node) -> PrivateKey | None:
-    return None if node.private_key is None else load_private(node.key_type, node.private_key)
+def _private(module: Module, node: hd.Node) -> PrivateKey | None:
+    if node.private_key is None:
+        return None
+    key = load_private(node.key_type, node.private_key)
+    module.pairwise(key)
+    return key
 
 
 def _store_wallet(module: Module, pending: _PendingWallet, node: hd.Node, addr: str) -> int:
-    _, slot = module.store.create_wallet(pending.name, pending.variant, _private(node), key_type=node.key_type,
+    _, slot = module.store.create_wallet(pending.name, pending.variant, _private(module, node), key_type=node.key_type,
                                          public=node.public_key, chain_code=node.chain_code, node_addr=addr)
     module.record(Event.WALLET_CREATED, name=pending.name, slot=slot, key_type=pending.key_type.label,
                   watch_only=node.private_key is None)
@@ -235,7 +239,7 @@ def derive(module: Module, args: Args) -> dict[str, Any]:
         node = (hd.derive_child(parent_node, index, hardened) if parent_node.private_key is not None
                 else hd.derive_public_child(parent_node, index) if not hardened
                 else _raise(WalletError("a watch-only wallet cannot derive hardened children")))
-        slot = module.store.put_key(_private(node), key_type=node.key_type, public=node.public_key,
+        slot = module.store.put_key(_private(module, node), key_type=node.key_type, public=node.public_key,
                                     wallet_id=wallet.id, parent_slot=parent.slot, node_addr=addr,
                                     extra_secret=node.chain_code)
         module.record(Event.KEY_GENERATED, slot=slot, wallet=wallet.name, node=addr)

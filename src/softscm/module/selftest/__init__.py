@@ -1,0 +1,1 @@
+"""Self tests: known-answer tests, entropy health tests, integrity checks, reports, fault injection."""
