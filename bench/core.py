@@ -31,6 +31,7 @@ import softscm  # noqa: E402
 
 DIGEST = hashlib.sha256(b"bench").digest()
 MESSAGE = b"m" * 64
+BATCH = 64
 
 
 def measure(fn: Callable[[], object], seconds: float) -> tuple[float, list[float]]:
@@ -84,6 +85,7 @@ def module_ops(scm: softscm.host.client.Client) -> dict[str, Callable[[], object
         "lock 64 B": lambda: scm.lock(MESSAGE),
         "unlock 64 B": lambda: scm.unlock(blob),
         "keygen nistp256": lambda: scm.gen_key_pair("nistp256"),
+        "keygen x64 batch": lambda: scm.gen_key_pairs("nistp256", BATCH),
     }
 
 
@@ -120,7 +122,7 @@ def main() -> None:
     options = parser.parse_args()
     base = baselines()
     rows = []
-    with tempfile.TemporaryDirectory() as tmp, running_scmd(Path(tmp), user_capacity=65536) as url:
+    with tempfile.TemporaryDirectory() as tmp, running_scmd(Path(tmp), user_capacity=1_000_000) as url:
         with softscm.connect(url) as scm:
             ops = module_ops(scm)
             for name, fn in ops.items():
@@ -142,7 +144,9 @@ def main() -> None:
     print(f"  P-256 sign, 4 clients / in-process single thread: {sign[4] / sign[1]:.2f}  (target >= 0.70)")
     print(f"  P-256 sign, 1 client  / in-process single thread: {sign[2] / sign[1]:.2f}  (target >= 0.20)")
     keygen = table["keygen nistp256"]
-    print(f"  durable keygen, 1 client: {keygen[2]:,.0f}/s; 4 clients: {keygen[4]:,.0f}/s  (target >= 2,000/s)")
+    batch = table["keygen x64 batch"]
+    print(f"  durable keygen, 1 client: {keygen[2]:,.0f}/s; 4 clients: {keygen[4]:,.0f}/s; in batches of {BATCH}: "
+          f"{batch[2] * BATCH:,.0f}/s (1 client), {batch[4] * BATCH:,.0f}/s (4 clients)  (target >= 2,000/s)")
 
 
 if __name__ == "__main__":

@@ -236,3 +236,28 @@ def test_tcp_loopback_transport(tmp_path, daemon_factory, url_kind):
         slot = scm.gen_key_pair("ed25519")
         _sign_and_check(scm, slot, KeyType.ED25519)
     assert Path(daemon.socket).exists()
+
+
+def test_batch_generation_is_all_or_nothing(daemon_factory):
+    daemon = daemon_factory("batch", "--user-capacity", "40")
+    with daemon.connect() as scm:
+        slots = scm.gen_key_pairs("ed25519", 30)
+        assert slots == list(range(16, 46))
+        with pytest.raises(NoFreeSlotError):
+            scm.gen_key_pairs("ed25519", 11)
+        assert len(scm.list_slots().slots) == 16 + 30  # nothing of the failed batch was stored
+        entries, _ = scm.read_log(events=["KEY_GENERATED"])
+        assert [e.details["slot"] for e in entries] == slots
+    daemon.stop()
+    daemon.start()
+    with daemon.connect() as scm:
+        _sign_and_check(scm, slots[-1], KeyType.ED25519)
+
+
+def test_a_failed_batch_leaves_its_slots_free_for_the_next_key(scm):
+    first = scm.gen_key_pair("ed25519")
+    with pytest.raises(NoFreeSlotError):
+        scm.gen_key_pairs("ed25519", 1000)  # more than the 511 free user slots
+    assert scm.gen_key_pair("ed25519") == first + 1
+    scm.remove_key(first)
+    assert scm.gen_key_pair("x25519") == first

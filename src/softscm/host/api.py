@@ -70,6 +70,13 @@ class ModuleApi:
         """
         return self._call(Command.GEN_KEY, {"key_type": _key_type(key_type)})
 
+    def gen_key_pairs(self, key_type: KeyTypeLike, count: int) -> list[int]:
+        """Generate ``count`` (1..1024) key pairs in one durable transaction; returns their slots.
+
+        :raises NoFreeSlotError: if they do not all fit (then none is stored).
+        """
+        return self._call(Command.GEN_KEYS, {"key_type": _key_type(key_type), "count": count})
+
     def gen_ephemeral_key_pair(self, key_type: KeyTypeLike) -> bytes:
         """Replace the volatile ephemeral key (slot -1); returns its public key."""
         return self._call(Command.GEN_EPHEMERAL, {"key_type": _key_type(key_type)}, _bytes)

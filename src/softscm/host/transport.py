@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import Protocol
 
 from ..wire.errors import ScmTimeoutError, TransportError
-from ..wire.framing import HEADER, frame, recv_frame
+from ..wire.defs import MAX_FRAME_SIZE
+from ..wire.framing import HEADER, FrameTooLargeError, frame
 
 
 class Transport(Protocol):
@@ -29,6 +30,8 @@ class SocketTransport:
 
     def __init__(self, sock: socket.socket) -> None:
         self._sock = sock
+        self._buffer = bytearray()
+        self._scratch = bytearray(1 << 16)
 
     @classmethod
     def unix(cls, path: str | Path, timeout: float | None = None) -> SocketTransport:
@@ -59,9 +62,24 @@ class SocketTransport:
             raise TransportError(f"connection to the module failed ({exc})") from None
 
     def recv(self, timeout: float | None = None) -> bytes:
-        self._sock.settimeout(timeout)
+        """One frame, reading as much as the socket has so later frames come from the buffer."""
+        buffer = self._buffer
+        if timeout != self._sock.gettimeout():
+            self._sock.settimeout(timeout)
         try:
-            return recv_frame(self._sock)
+            while True:
+                if len(buffer) >= HEADER.size:
+                    (length,) = HEADER.unpack_from(buffer)
+                    if length > MAX_FRAME_SIZE:
+                        raise FrameTooLargeError(f"frame of {length} bytes exceeds the limit")
+                    if len(buffer) >= HEADER.size + length:
+                        payload = bytes(buffer[HEADER.size:HEADER.size + length])
+                        del buffer[:HEADER.size + length]
+                        return payload
+                received = self._sock.recv_into(self._scratch)
+                if received == 0:
+                    raise TransportError("connection closed by the module")
+                buffer += memoryview(self._scratch)[:received]
         except TimeoutError:
             raise ScmTimeoutError("no reply from the module in time") from None
         except OSError as exc:

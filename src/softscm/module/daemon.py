@@ -8,7 +8,9 @@ import logging
 import os
 import signal
 import sys
+from collections.abc import Coroutine
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -65,6 +67,16 @@ async def _serve(module: Module, socket_path: Path | None, tcp: str | None, read
     await server.close()
 
 
+def _run(main: Coroutine[Any, Any, None]) -> None:
+    """Run the event loop: uvloop when it is installed (the ``fast`` extra), else asyncio's."""
+    try:
+        import uvloop
+    except ImportError:
+        asyncio.run(main)
+        return
+    uvloop.run(main)
+
+
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--state-dir", type=click.Path(path_type=Path), default=None,
               help="Module state directory (default: /var/lib/softscm for root, else $XDG_STATE_HOME/softscm).")
@@ -109,7 +121,7 @@ def main(state_dir: Path | None, socket_path: Path | None, no_unix: bool, tcp: s
     except ScmError as exc:
         raise click.ClickException(f"cannot start the module on {state_dir}: {exc.message}") from None
     try:
-        asyncio.run(_serve(module, socket_path, tcp, ready_file))
+        _run(_serve(module, socket_path, tcp, ready_file))
     finally:
         module.close()
         if socket_path is not None:

@@ -412,6 +412,13 @@ class Module:
             self.audit.append(event, details)
         self.publish(event, **details)
 
+    def record_many(self, events: list[tuple[Event, dict[str, Any]]]) -> None:
+        """Write several events in one durable log append, then publish them. Never raises."""
+        if self.audit is not None:
+            self.audit.append_many(events)
+        for event, details in events:
+            self.publish(event, **details)
+
     def publish(self, event: Event, **details: Any) -> None:
         """Publish an event to subscribers only. Never raises."""
         message = {"event": int(event), "name": event.name, "time": time.time(), "details": details}

@@ -19,7 +19,8 @@ from typing import Any
 from ..wire.codec import EventMessage, Reply, Request
 from ..wire.defs import Command
 from ..wire.errors import InternalError, ProtocolError, ScmError, TransportError
-from ..wire.framing import FrameTooLargeError, frame, read_frame
+from ..wire.defs import MAX_FRAME_SIZE
+from ..wire.framing import HEADER, FrameTooLargeError, frame
 from .dispatch import TABLE
 from .module import Module
 from .monitor import run_monitor
@@ -106,6 +107,63 @@ class Connection:
             task.cancel()
 
 
+class _StreamProtocol(asyncio.Protocol):
+    """One stream connection: parses every complete frame in each read and answers them all in
+    one write (requests pipelined by a client cost one system call each way)."""
+
+    def __init__(self, module: Module) -> None:
+        self._module = module
+        self._buffer = bytearray()
+        self._out: list[bytes] = []
+        self._transport: asyncio.Transport | None = None
+        self._connection: Connection | None = None
+        self._draining = False
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self._transport = transport  # type: ignore[assignment]
+        self._connection = Connection(self._module, self._send)
+
+    def _send(self, data: bytes) -> None:
+        if self._draining:  # replies to this read go out together in one write
+            self._out.append(data)
+        elif self._transport is not None and not self._transport.is_closing():
+            self._transport.write(data)  # a wait answered later, or a pushed event
+
+    def data_received(self, data: bytes) -> None:
+        buffer = self._buffer
+        buffer += data
+        self._draining = True
+        try:
+            while len(buffer) >= HEADER.size:
+                (length,) = HEADER.unpack_from(buffer)
+                if length > MAX_FRAME_SIZE:
+                    self._out.append(frame(Reply.failure(0, FrameTooLargeError(
+                        f"frame of {length} bytes exceeds the {MAX_FRAME_SIZE}-byte limit")).to_bytes()))
+                    self._flush()
+                    assert self._transport is not None
+                    self._transport.close()
+                    return
+                if len(buffer) < HEADER.size + length:
+                    break
+                payload = bytes(buffer[HEADER.size:HEADER.size + length])
+                del buffer[:HEADER.size + length]
+                assert self._connection is not None
+                self._connection.on_frame(payload)
+        finally:
+            self._draining = False
+            self._flush()
+
+    def _flush(self) -> None:
+        if self._out and self._transport is not None and not self._transport.is_closing():
+            self._transport.write(b"".join(self._out))
+        self._out.clear()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self._connection is not None:
+            self._connection.close()
+        self._transport = None
+
+
 class Server:
     """Serves one module on any number of stream listeners, and polls its sensors."""
 
@@ -121,7 +179,8 @@ class Server:
             path.unlink()
         old_umask = os.umask(0o177)
         try:
-            self._servers.append(await asyncio.start_unix_server(self._serve, path=str(path)))
+            loop = asyncio.get_running_loop()
+            self._servers.append(await loop.create_unix_server(self._protocol, path=str(path)))
         finally:
             os.umask(old_umask)
         os.chmod(path, 0o600)
@@ -133,37 +192,12 @@ class Server:
         """
         if host not in ("127.0.0.1", "::1", "localhost"):
             raise ValueError("the TCP transport listens on loopback only")
-        server = await asyncio.start_server(self._serve, host, port)
+        server = await asyncio.get_running_loop().create_server(self._protocol, host, port)
         self._servers.append(server)
         return int(server.sockets[0].getsockname()[1])
 
-    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        def send(data: bytes) -> None:
-            if not writer.is_closing():
-                writer.write(data)
-
-        connection = Connection(self.module, send)
-        try:
-            while True:
-                try:
-                    payload = await read_frame(reader)
-                except FrameTooLargeError as exc:
-                    send(frame(Reply.failure(0, exc).to_bytes()))
-                    break
-                if payload is None:
-                    break
-                connection.on_frame(payload)
-                if writer.transport.get_write_buffer_size() > 1 << 20:
-                    await writer.drain()
-        except (TransportError, ConnectionError):
-            pass
-        finally:
-            connection.close()
-            try:
-                writer.close()
-                await writer.wait_closed()
-            except (ConnectionError, OSError):
-                pass
+    def _protocol(self) -> asyncio.Protocol:
+        return _StreamProtocol(self.module)
 
     async def close(self) -> None:
         self._monitor.cancel()

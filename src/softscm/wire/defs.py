@@ -46,6 +46,7 @@ class Command(IntEnum):
     STORE_FOREIGN = 106
     LIST_SLOTS = 107
     IMPORT_KEY = 108
+    GEN_KEYS = 109
     # operations
     SIGN = 200
     SIGN_BATCH = 201

@@ -7,7 +7,6 @@ or decoded, so an oversize frame costs the reader nothing.
 from __future__ import annotations
 
 import asyncio
-import socket
 import struct
 
 from .defs import MAX_FRAME_SIZE
@@ -53,25 +52,3 @@ async def read_frame(reader: asyncio.StreamReader) -> bytes | None:
         return await reader.readexactly(length)
     except asyncio.IncompleteReadError:
         raise TransportError("stream ended inside a frame") from None
-
-
-def recv_frame(sock: socket.socket) -> bytes:
-    """Blocking read of one frame from a socket.
-
-    :raises TransportError: if the connection closes.
-    :raises FrameTooLargeError: for an oversize length.
-    """
-    length = _check_length(HEADER.unpack(_recv_exactly(sock, HEADER.size))[0])
-    return _recv_exactly(sock, length)
-
-
-def _recv_exactly(sock: socket.socket, size: int) -> bytes:
-    buf = bytearray(size)
-    view = memoryview(buf)
-    got = 0
-    while got < size:
-        n = sock.recv_into(view[got:])
-        if n == 0:
-            raise TransportError("connection closed by the module")
-        got += n
-    return bytes(buf)

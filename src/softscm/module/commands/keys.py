@@ -11,6 +11,8 @@ from ..crypto import generate, load_private, normalize_public, public_to_pem
 from ..dispatch import command
 from .wallets import remove_node
 
+MAX_BATCH_KEYS = 1024
+
 if TYPE_CHECKING:
     from ..module import Module
 
@@ -24,6 +26,21 @@ def gen_key(module: Module, args: Args) -> int:
     slot = module.store.put_key(key)
     module.record(Event.KEY_GENERATED, slot=slot, key_type=key_type.label)
     return slot
+
+
+@command(Command.GEN_KEYS)
+def gen_keys(module: Module, args: Args) -> list[int]:
+    """Generate ``count`` key pairs in one durable transaction (all or none); returns their slots.
+
+    :raises NoFreeSlotError: if they do not all fit.
+    """
+    key_type = args.key_type()
+    keys = [generate(key_type, module.rng) for _ in range(args.int("count", min=1, max=MAX_BATCH_KEYS))]
+    for key in keys:
+        module.pairwise(key)
+    slots = module.store.put_keys(keys)
+    module.record_many([(Event.KEY_GENERATED, {"slot": slot, "key_type": key_type.label}) for slot in slots])
+    return slots
 
 
 @command(Command.GEN_EPHEMERAL)

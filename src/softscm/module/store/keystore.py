@@ -140,6 +140,7 @@ class KeyStore:
         self._cache: OrderedDict[int, PrivateKey] = OrderedDict()
         self._public_cache: dict[tuple[bool, int], PublicKey] = {}
         self.user_capacity = self.foreign_capacity = self.wallet_capacity = 0
+        self._free_hint = FIRST_USER_SLOT
         if not fresh:
             self._load_capacities()
 
@@ -310,6 +311,7 @@ class KeyStore:
     def _write(self) -> Iterator[list[bytes]]:
         """A durable write transaction; yields a list the caller extends with MACs to XOR in."""
         macs: list[bytes] = []
+        hint = self._free_hint
         try:
             with _transaction(self._db):
                 yield macs
@@ -318,8 +320,11 @@ class KeyStore:
                     for mac in macs:
                         total = _xor(total, mac)
                     self._db.execute("UPDATE digest SET value=? WHERE id=1", (total,))
-        except sqlite3.Error as exc:
-            raise _storage_error(exc) from None
+        except BaseException as exc:
+            self._free_hint = hint  # the transaction was rolled back: so were the slots it took
+            if isinstance(exc, sqlite3.Error):
+                raise _storage_error(exc) from None
+            raise
 
     # -- private key slots -----------------------------------------------------------------
 
@@ -328,14 +333,17 @@ class KeyStore:
             raise InvalidSlotError(f"slot {slot} is outside 0..{FIRST_USER_SLOT + self.user_capacity - 1}")
 
     def _free_user_slot(self) -> int:
+        """The lowest free user slot. Every slot below ``self._free_hint`` is known to be taken."""
+        end = FIRST_USER_SLOT + self.user_capacity
+        hint = max(self._free_hint, FIRST_USER_SLOT)
+        if hint < end and self._db.execute("SELECT 1 FROM keys WHERE slot=?", (hint,)).fetchone() is None:
+            return hint
         row = self._db.execute(
             "SELECT MIN(k.slot + 1) FROM keys k WHERE k.slot >= ? AND k.slot + 1 < ?"
             " AND NOT EXISTS (SELECT 1 FROM keys n WHERE n.slot = k.slot + 1)",
-            (FIRST_USER_SLOT - 1, FIRST_USER_SLOT + self.user_capacity),
+            (hint - 1, end),
         ).fetchone()
         if row[0] is None:
-            if self._db.execute("SELECT 1 FROM keys WHERE slot=?", (FIRST_USER_SLOT,)).fetchone() is None:
-                return FIRST_USER_SLOT
             raise NoFreeSlotError(f"all {self.user_capacity} user slots are in use")
         return int(row[0])
 
@@ -368,6 +376,17 @@ class KeyStore:
             self._remember(slot, key)
         return slot
 
+    def put_keys(self, keys: Sequence[PrivateKey]) -> list[int]:
+        """Store several keys in the lowest free user slots in one durable transaction (all or none).
+
+        :raises NoFreeSlotError: if they do not all fit. :raises StorageFullError: if the disk is full.
+        """
+        with self._write() as macs:
+            slots = [self._insert_key(macs, key, None, None, None, True, None, None, None, b"") for key in keys]
+        for slot, key in zip(slots, keys):
+            self._remember(slot, key)
+        return slots
+
     def _insert_key(self, macs: list[bytes], key: PrivateKey | None, key_type: KeyType | None, public: bytes | None,
                     slot: int | None, exportable: bool, wallet_id: int | None, parent_slot: int | None,
                     node_addr: str | None, extra_secret: bytes) -> int:
@@ -388,6 +407,8 @@ class KeyStore:
         mac = self._row_mac(_KEYS, fields)
         self._db.execute("INSERT INTO keys VALUES (?,?,?,?,?,?,?,?,?,?,?)", (*fields, mac))
         macs.append(mac)
+        if slot == self._free_hint:
+            self._free_hint = slot + 1
         return slot
 
     def _remember(self, slot: int, key: PrivateKey) -> None:
@@ -472,6 +493,7 @@ class KeyStore:
         for slot in slots:
             self._cache.pop(slot, None)
             self._public_cache.pop((False, slot), None)
+        self._free_hint = min([self._free_hint, *slots])
 
     def set_exportable(self, slot: int, exportable: bool, *, foreign: bool = False) -> None:
         """Change the export flag (the module only ever clears it).
@@ -607,6 +629,7 @@ class KeyStore:
         for slot in slots:
             self._cache.pop(slot, None)
             self._public_cache.pop((False, slot), None)
+        self._free_hint = min([self._free_hint, *slots])
 
     # -- destruction ----------------------------------------------------------------------------
 
