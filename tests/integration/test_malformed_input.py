@@ -10,7 +10,7 @@ import pytest
 
 from softscm.wire.codec import Request, parse_incoming
 from softscm.wire.defs import MAX_FRAME_SIZE, PROTOCOL_VERSION, Command, ErrorCode
-from softscm.wire.framing import recv_frame
+from softscm.host.transport import SocketTransport
 
 
 class RawClient:
@@ -20,12 +20,13 @@ class RawClient:
         self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self.sock.settimeout(10)
         self.sock.connect(path)
+        self.transport = SocketTransport(self.sock)
 
     def send_payload(self, payload: bytes) -> None:
         self.sock.sendall(struct.pack(">I", len(payload)) + payload)
 
     def reply(self):
-        return parse_incoming(recv_frame(self.sock))
+        return parse_incoming(self.transport.recv(timeout=10))
 
     def hello(self) -> None:
         self.send_payload(Request(1, Command.HELLO, {"version": PROTOCOL_VERSION}).to_bytes())
