@@ -1,0 +1,241 @@
+"""softscm beside SoftHSM2 (PKCS#11, in-process through python-pkcs11) and the underlying libraries,
+all measured in one run on this machine. Installs nothing: it uses Debian's softhsm2 and the
+`bench` extra that scripts/setup.sh installs.
+
+    .venv/bin/python bench/peers.py [--seconds 1.5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import hashlib
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import coincurve
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, x25519
+from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+sys.path.insert(0, str(Path(__file__).parent))
+from core import concurrent, measure, pct  # noqa: E402
+from scmd_runner import running_scmd  # noqa: E402
+
+import softscm  # noqa: E402
+from softscm.host.aio import AsyncClient  # noqa: E402
+
+SOFTHSM_LIB = next((p for p in ("/usr/lib/softhsm/libsofthsm2.so", "/usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so",
+                                "/usr/lib/aarch64-linux-gnu/softhsm/libsofthsm2.so") if os.path.exists(p)), None)
+DIGEST = hashlib.sha256(b"bench").digest()
+SMALL, LARGE = b"m" * 64, os.urandom(1 << 20)
+HARDWARE = {"YubiHSM 2 (75 ms/sign)": 1 / 0.075, "ATECC608 (115 ms/sign)": 1 / 0.115, "TPM 2.0 (~5 signs/s)": 5.0}
+PIPELINE = 256
+
+
+class SoftHsm:
+    """A SoftHSM2 token in a temp dir, with the keys the benchmark needs."""
+
+    def __init__(self, base: Path) -> None:
+        import pkcs11
+        from pkcs11 import Attribute, KeyType, Mechanism
+        from pkcs11.util.ec import encode_named_curve_parameters
+
+        conf = base / "softhsm2.conf"
+        (base / "tokens").mkdir()
+        conf.write_text(f"directories.tokendir = {base / 'tokens'}\nobjectstore.backend = file\nlog.level = ERROR\n")
+        os.environ["SOFTHSM2_CONF"] = str(conf)
+        subprocess.run(["softhsm2-util", "--init-token", "--free", "--label", "bench", "--so-pin", "1234", "--pin",
+                        "1234"], check=True, capture_output=True)
+        self.pkcs11, self.Mechanism, self.Attribute, self.KeyType = pkcs11, Mechanism, Attribute, KeyType
+        self.token = pkcs11.lib(SOFTHSM_LIB).get_token(token_label="bench")
+        self.session = self.token.open(user_pin="1234", rw=True)
+        self.p256 = self.session.create_domain_parameters(
+            KeyType.EC, {Attribute.EC_PARAMS: encode_named_curve_parameters("secp256r1")}, local=True)
+        self.ed_params = self.session.create_domain_parameters(
+            KeyType.EC_EDWARDS, {Attribute.EC_PARAMS: encode_named_curve_parameters("1.3.101.112")}, local=True)
+        self.pub, self.priv = self.p256.generate_keypair(store=True, label="sign")
+        self.sig = self.priv.sign(DIGEST, mechanism=Mechanism.ECDSA)
+        _, self.ed = self.ed_params.generate_keypair(store=True, label="ed", mechanism=Mechanism.EC_EDWARDS_KEY_PAIR_GEN)
+        peer_pub, _ = self.p256.generate_keypair(store=False)
+        self.peer_point = peer_pub[Attribute.EC_POINT]
+        self.aes = self.session.generate_key(KeyType.AES, 256, store=True, label="aes")
+
+    def ops(self) -> dict[str, Callable[[], object]]:
+        from pkcs11.mechanisms import GCMParams
+
+        m, a, kt = self.Mechanism, self.Attribute, self.KeyType
+
+        def ecdh() -> object:
+            return self.priv.derive_key(kt.GENERIC_SECRET, 256, mechanism=m.ECDH1_DERIVE,
+                                        mechanism_param=(self.pkcs11.KDF.NULL, None, self.peer_point),
+                                        store=False, template={a.SENSITIVE: False, a.EXTRACTABLE: True})
+
+        def gcm(data: bytes) -> Callable[[], object]:
+            return lambda: self.aes.encrypt(data, mechanism=m.AES_GCM,
+                                            mechanism_param=GCMParams(os.urandom(12), b"", 128))
+
+        return {
+            "sign nistp256": lambda: self.priv.sign(DIGEST, mechanism=m.ECDSA),
+            "verify nistp256": lambda: self.pub.verify(DIGEST, self.sig, mechanism=m.ECDSA),
+            "sign ed25519": lambda: self.ed.sign(SMALL, mechanism=m.EDDSA),
+            "ecdh nistp256": ecdh,
+            "keygen nistp256 (stored)": lambda: self.p256.generate_keypair(store=True),
+            "lock 64 B": gcm(SMALL),
+            "lock 1 MiB": gcm(LARGE),
+        }
+
+    def threads(self, op: str, count: int, seconds: float) -> float:
+        """Total ops/s of ``count`` threads, each on its own session."""
+        results: list[float] = []
+        barrier = threading.Barrier(count)
+
+        def worker() -> None:
+            with self.token.open(rw=True) as session:  # the token is already logged in
+                priv = session.get_key(object_class=self.pkcs11.ObjectClass.PRIVATE_KEY, label="sign")
+                barrier.wait()
+                results.append(measure(lambda: priv.sign(DIGEST, mechanism=self.Mechanism.ECDSA), seconds)[0])
+
+        workers = [threading.Thread(target=worker) for _ in range(count)]
+        for w in workers:
+            w.start()
+        for w in workers:
+            w.join()
+        assert op == "sign nistp256"
+        return sum(results)
+
+
+def library_ops() -> dict[str, Callable[[], object]]:
+    p256 = ec.generate_private_key(ec.SECP256R1())
+    sig = p256.sign(DIGEST, ec.ECDSA(Prehashed(hashes.SHA256())))
+    peer = ec.generate_private_key(ec.SECP256R1()).public_key()
+    k1_openssl = ec.generate_private_key(ec.SECP256K1())
+    k1 = coincurve.PrivateKey()
+    ed = ed25519.Ed25519PrivateKey.generate()
+    xk, xpeer = x25519.X25519PrivateKey.generate(), x25519.X25519PrivateKey.generate().public_key()
+    aes = AESGCM(os.urandom(32))
+    return {
+        "sign nistp256": lambda: p256.sign(DIGEST, ec.ECDSA(Prehashed(hashes.SHA256()))),
+        "verify nistp256": lambda: p256.public_key().verify(sig, DIGEST, ec.ECDSA(Prehashed(hashes.SHA256()))),
+        "sign ed25519": lambda: ed.sign(SMALL),
+        "ecdh nistp256": lambda: p256.exchange(ec.ECDH(), peer),
+        "x25519": lambda: xk.exchange(xpeer),
+        "sign secp256k1": lambda: k1.sign_recoverable(DIGEST, hasher=None),
+        "sign secp256k1 (cryptography)": lambda: k1_openssl.sign(DIGEST, ec.ECDSA(Prehashed(hashes.SHA256()))),
+        "keygen nistp256 (stored)": lambda: ec.generate_private_key(ec.SECP256R1()),
+        "lock 64 B": lambda: aes.encrypt(os.urandom(12), SMALL, b""),
+        "lock 1 MiB": lambda: aes.encrypt(os.urandom(12), LARGE, b""),
+    }
+
+
+def softscm_ops(scm: softscm.host.client.Client) -> dict[str, Callable[[], object]]:
+    p256 = scm.gen_key_pair("nistp256")
+    sig = scm.sign(p256, DIGEST).raw
+    peer = scm.get_public_key(scm.gen_key_pair("nistp256"))
+    k1, ed, xs = scm.gen_key_pair("secp256k1"), scm.gen_key_pair("ed25519"), scm.gen_key_pair("x25519")
+    xpeer = scm.get_public_key(scm.gen_key_pair("x25519"))
+    return {
+        "sign nistp256": lambda: scm.sign(p256, DIGEST),
+        "verify nistp256": lambda: scm.verify(p256, DIGEST, sig),
+        "sign ed25519": lambda: scm.sign(ed, SMALL),
+        "ecdh nistp256": lambda: scm.ecdh(p256, peer),
+        "x25519": lambda: scm.ecdh(xs, xpeer),
+        "sign secp256k1": lambda: scm.sign(k1, DIGEST),
+        "keygen nistp256 (stored)": lambda: scm.gen_key_pair("nistp256"),
+        "lock 64 B": lambda: scm.lock(SMALL),
+        "lock 1 MiB": lambda: scm.lock(LARGE),
+    }
+
+
+async def _pipelined(url: str, seconds: float) -> float:
+    """One connection, PIPELINE sign requests in flight at a time."""
+    client = await AsyncClient.connect(url)
+    slot = await client.gen_key_pair("nistp256")
+    done, end = 0, time.perf_counter() + seconds
+    start = time.perf_counter()
+    while time.perf_counter() < end:
+        await asyncio.gather(*(client.sign(slot, DIGEST) for _ in range(PIPELINE)))
+        done += PIPELINE
+    rate = done / (time.perf_counter() - start)
+    await client.close()
+    return rate
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--seconds", type=float, default=1.5)
+    options = parser.parse_args()
+    if SOFTHSM_LIB is None:
+        raise SystemExit("SoftHSM2 is not installed; run scripts/setup.sh")
+    seconds = options.seconds
+    with tempfile.TemporaryDirectory() as tmp:
+        base = Path(tmp)
+        (base / "hsm").mkdir()
+        hsm = SoftHsm(base / "hsm")
+        for _ in range(500):  # SoftHSM2's file store with 500 objects present, as the issue asks
+            hsm.p256.generate_keypair(store=True)
+        lib = library_ops()
+        rows: dict[str, dict[str, float]] = {}
+        for name, fn in hsm.ops().items():
+            rows.setdefault(name, {})["softhsm"], lat = measure(fn, seconds)
+            rows[name]["softhsm_p99"] = pct(lat, 99)
+        rows["sign nistp256"]["softhsm 4 threads"] = hsm.threads("sign nistp256", 4, seconds)
+        for name, fn in lib.items():
+            rows.setdefault(name, {})["library"] = measure(fn, seconds)[0]
+        with running_scmd(base, user_capacity=1_000_000) as url:
+            with softscm.connect(url) as scm:
+                scm.gen_key_pairs("nistp256", 500)
+                for name, fn in softscm_ops(scm).items():
+                    rate, lat = measure(fn, seconds)
+                    rows[name].update({"scm 1": rate, "scm_p50": pct(lat, 50), "scm_p99": pct(lat, 99)})
+                batch_slot = scm.gen_key_pair("nistp256")
+                digests = [DIGEST] * PIPELINE
+                rows["sign nistp256"]["scm batch"] = measure(lambda: scm.sign_batch(batch_slot, digests),
+                                                             seconds)[0] * PIPELINE
+            for name in ("sign nistp256", "sign ed25519", "sign secp256k1", "keygen nistp256 (stored)"):
+                rows[name]["scm 4"] = concurrent(url, _CORE_NAMES.get(name, name), 4, seconds)[0]
+            rows["sign nistp256"]["scm pipelined"] = asyncio.run(_pipelined(url, seconds))
+    _print(rows)
+
+
+_CORE_NAMES = {"keygen nistp256 (stored)": "keygen nistp256"}
+
+
+def _print(rows: dict[str, dict[str, float]]) -> None:
+    columns = ("library", "softhsm", "softhsm 4 threads", "scm 1", "scm 4", "scm pipelined", "scm batch")
+    print(f"{'ops/s':28s}" + "".join(f"{c:>18s}" for c in columns) + f"{'scm p50/p99 us':>18s}")
+    for name, row in rows.items():
+        cells = "".join(f"{row[c]:>18,.0f}" if c in row else f"{'-':>18s}" for c in columns)
+        latency = f"{row['scm_p50']:.0f}/{row['scm_p99']:.0f}" if "scm_p50" in row else "-"
+        print(f"{name:28s}{cells}{latency:>18s}")
+    sign, ed, k1, keygen = rows["sign nistp256"], rows["sign ed25519"], rows["sign secp256k1"], rows["keygen nistp256 (stored)"]
+    best_sign = max(sign.get("scm pipelined", 0), sign.get("scm batch", 0))
+    checks = [
+        ("P-256 sign, 4 clients / SoftHSM2 single session", sign["scm 4"] / sign["softhsm"], 2.0),
+        ("P-256 sign, 1 sync client / SoftHSM2", sign["scm 1"] / sign["softhsm"], 0.6),
+        ("P-256 sign, pipelined or batched / SoftHSM2", best_sign / sign["softhsm"], 3.0),
+        ("Ed25519 sign (4 clients) / SoftHSM2", ed["scm 4"] / ed["softhsm"], 3.0),
+        ("secp256k1 sign (4 clients) / cryptography alone", k1["scm 4"] / rows["sign secp256k1 (cryptography)"]["library"],
+         10.0),
+        ("durable keygen (4 clients) / SoftHSM2 with 500 keys", keygen["scm 4"] / keygen["softhsm"], 20.0),
+    ]
+    print("\ntargets (speed issue), ratios from this run:")
+    for label, ratio, target in checks:
+        print(f"  {label:55s} {ratio:8.2f}x  (target >= {target}x) {'met' if ratio >= target else 'NOT met'}")
+    for name in ("sign nistp256", "sign ed25519", "sign secp256k1"):
+        for column in ("scm 1", "scm 4"):
+            worst = min(rows[name][column] / rate for rate in HARDWARE.values())
+            best = max(rows[name][column] / rate for rate in HARDWARE.values())
+            print(f"  {name} ({column.replace('scm ', '')} client{'s' if column == 'scm 4' else ''}) / hardware figures"
+                  f"{'':14s} {worst:6.0f}x to {best:6.0f}x  (target >= 1000x) {'met' if worst >= 1000 else 'NOT met'}")
+
+
+if __name__ == "__main__":
+    main()
