@@ -87,13 +87,56 @@ def tour(url: str) -> None:
         except AuthenticationError:
             print("a blob with one flipped bit is refused")
 
+        step("HD wallet from a BIP39 mnemonic, and a SLIP-39 (Shamir) backup")
+        master, words = scm.create_wallet("secp256k1", "demo-eth", bip39=True)
+        print(f"wallet 'demo-eth' (master slot {master}); mnemonic, shown once: {' '.join(words.split()[:4])} ...")
+        account = scm.derive_wallet_path(master, "m/44'/60'/0'/0/0")
+        print(f"m/44'/60'/0'/0/0 in slot {account}: {scm.get_public_key(account).hex()[:24]}...")
+        scm.slip39_generate("ed25519", "demo-vault", group_threshold=2, group_count=3, iteration_exponent=0)
+        for group in range(3):
+            scm.slip39_set_group(group, 3, 2)
+        shares, slot = [], -1
+        while slot == -1:
+            slot, share = scm.slip39_next_share()
+            shares.append(share)
+        scm.slip39_restore("ed25519", "demo-vault-restored")
+        for share in (shares[4], shares[0], shares[3], shares[1]):
+            restored = scm.slip39_add_share(share)
+        print(f"9 SLIP-39 shares made; 4 of them (2 groups x 2) restore the wallet: slot {restored}")
+
+        step("Sensors and tamper (the simulated device), development mode")
+        scm.set_perimeter_event_actions(1, notify=True, self_destruct=True)
+        scm.simulate("perimeter_open", channel=1)
+        print(f"perimeter channel 1 opened: first breach {scm.get_perimeter_detect_info()[1]:.0f}; "
+              f"development mode shows LED code {scm.get_led()['code']} instead of destroying the keys")
+        scm.simulate("temperature", celsius=72.5)
+        print(f"CPU temperature {scm.get_cpu_temp()} C; battery {scm.get_battery()['volts']} V; "
+              f"RTC drift {scm.get_rtc_drift():.1f} ppm")
+        scm.set_tap_sensitivity("all", 80)  # 80 %: a tap is 0.88 g or more off the resting value
+        scm.simulate("tap", axis="x", direction=-1, g=2.0)
+        accel = scm.get_accelerometer()
+        print(f"a tap on the x axis: direction {accel['tap_direction']}, resting at {accel['g_force']} g")
+
+        step("Self test and the sealed audit log")
+        report = scm.run_self_test()
+        print(f"self test: {len(report['results'])} tests, {'passed' if report['passed'] else 'FAILED'} in "
+              f"{report['duration_s'] * 1000:.1f} ms")
+        keys = scm.log_keys(claim=True)
+        entries, checkpoints = scm.read_log()
+        from softscm.sealedlog.verify import verify
+        result = verify(entries, checkpoints, keys["public_key"], initial_mac_key=keys["initial_mac_key"])
+        print(f"log: {result.entries} entries, every hash, MAC and checkpoint verifies; last: "
+              f"{entries[-1].event_name}")
+
         step("Status")
         status = scm.status()
-        print(f"state {status['state']}, mode {status['mode']}, operations so far {sum(status['ops'].values())}")
+        print(f"state {status['state']}, mode {status['mode']}, operations so far {sum(status['ops'].values())}, "
+              f"power-on self test {status['self_test']['power-on']['seconds'] * 1000:.1f} ms")
 
     step("The same through scmctl")
-    scmctl(url, "keys", "list")
     scmctl(url, "random", "16")
+    scmctl(url, "tamper", "info")
+    scmctl(url, "log", "show", "--event", "TAMPER")
 
 
 def main() -> None:

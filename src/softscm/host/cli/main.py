@@ -8,13 +8,14 @@ from .admin import admin
 from .context import EXIT_HELP, Cli
 from .keys import keys
 from .log import host_events, log
+from .metrics import metrics
 from .operations import ecdh, lock, random_bytes, sign, unlock, verify
 from .selftest import selftest
 from .sensors import events, policy, sensors, sim, tamper
 from .wallet import wallet
 
 COMMANDS = (admin, keys, sign, verify, ecdh, lock, unlock, random_bytes, wallet, sensors, tamper, policy, sim, events,
-            log, host_events, selftest)
+            log, host_events, selftest, metrics)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]}, epilog=EXIT_HELP)
