@@ -41,6 +41,23 @@ class LogVerificationError(LogIntegrityError):
         self.reason, self.seq = reason, seq
 
 
+def _check_checkpoint(key: Ed25519PublicKey, checkpoint: Checkpoint, by_seq: dict[int, bytes], *,
+                      must_be_present: bool) -> None:
+    """Its signature, and its head against the entry it covers (a missing entry after the end of
+    the log is truncation; one before the slice given is not checked)."""
+    try:
+        key.verify(checkpoint.signature, checkpoint.signed_bytes())
+    except InvalidSignature:
+        raise LogVerificationError(Failure.BAD_SIGNATURE, checkpoint.seq) from None
+    head = by_seq.get(checkpoint.seq)
+    if head is None:
+        if must_be_present:
+            raise LogVerificationError(Failure.TRUNCATED, checkpoint.seq)
+        return
+    if not hmac.compare_digest(head, checkpoint.head):
+        raise LogVerificationError(Failure.CHECKPOINT_MISMATCH, checkpoint.seq)
+
+
 @dataclass(frozen=True)
 class VerifyReport:
     entries: int
@@ -85,27 +102,10 @@ def verify(entries: Sequence[Entry], checkpoints: Sequence[Checkpoint], public_k
                 raise LogVerificationError(Failure.BAD_MAC, entry.seq)
         by_seq[entry.seq] = entry.hash
         previous = entry
+    last_seq = previous.seq if previous else 0
     for checkpoint in checkpoints:
-        try:
-            key.verify(checkpoint.signature, checkpoint.signed_bytes())
-        except InvalidSignature:
-            raise LogVerificationError(Failure.BAD_SIGNATURE, checkpoint.seq) from None
-        head = by_seq.get(checkpoint.seq)
-        if head is None:
-            if previous is not None and checkpoint.seq > previous.seq:
-                raise LogVerificationError(Failure.TRUNCATED, checkpoint.seq)
-            continue
-        if not hmac.compare_digest(head, checkpoint.head):
-            raise LogVerificationError(Failure.CHECKPOINT_MISMATCH, checkpoint.seq)
+        _check_checkpoint(key, checkpoint, by_seq, must_be_present=checkpoint.seq > last_seq)
     if trusted is not None:
-        try:
-            key.verify(trusted.signature, trusted.signed_bytes())
-        except InvalidSignature:
-            raise LogVerificationError(Failure.BAD_SIGNATURE, trusted.seq) from None
-        head = by_seq.get(trusted.seq)
-        if head is None:
-            raise LogVerificationError(Failure.TRUNCATED, trusted.seq)
-        if not hmac.compare_digest(head, trusted.head):
-            raise LogVerificationError(Failure.CHECKPOINT_MISMATCH, trusted.seq)
+        _check_checkpoint(key, trusted, by_seq, must_be_present=True)
     return VerifyReport(len(entries), entries[0].seq if entries else None, previous.seq if previous else None,
                         len(checkpoints), checkpoints[-1].seq if checkpoints else None, initial_mac_key is not None)

@@ -19,7 +19,7 @@ import cbor2
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from ...sealedlog.reader import ENTRY_COLUMNS, LOG_DIR, LOG_FILE, row_to_entry
+from ...sealedlog.reader import ENTRY_COLUMNS, LOG_DIR, LOG_FILE, row_to_entry, select_checkpoints, select_entries
 from ...sealedlog.records import GENESIS, Checkpoint, Entry, next_epoch_key
 from ...sealedlog.verify import verify
 from ...wire.defs import Event
@@ -205,19 +205,10 @@ class AuditLog:
     # -- reading and checking --------------------------------------------------------------------
 
     def read(self, since_seq: int = 0, limit: int | None = None, events: Iterable[int] | None = None) -> list[Entry]:
-        query = f"SELECT {ENTRY_COLUMNS} FROM entries WHERE seq >= ?"
-        params: list[object] = [since_seq]
-        wanted = list(events or [])
-        if wanted:
-            query += f" AND event IN ({','.join('?' * len(wanted))})"
-            params += wanted
-        query += " ORDER BY seq LIMIT ?"
-        params.append(-1 if limit is None else limit)
-        return [row_to_entry(r) for r in self._db.execute(query, params)]
+        return select_entries(self._db, since_seq, events, limit)
 
     def checkpoints(self) -> list[Checkpoint]:
-        return [Checkpoint(s, bytes(h), e, t, bytes(sig))
-                for s, h, e, t, sig in self._db.execute("SELECT seq, head, epoch, time, signature FROM checkpoints ORDER BY seq")]
+        return select_checkpoints(self._db)
 
     def quick_check(self) -> None:
         """Verify everything after the last checkpoint, and that checkpoint.
