@@ -142,7 +142,7 @@ class ModuleApi:
         :raises InvalidSignatureError: if the signature does not verify.
         """
         args = {"slot": slot, "data": bytes(data), "signature": bytes(signature), "foreign": foreign}
-        self._call(Command.VERIFY, args, lambda _: None)
+        return self._call(Command.VERIFY, args, lambda _: None)
 
     def verify_public(self, key_type: KeyTypeLike, public_key: bytes, data: bytes, signature: bytes) -> None:
         """Verify with a public key given inline.
@@ -151,7 +151,7 @@ class ModuleApi:
         """
         args = {"key_type": _key_type(key_type), "public_key": bytes(public_key), "data": bytes(data),
                 "signature": bytes(signature)}
-        self._call(Command.VERIFY, args, lambda _: None)
+        return self._call(Command.VERIFY, args, lambda _: None)
 
     def verify_batch(self, slot: int, items: Sequence[tuple[bytes, bytes]], *, foreign: bool = False) -> list[bool]:
         """Verify many ``(data, signature)`` pairs against one slot; one boolean each."""
@@ -246,7 +246,7 @@ class ModuleApi:
         args = {"key_type": _key_type(key_type), "name": name, "group_threshold": group_threshold,
                 "group_count": group_count, "iteration_exponent": iteration_exponent, "passphrase": passphrase,
                 "extendable": extendable, "master_gen_key": bytes(master_gen_key)}
-        self._call(Command.SLIP39_GEN_START, args, lambda _: None)
+        return self._call(Command.SLIP39_GEN_START, args, lambda _: None)
 
     def slip39_set_group(self, group_index: int, member_count: int, member_threshold: int) -> None:
         args = {"group_index": group_index, "member_count": member_count, "member_threshold": member_threshold}
@@ -261,7 +261,7 @@ class ModuleApi:
         """Open a SLIP-39 restore session (then :meth:`slip39_add_share`)."""
         args = {"key_type": _key_type(key_type), "name": name, "passphrase": passphrase,
                 "master_gen_key": bytes(master_gen_key)}
-        self._call(Command.SLIP39_RESTORE_START, args, lambda _: None)
+        return self._call(Command.SLIP39_RESTORE_START, args, lambda _: None)
 
     def slip39_add_share(self, mnemonic: str) -> int:
         """Add a share: -1 until the thresholds are met, then the master slot.
