@@ -57,3 +57,15 @@ def test_event_stream(daemon):
 def test_unreachable_module(tmp_path):
     with pytest.raises(TransportError):
         asyncio.run(AsyncClient.connect(f"unix:{tmp_path}/none.sock"))
+
+
+def test_wallet_path_derivation_is_one_request(daemon):
+    async def main() -> tuple[int, int]:
+        async with await AsyncClient.connect(daemon.url) as scm:
+            master, _ = await scm.create_wallet("secp256k1", "async")
+            leaf = await scm.derive_wallet_path(master, "m/44'/60'/0'/0/2")
+            again = await scm.derive_wallet_path(master, "m/44'/60'/0'/0/2")
+            return leaf, again
+
+    leaf, again = asyncio.run(main())
+    assert leaf == again > 16

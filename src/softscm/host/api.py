@@ -281,12 +281,10 @@ class ModuleApi:
         return self._call(Command.WALLET_DERIVE, args, DerivedKey.from_wire)
 
     def derive_wallet_path(self, master_slot: int, node_addr: str) -> int:
-        """Derive every node down ``node_addr`` (e.g. ``"m/44'/60'/0'/0/3"``); returns the last slot."""
-        slot = master_slot
-        for part in node_addr.split("/")[1:]:
-            hardened = part[-1:] in ("'", "h", "H")
-            slot = self.derive_wallet_key(slot, int(part.rstrip("'hH")), hardened=hardened).slot
-        return slot
+        """Derive every node down ``node_addr`` (e.g. ``"m/44'/60'/0'/0/3"``) from the wallet node in
+        ``master_slot``; nodes that exist are reused. Returns the last node's slot."""
+        return self._call(Command.WALLET_DERIVE, {"parent_slot": master_slot, "path": node_addr},
+                          lambda v: int(v["slot"]))
 
     def create_oversight_wallet(self, key_type: KeyTypeLike, name: str, *, public_key: bytes = b"",
                                 chain_code: bytes = b"", node_addr: str = "m", xpub: str | None = None) -> int:

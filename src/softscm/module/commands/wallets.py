@@ -220,37 +220,51 @@ def _wallet_record(module: Module, slot: int) -> tuple[KeyRecord, Any]:
     return record, wallet
 
 
+def _derive_one(module: Module, parent: KeyRecord, wallet: Any, index: int, hardened: bool) -> tuple[int, hd.Node]:
+    """The child's slot and node, deriving and storing it unless it exists."""
+    addr = path.format_path((*path.parse_path(parent.node_addr or MASTER), path.PathStep(index, hardened)))
+    existing = module.store.find_node(wallet.id, addr)
+    if existing is not None:
+        return existing, _node(module, module.store.get(existing))
+    parent_node = _node(module, parent)
+    if parent_node.private_key is not None:
+        node = hd.derive_child(parent_node, index, hardened)
+    elif hardened:
+        raise WalletError("a watch-only wallet cannot derive hardened children")
+    else:
+        node = hd.derive_public_child(parent_node, index)
+    slot = module.store.put_key(_private(module, node), key_type=node.key_type, public=node.public_key,
+                                wallet_id=wallet.id, parent_slot=parent.slot, node_addr=addr,
+                                extra_secret=node.chain_code)
+    module.record(Event.KEY_GENERATED, slot=slot, wallet=wallet.name, node=addr)
+    return slot, node
+
+
 @command(Command.WALLET_DERIVE)
 def derive(module: Module, args: Args) -> dict[str, Any]:
-    """Derive a child of a wallet node into a new slot (an existing child's slot is returned).
+    """Derive a child of ``parent_slot`` (``index``, ``hardened``), or every node down ``path``
+    from ``parent_slot``; nodes that exist are reused. Returns the last node's slot and address.
 
     :raises WalletError: for a non-hardened Ed25519 child or a hardened child of a watch-only node.
     """
     _check_no_session(module)
     parent, wallet = _wallet_record(module, args.int("parent_slot"))
-    index, hardened = args.int("index", min=0, max=2**31 - 1), args.bool("hardened", False)
-    addr = path.format_path((*path.parse_path(parent.node_addr or MASTER), path.PathStep(index, hardened)))
-    existing = module.store.find_node(wallet.id, addr)
-    if existing is not None:
-        slot = existing
-        node = _node(module, module.store.get(slot))
+    if args.has("path"):
+        steps = path.parse_path(args.str("path"))
+        base = path.parse_path(parent.node_addr or MASTER)
+        if steps[:len(base)] != base:
+            raise InvalidArgumentError("the path does not start at the parent node")
+        steps = steps[len(base):]
     else:
-        parent_node = _node(module, parent)
-        node = (hd.derive_child(parent_node, index, hardened) if parent_node.private_key is not None
-                else hd.derive_public_child(parent_node, index) if not hardened
-                else _raise(WalletError("a watch-only wallet cannot derive hardened children")))
-        slot = module.store.put_key(_private(module, node), key_type=node.key_type, public=node.public_key,
-                                    wallet_id=wallet.id, parent_slot=parent.slot, node_addr=addr,
-                                    extra_secret=node.chain_code)
-        module.record(Event.KEY_GENERATED, slot=slot, wallet=wallet.name, node=addr)
-    result: dict[str, Any] = {"slot": slot, "node_addr": addr}
-    if args.bool("return_chain_code", False) and hardened:
+        steps = (path.PathStep(args.int("index", min=0, max=2**31 - 1), args.bool("hardened", False)),)
+    slot, node, record = parent.slot, None, parent
+    for step in steps:
+        slot, node = _derive_one(module, record, wallet, step.index, step.hardened)
+        record = module.store.get(slot)
+    result: dict[str, Any] = {"slot": slot, "node_addr": record.node_addr}
+    if args.bool("return_chain_code", False) and node is not None and node.hardened:
         result["chain_code"] = node.chain_code
     return result
-
-
-def _raise(error: Exception) -> Any:
-    raise error
 
 
 @command(Command.WALLET_OVERSIGHT)
