@@ -156,3 +156,12 @@ def test_scmsim_latches_a_breach_on_a_stopped_module(tmp_path):
     assert done.returncode == 0, done.stderr
     result = CliRunner().invoke(cli, ["--url", f"embedded:{state}", "--json", "tamper", "info"])
     assert json.loads(result.stdout)["first_breach"][0] > 0
+
+
+def test_bench_reports_every_operation_and_cleans_up(run):
+    result, rows = run("bench", "--seconds", "0.05", as_json=True)
+    assert result.exit_code == 0, result.output
+    assert {r["operation"] for r in rows} >= {"sign nistp256", "sign ed25519", "keygen nistp256 (durable)"}
+    assert all(r["count"] >= 1 and r["min_us"] <= r["avg_us"] and r["ops_per_s"] > 0 for r in rows)
+    _, listed = run("keys", "list", as_json=True)
+    assert len(listed["slots"]) == 16  # the benchmark's keys are gone

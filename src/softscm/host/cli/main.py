@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from .admin import admin
+from .bench import bench
 from .context import EXIT_HELP, Cli
 from .keys import keys
 from .log import host_events, log
@@ -15,7 +16,7 @@ from .sensors import events, policy, sensors, sim, tamper
 from .wallet import wallet
 
 COMMANDS = (admin, keys, sign, verify, ecdh, lock, unlock, random_bytes, wallet, sensors, tamper, policy, sim, events,
-            log, host_events, selftest, metrics)
+            log, host_events, selftest, metrics, bench)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]}, epilog=EXIT_HELP)
