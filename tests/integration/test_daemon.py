@@ -189,20 +189,25 @@ BURST = textwrap.dedent(
 )
 
 
-def test_kill_9_during_key_generation_loses_no_acknowledged_key(daemon):
-    writer = subprocess.Popen([sys.executable, "-c", BURST, daemon.url], stdout=subprocess.PIPE, text=True)
+@pytest.mark.parametrize("writers", [1, 3])
+def test_kill_9_during_key_generation_loses_no_acknowledged_key(daemon, writers):
+    procs = [subprocess.Popen([sys.executable, "-c", BURST, daemon.url], stdout=subprocess.PIPE, text=True)
+             for _ in range(writers)]
     acknowledged: dict[int, str] = {}
     deadline = time.monotonic() + 20
     while len(acknowledged) < 200 and time.monotonic() < deadline:
-        slot, public = writer.stdout.readline().split()
-        acknowledged[int(slot)] = public
+        for proc in procs:
+            slot, public = proc.stdout.readline().split()
+            acknowledged[int(slot)] = public
     os.kill(daemon.process.pid, signal.SIGKILL)
     daemon.process.wait()
-    rest = writer.communicate(timeout=10)[0]
-    for line in rest.splitlines():  # lines printed after the last one we read were acknowledged too
-        if line.strip():
-            slot, public = line.split()
-            acknowledged[int(slot)] = public
+    for proc in procs:
+        proc.wait(timeout=10)
+        rest = proc.stdout.read()  # through the same buffer readline used (communicate would skip it)
+        for line in rest.splitlines():  # lines printed after the last one we read were acknowledged too
+            if line.strip():
+                slot, public = line.split()
+                acknowledged[int(slot)] = public
     assert len(acknowledged) >= 200
     daemon.start()
     with daemon.connect() as scm:

@@ -222,6 +222,7 @@ class Module:
     def close(self) -> None:
         """Record the stop, checkpoint the log and release the stores."""
         if not self.destroyed and self.audit is not None:
+            self.defer_sync(False)
             self.record(Event.MODULE_STOP)
             self.audit.checkpoint()
             self.audit.close()
@@ -443,6 +444,25 @@ class Module:
 
     # -- requests --------------------------------------------------------------------------------
 
+    def _stores(self) -> list[KeyStore | AuditLog]:
+        return [s for s in (None if self.destroyed else self.store, self.audit) if s is not None]
+
+    def defer_sync(self, deferred: bool) -> None:
+        """Deferred: commits stay atomic but become durable only at :meth:`sync` (the daemon syncs
+        before it sends any reply that depends on them: group commit across connections)."""
+        for store in self._stores():
+            store.defer_sync(deferred)
+
+    @property
+    def changes(self) -> int:
+        """A counter that moves whenever anything is written to the keystore or the log."""
+        return sum(store.changes for store in self._stores())
+
+    def sync(self) -> None:
+        """Make every commit so far durable. :raises OSError: if the disk cannot flush."""
+        for store in self._stores():
+            store.sync()
+
     def handle(self, request: Request) -> Reply:
         """Run one request. Never raises: every failure becomes an error reply."""
         name = request.command.name
@@ -482,6 +502,7 @@ class Module:
         """Zeroise and remove the root key and every wrapped key; the module becomes DESTROYED,
         for good (a marker file keeps it so across restarts)."""
         started = time.perf_counter()
+        self.defer_sync(False)  # the zeroisation and the final log entries are durable at once
         serial = self.serial
         root_file = self.state_dir / ROOT_KEY_FILE
         try:

@@ -202,8 +202,11 @@ async def run_monitor(module: Module, interval: float = 0.05) -> None:
     loop = asyncio.get_running_loop()
     next_check = loop.time() + random.uniform(low, high)
     while not module.destroyed:
+        before = module.changes
         module.monitor.poll()
         if loop.time() >= next_check and module.state is ModuleState.READY:
             module.run_self_test("background", full=False)
             next_check = loop.time() + random.uniform(low, high)
+        if not module.destroyed and module.changes != before:
+            module.sync()  # what the sensors changed (breach times, log entries) is durable now
         await asyncio.sleep(interval)

@@ -108,59 +108,84 @@ class Connection:
 
 
 class _StreamProtocol(asyncio.Protocol):
-    """One stream connection: parses every complete frame in each read and answers them all in
-    one write (requests pipelined by a client cost one system call each way)."""
+    """One stream connection. Replies to read-only requests go out at the end of each read; once a
+    request has written, this connection's replies wait for the server's next flush to disk."""
 
-    def __init__(self, module: Module) -> None:
-        self._module = module
+    def __init__(self, server: Server) -> None:
+        self._server = server
         self._buffer = bytearray()
         self._out: list[bytes] = []
         self._transport: asyncio.Transport | None = None
         self._connection: Connection | None = None
-        self._draining = False
+        self.holding = False
+        self._reading = False
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self._transport = transport  # type: ignore[assignment]
-        self._connection = Connection(self._module, self._send)
+        self._connection = Connection(self._server.module, self._emit)
 
-    def _send(self, data: bytes) -> None:
-        if self._draining:  # replies to this read go out together in one write
-            self._out.append(data)
-        elif self._transport is not None and not self._transport.is_closing():
-            self._transport.write(data)  # a wait answered later, or a pushed event
+    def _emit(self, data: bytes) -> None:
+        """Queue output; outside a read (a wait's answer, a pushed event) send it now, unless a
+        flush to disk is pending: then it waits for that flush like everything else."""
+        self._out.append(data)
+        if self._reading or self.holding:
+            return
+        if self._server.flush_pending:
+            self.holding = True
+            self._server.hold(self)
+        else:
+            self.flush()
 
     def data_received(self, data: bytes) -> None:
         buffer = self._buffer
         buffer += data
-        self._draining = True
+        module = self._server.module
+        self._reading = True
         try:
-            while len(buffer) >= HEADER.size:
-                (length,) = HEADER.unpack_from(buffer)
-                if length > MAX_FRAME_SIZE:
-                    self._out.append(frame(Reply.failure(0, FrameTooLargeError(
-                        f"frame of {length} bytes exceeds the {MAX_FRAME_SIZE}-byte limit")).to_bytes()))
-                    self._flush()
-                    assert self._transport is not None
-                    self._transport.close()
-                    return
-                if len(buffer) < HEADER.size + length:
-                    break
-                payload = bytes(buffer[HEADER.size:HEADER.size + length])
-                del buffer[:HEADER.size + length]
-                assert self._connection is not None
-                self._connection.on_frame(payload)
+            self._read_frames(buffer, module)
         finally:
-            self._draining = False
-            self._flush()
+            self._reading = False
+        if not self.holding:
+            self.flush()
 
-    def _flush(self) -> None:
+    def _read_frames(self, buffer: bytearray, module: Module) -> None:
+        while len(buffer) >= HEADER.size:
+            (length,) = HEADER.unpack_from(buffer)
+            if length > MAX_FRAME_SIZE:
+                self._out.append(frame(Reply.failure(0, FrameTooLargeError(
+                    f"frame of {length} bytes exceeds the {MAX_FRAME_SIZE}-byte limit")).to_bytes()))
+                self.holding = False
+                self.flush()
+                assert self._transport is not None
+                self._transport.close()
+                return
+            if len(buffer) < HEADER.size + length:
+                break
+            payload = bytes(buffer[HEADER.size:HEADER.size + length])
+            del buffer[:HEADER.size + length]
+            before = module.changes
+            assert self._connection is not None
+            self._connection.on_frame(payload)
+            if module.changes != before and not self.holding:
+                self.holding = True
+                self._server.hold(self)
+
+    def flush(self) -> None:
+        self.holding = False
         if self._out and self._transport is not None and not self._transport.is_closing():
             self._transport.write(b"".join(self._out))
         self._out.clear()
 
+    def abort(self) -> None:
+        self._out.clear()
+        self.holding = False
+        if self._transport is not None:
+            self._transport.abort()
+
     def connection_lost(self, exc: Exception | None) -> None:
         if self._connection is not None:
             self._connection.close()
+        self._connection = None
         self._transport = None
 
 
@@ -170,7 +195,35 @@ class Server:
     def __init__(self, module: Module) -> None:
         self.module = module
         self._servers: list[asyncio.base_events.Server] = []
-        self._monitor = asyncio.get_running_loop().create_task(run_monitor(module))
+        self._loop = asyncio.get_running_loop()
+        self._monitor = self._loop.create_task(run_monitor(module))
+        self._held: list[_StreamProtocol] = []
+        module.defer_sync(True)  # durability comes from _flush, before any reply depends on it
+
+    @property
+    def flush_pending(self) -> bool:
+        return bool(self._held)
+
+    def hold(self, protocol: _StreamProtocol) -> None:
+        """``protocol`` has a reply that depends on a write: release it after the next flush."""
+        if not self._held:
+            self._loop.call_soon(self._flush)
+        self._held.append(protocol)
+
+    def _flush(self) -> None:
+        held, self._held = self._held, []
+        try:
+            self.module.sync()
+        except OSError:
+            # the disk would not flush: no reply may claim a durable change; the clients see the
+            # connection drop and the module stops serving key operations
+            log.critical("the state directory failed to flush; closing the connections waiting on it")
+            self.module.enter_error("the state directory failed to flush to disk")
+            for protocol in held:
+                protocol.abort()
+            return
+        for protocol in held:
+            protocol.flush()
 
     async def listen_unix(self, path: Path) -> None:
         """Listen on a Unix socket with owner-only permissions (directory 0700, socket 0600)."""
@@ -197,10 +250,12 @@ class Server:
         return int(server.sockets[0].getsockname()[1])
 
     def _protocol(self) -> asyncio.Protocol:
-        return _StreamProtocol(self.module)
+        return _StreamProtocol(self)
 
     async def close(self) -> None:
         self._monitor.cancel()
+        self._flush()
+        self.module.defer_sync(False)
         for server in self._servers:
             server.close()
             await server.wait_closed()

@@ -56,3 +56,15 @@ def ensure_private_dir(path: Path) -> Path:
     path.mkdir(parents=True, exist_ok=True, mode=STATE_DIR_MODE)
     os.chmod(path, STATE_DIR_MODE)
     return path
+
+
+def fsync_file(path: Path) -> None:
+    """Flush a file (e.g. a SQLite WAL) to stable storage; a missing file has nothing to flush."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except FileNotFoundError:
+        return
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
