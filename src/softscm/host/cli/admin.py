@@ -8,7 +8,8 @@ import click
 
 import softscm
 
-from .context import Cli, handle_errors, pass_cli
+from ..results import ModuleInfo
+from .context import Cli, pass_cli
 
 
 @click.group()
@@ -20,19 +21,24 @@ def admin() -> None:
 @click.option("--state-dir", type=click.Path(path_type=Path), required=True, help="Directory to initialise.")
 @click.pass_obj
 def init(cli: Cli, state_dir: Path) -> None:
-    """Initialise a module state directory (or verify an existing one) and show its identity."""
-    with handle_errors(), softscm.connect(f"embedded:{state_dir}") as scm:
-        info = scm.info()
-    cli.emit(info, human=lambda i: click.echo(f"module {i.serial} ({i.model} {i.firmware_version}) in {state_dir}"))
+    """Initialise a module state directory in this process (or verify an existing one) and show its info.
+
+    A directory holding anything that is not a verifiable module is refused and left untouched.
+    """
+    with softscm.connect(f"embedded:{state_dir}", timeout=cli.timeout) as scm:
+        data = scm.info()
+    cli.emit(data, human=lambda i: _info_table(cli, i, f"module in {state_dir}"))
 
 
 @admin.command()
 @pass_cli
 def info(cli: Cli) -> None:
     """Model, firmware, serial number, identity key and capacities."""
-    data = cli.client().info()
-    cli.emit(data, human=lambda i: cli.table(None, ["field", "value"], [
-        (name, getattr(i, name)) for name in i.__dataclass_fields__]))
+    cli.emit(cli.client().info(), human=lambda i: _info_table(cli, i, None))
+
+
+def _info_table(cli: Cli, info: ModuleInfo, title: str | None) -> None:
+    cli.table(title, ["field", "value"], [(name, getattr(info, name)) for name in info.__dataclass_fields__])
 
 
 @admin.command()

@@ -14,7 +14,8 @@ from ...sealedlog.reader import read_log
 from ...sealedlog.records import Checkpoint, Entry, read_jsonl, write_jsonl
 from ...sealedlog.verify import verify as verify_log
 from ..events import HostWatcher
-from .context import Cli, handle_errors, parse_hex, pass_cli
+from .context import Cli, parse_hex, pass_cli
+from .exits import handle_errors
 from .sensors import parse_values
 
 

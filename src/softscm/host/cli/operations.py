@@ -3,33 +3,49 @@
 from __future__ import annotations
 
 import hashlib
-import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import click
 
 from ...wire.defs import KdfType, KeyType
 from ..client import Client
-from .context import Cli, parse_hex, pass_cli
+from .context import Cli, parse_hex, pass_cli, read_input, write_output
 from .keys import KEY_TYPES
 
-HASHES = click.Choice(["sha256", "sha3-256", "none"])
+
+def _keccak256(data: bytes) -> bytes:
+    try:
+        from Crypto.Hash import keccak
+    except ImportError:
+        raise click.UsageError("--hash keccak256 needs pycryptodome: pip install 'pycryptodome>=3.20,<4'") from None
+    return keccak.new(digest_bits=256, data=data).digest()
 
 
-def _slot_type(scm: Client, slot: int, foreign: bool = False) -> KeyType | None:
-    return dict(scm.list_slots(foreign=foreign).slots).get(slot)
+DIGESTS: dict[str, Callable[[bytes], bytes]] = {
+    "sha256": lambda data: hashlib.sha256(data).digest(),
+    "sha3-256": lambda data: hashlib.sha3_256(data).digest(),
+    "keccak256": _keccak256,
+}
+HASHES = click.Choice([*DIGESTS, "none"])
 
 
-def _data(key_type: KeyType | None, digest: str | None, file: Path | None, hash_name: str) -> bytes:
-    """What gets signed: Ed25519 signs the message itself; ECDSA a 32-byte digest."""
+def _data(scm: Client, slot: int | None, key_type: KeyType | None, digest: str | None, file: Path | None,
+          hash_name: str, *, foreign: bool = False) -> bytes:
+    """What gets signed: Ed25519 signs the message itself (the file); ECDSA a 32-byte digest of it.
+
+    The slot's key type is looked up only when a file has to be hashed for ECDSA but not for Ed25519.
+    """
     if (digest is None) == (file is None):
         raise click.UsageError("give exactly one of --digest or --file")
     if digest is not None:
         return parse_hex(digest, "--digest")
-    content = sys.stdin.buffer.read() if str(file) == "-" else file.read_bytes()  # type: ignore[union-attr]
-    if key_type is KeyType.ED25519 or hash_name == "none":
+    content = read_input(file)  # type: ignore[arg-type]
+    if hash_name == "none":
         return content
-    return hashlib.new(hash_name.replace("-", "_"), content).digest()
+    if key_type is None and slot is not None:
+        key_type = dict(scm.list_slots(foreign=foreign).slots).get(slot)
+    return content if key_type is KeyType.ED25519 else DIGESTS[hash_name](content)
 
 
 @click.command()
@@ -37,7 +53,8 @@ def _data(key_type: KeyType | None, digest: str | None, file: Path | None, hash_
 @click.option("--digest", default=None, help="A 32-byte digest as hex (Ed25519: the message as hex).")
 @click.option("--file", type=click.Path(allow_dash=True, path_type=Path), default=None,
               help="A file to sign (hashed for ECDSA; '-' for stdin).")
-@click.option("--hash", "hash_name", type=HASHES, default="sha256", show_default=True)
+@click.option("--hash", "hash_name", type=HASHES, default="sha256", show_default=True,
+              help="How an ECDSA key's --file is hashed ('none': the file is the 32-byte digest).")
 @click.option("--deterministic", is_flag=True, help="RFC 6979 deterministic ECDSA.")
 @click.option("--recid", is_flag=True, help="Also return the ECDSA recovery id.")
 @pass_cli
@@ -45,7 +62,7 @@ def sign(cli: Cli, slot: int, digest: str | None, file: Path | None, hash_name: 
          recid: bool) -> None:
     """Sign with the key in SLOT; prints the raw signature (r||s) as hex."""
     scm = cli.client()
-    data = _data(_slot_type(scm, slot), digest, file, hash_name)
+    data = _data(scm, slot, None, digest, file, hash_name)
     signature = scm.sign(slot, data, deterministic=deterministic, recid=recid)
     human = signature.raw.hex() + (f" recid={signature.recovery_id}" if recid else "")
     cli.emit({"slot": slot, "signature": signature.raw, "recovery_id": signature.recovery_id}, human=human)
@@ -56,10 +73,11 @@ def sign(cli: Cli, slot: int, digest: str | None, file: Path | None, hash_name: 
 @click.option("--foreign", is_flag=True, help="SLOT is a foreign key slot.")
 @click.option("--pubkey", default=None, help="Verify with this public key (hex) instead of a slot.")
 @click.option("--type", "key_type", type=KEY_TYPES, default=None, help="The type of --pubkey.")
-@click.option("--digest", default=None)
-@click.option("--file", type=click.Path(allow_dash=True, path_type=Path), default=None)
+@click.option("--digest", default=None, help="The signed 32-byte digest as hex (Ed25519: the message as hex).")
+@click.option("--file", type=click.Path(allow_dash=True, path_type=Path), default=None,
+              help="The signed file (hashed for ECDSA; '-' for stdin).")
 @click.option("--hash", "hash_name", type=HASHES, default="sha256", show_default=True)
-@click.option("--signature", required=True, help="The raw signature as hex.")
+@click.option("--signature", required=True, help="The raw signature (r||s, or Ed25519's 64 bytes) as hex.")
 @pass_cli
 def verify(cli: Cli, slot: int | None, foreign: bool, pubkey: str | None, key_type: str | None,
            digest: str | None, file: Path | None, hash_name: str, signature: str) -> None:
@@ -70,9 +88,10 @@ def verify(cli: Cli, slot: int | None, foreign: bool, pubkey: str | None, key_ty
         if key_type is None:
             raise click.UsageError("--pubkey needs --type")
         parsed_type = KeyType.parse(key_type)
-        scm.verify_public(parsed_type, parse_hex(pubkey, "--pubkey"), _data(parsed_type, digest, file, hash_name), sig)
+        data = _data(scm, None, parsed_type, digest, file, hash_name)
+        scm.verify_public(parsed_type, parse_hex(pubkey, "--pubkey"), data, sig)
     elif slot is not None:
-        data = _data(_slot_type(scm, slot, foreign), digest, file, hash_name)
+        data = _data(scm, slot, None, digest, file, hash_name, foreign=foreign)
         scm.verify(slot, data, sig, foreign=foreign)
     else:
         raise click.UsageError("give a SLOT or --pubkey")
@@ -102,27 +121,18 @@ def ecdh(cli: Cli, slot: int, peer: str | None, peer_slot: int | None, peer_loca
     cli.emit({"key": secret}, human=secret.hex())
 
 
-def _read(path: str) -> bytes:
-    return sys.stdin.buffer.read() if path == "-" else Path(path).read_bytes()
-
-
-def _write(path: str, data: bytes) -> None:
-    if path == "-":
-        sys.stdout.buffer.write(data)
-        sys.stdout.buffer.flush()
-    else:
-        Path(path).write_bytes(data)
-
-
 @click.command()
 @click.argument("source")
 @click.argument("destination")
 @click.option("--cloud", is_flag=True, help="Use the cloud key (a backend may also hold it).")
 @pass_cli
 def lock(cli: Cli, source: str, destination: str, cloud: bool) -> None:
-    """Encrypt SOURCE into DESTINATION, bound to this module ('-' for stdin/stdout)."""
-    blob = cli.client().lock(_read(source), key="cloud" if cloud else "module")
-    _write(destination, blob)
+    """Encrypt SOURCE into DESTINATION, bound to this module ('-' for stdin/stdout).
+
+    With '-' as DESTINATION the blob is the only output.
+    """
+    blob = cli.client().lock(read_input(source), key="cloud" if cloud else "module")
+    write_output(destination, blob)
     if destination != "-":
         cli.emit({"bytes": len(blob)}, human=f"locked into {destination} ({len(blob)} bytes)")
 
@@ -132,9 +142,12 @@ def lock(cli: Cli, source: str, destination: str, cloud: bool) -> None:
 @click.argument("destination")
 @pass_cli
 def unlock(cli: Cli, source: str, destination: str) -> None:
-    """Decrypt a locked blob; exit status 4 if it fails authentication."""
-    data = cli.client().unlock(_read(source))
-    _write(destination, data)
+    """Decrypt a locked blob ('-' for stdin/stdout); exit status 4 if it fails authentication.
+
+    With '-' as DESTINATION the data is the only output.
+    """
+    data = cli.client().unlock(read_input(source))
+    write_output(destination, data)
     if destination != "-":
         cli.emit({"bytes": len(data)}, human=f"unlocked into {destination} ({len(data)} bytes)")
 

@@ -1,0 +1,113 @@
+"""The one place scmctl turns errors into messages on stderr and exit codes (never a traceback)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from enum import IntEnum, unique
+from typing import NoReturn
+
+import click
+
+from ...wire.defs import ErrorCode
+from ...wire.errors import ScmError
+
+
+@unique
+class Exit(IntEnum):
+    """scmctl's exit statuses."""
+
+    OK = 0
+    MODULE_ERROR = 1
+    USAGE = 2
+    UNREACHABLE = 3
+    VERIFICATION_FAILED = 4
+    NOT_FOUND = 5
+    NOT_PERMITTED = 6
+
+
+EXIT_MEANINGS: Mapping[Exit, str] = {
+    Exit.OK: "success (verify: the signature is valid)",
+    Exit.MODULE_ERROR: "other module error (store corrupt/full, no free slot, wallet),\n"
+                       "     a local file error, or aborted at a prompt",
+    Exit.USAGE: "bad usage or argument (option, hex, wrong key type, invalid key/slot)",
+    Exit.UNREACHABLE: "module unreachable (no socket, refused, timeout, not a softscm module)",
+    Exit.VERIFICATION_FAILED: "a check failed: invalid signature, unlock authentication, mnemonic,\n"
+                              "     audit log or boot image verification",
+    Exit.NOT_FOUND: "empty slot or not found",
+    Exit.NOT_PERMITTED: "not permitted now: export disabled, mode, state (hold, error,\n"
+                        "     destroyed), binding, frozen policy, busy, session order",
+}
+
+EXIT_CODES: Mapping[ErrorCode, Exit] = {
+    ErrorCode.GENERIC: Exit.MODULE_ERROR,
+    ErrorCode.PROTOCOL: Exit.UNREACHABLE,
+    ErrorCode.UNSUPPORTED_VERSION: Exit.UNREACHABLE,
+    ErrorCode.UNKNOWN_COMMAND: Exit.MODULE_ERROR,
+    ErrorCode.INVALID_ARGUMENT: Exit.USAGE,
+    ErrorCode.INVALID_SLOT: Exit.USAGE,
+    ErrorCode.SLOT_EMPTY: Exit.NOT_FOUND,
+    ErrorCode.NO_FREE_SLOT: Exit.MODULE_ERROR,
+    ErrorCode.KEY_TYPE_MISMATCH: Exit.USAGE,
+    ErrorCode.EXPORT_DISABLED: Exit.NOT_PERMITTED,
+    ErrorCode.INVALID_KEY: Exit.USAGE,
+    ErrorCode.INVALID_SIGNATURE: Exit.VERIFICATION_FAILED,
+    ErrorCode.AUTHENTICATION_FAILED: Exit.VERIFICATION_FAILED,
+    ErrorCode.MODULE_STATE: Exit.NOT_PERMITTED,
+    ErrorCode.DESTROYED: Exit.NOT_PERMITTED,
+    ErrorCode.BINDING: Exit.NOT_PERMITTED,
+    ErrorCode.STORE_CORRUPT: Exit.MODULE_ERROR,
+    ErrorCode.STORAGE_FULL: Exit.MODULE_ERROR,
+    ErrorCode.TIMEOUT: Exit.UNREACHABLE,
+    ErrorCode.POLICY_FROZEN: Exit.NOT_PERMITTED,
+    ErrorCode.NOT_PERMITTED: Exit.NOT_PERMITTED,
+    ErrorCode.WALLET: Exit.MODULE_ERROR,
+    ErrorCode.MNEMONIC: Exit.VERIFICATION_FAILED,
+    ErrorCode.SESSION: Exit.NOT_PERMITTED,
+    ErrorCode.SELF_TEST_FAILED: Exit.NOT_PERMITTED,
+    ErrorCode.BOOT_VERIFICATION: Exit.VERIFICATION_FAILED,
+    ErrorCode.LOG_INTEGRITY: Exit.VERIFICATION_FAILED,
+    ErrorCode.BUSY: Exit.NOT_PERMITTED,
+    ErrorCode.TRANSPORT: Exit.UNREACHABLE,
+    ErrorCode.INTERNAL: Exit.MODULE_ERROR,
+}
+
+# "\b" keeps click from re-wrapping the lines.
+EXIT_HELP = "\b\nExit codes:\n" + "\n".join(f"  {code.value}  {text}" for code, text in EXIT_MEANINGS.items()) + (
+    "\n\n\bErrors go to stderr: one line 'scmctl: ErrorClass: message', or with --json one JSON object"
+    "\n{error, code, message, exit_code}.")
+
+
+def exit_code(error: ScmError) -> Exit:
+    """The exit status for a module error (its :class:`ErrorCode` looked up in :data:`EXIT_CODES`)."""
+    return EXIT_CODES.get(error.code, Exit.MODULE_ERROR)
+
+
+def fail(kind: str, message: str, status: Exit, *, code: str | None = None) -> NoReturn:
+    """Print an error to stderr (JSON under ``--json``) and exit with ``status``."""
+    if _json_output():
+        click.echo(json.dumps({"error": kind, "code": code, "message": message, "exit_code": int(status)}), err=True)
+    else:
+        click.echo(f"scmctl: {kind}: {message}", err=True)
+    sys.exit(int(status))
+
+
+@contextmanager
+def handle_errors() -> Iterator[None]:
+    """Turn module errors, bad values and local file errors into a message and an exit status."""
+    try:
+        yield
+    except ScmError as exc:
+        fail(exc.__class__.__name__, exc.message, exit_code(exc), code=exc.code.name)
+    except ValueError as exc:
+        fail("usage", str(exc), Exit.USAGE)
+    except OSError as exc:
+        where = f" ({exc.filename})" if exc.filename else ""
+        fail("file", f"{exc.strerror or exc}{where}", Exit.MODULE_ERROR)
+
+
+def _json_output() -> bool:
+    ctx = click.get_current_context(silent=True)
+    return bool(ctx is not None and getattr(ctx.find_root().obj, "as_json", False))
