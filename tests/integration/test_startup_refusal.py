@@ -123,3 +123,18 @@ def test_secrets_never_appear_in_logs_or_errors(tmp_path, caplog):
         assert private.hex() not in repr(host.call(lambda: host.module.store.load_private(slot)))
     assert private.hex() not in caplog.text
     assert private not in b"".join(p.read_bytes() for p in state.iterdir() if p.is_file())
+
+
+def test_one_module_per_state_directory(daemon, tmp_path):
+    from softscm.wire.errors import BusyError
+
+    with pytest.raises(BusyError):
+        softscm.connect(f"embedded:{daemon.state_dir}")  # scmd holds it
+    second = run_scmd(daemon.state_dir)
+    assert second.returncode != 0 and "already using" in second.stderr
+    state = tmp_path / "embedded"
+    with softscm.connect(f"embedded:{state}"):
+        with pytest.raises(BusyError):
+            softscm.connect(f"embedded:{state}")
+    with softscm.connect(f"embedded:{state}") as again:  # released on close
+        assert again.status()["state"] == "READY"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import fcntl
 import logging
 import os
 import signal
@@ -20,10 +19,8 @@ from ..wire.errors import ScmError
 from .module import Module, ModuleConfig
 from .sensors.linux import LinuxPaths
 from .server import Server
-from .store.atomic import ensure_private_dir
 
 log = logging.getLogger("softscm.scmd")
-LOCK_FILE = ".scmd.lock"
 
 
 def default_state_dir() -> Path:
@@ -32,18 +29,6 @@ def default_state_dir() -> Path:
         return Path("/var/lib/softscm")
     base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
     return Path(base) / "softscm"
-
-
-def _lock_state_dir(state_dir: Path) -> int:
-    """Hold an exclusive lock so two daemons never share a state directory."""
-    ensure_private_dir(state_dir.parent)
-    fd = os.open(state_dir.parent / f".{state_dir.name}{LOCK_FILE}", os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        os.close(fd)
-        raise click.ClickException(f"another scmd is already serving {state_dir}") from None
-    return fd
 
 
 async def _serve(module: Module, socket_path: Path | None, tcp: str | None, ready_file: Path | None) -> None:
@@ -110,7 +95,6 @@ def main(state_dir: Path | None, socket_path: Path | None, no_unix: bool, tcp: s
                         format="%(asctime)s scmd %(levelname)s %(name)s: %(message)s")
     state_dir = (state_dir or default_state_dir()).absolute()
     socket_path = None if no_unix else (socket_path or default_socket_path())
-    lock_fd = _lock_state_dir(state_dir)
     config = ModuleConfig(user_capacity=user_capacity, foreign_capacity=foreign_capacity,
                           wallet_capacity=wallet_capacity,
                           linux_sensors=LinuxPaths.under(sysfs_root) if sensors == "linux" else None,
@@ -126,7 +110,6 @@ def main(state_dir: Path | None, socket_path: Path | None, no_unix: bool, tcp: s
         module.close()
         if socket_path is not None:
             socket_path.unlink(missing_ok=True)
-        os.close(lock_fd)
 
 
 if __name__ == "__main__":

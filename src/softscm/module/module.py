@@ -66,6 +66,7 @@ from .selftest.pairwise import pairwise_check
 from .selftest.report import SelfTestReport, TestResult
 from .store.atomic import atomic_write, ensure_private_dir
 from .store.keystore import KEYSTORE_FILE, KeyStore
+from .store.lock import StateLock
 from .store.rootkey import ROOT_KEY_FILE, bind_root_key, create_root_key, load_root_key
 
 log = logging.getLogger(__name__)
@@ -134,6 +135,7 @@ class Module:
         self._serial = (store.get_meta("serial") or b"").decode()
         self._mode = Mode(int(store.get_meta("mode") or b"0"))
         self.destroyed = False
+        self.lock: StateLock | None = None
         self.config = config
         self.faults = FaultPlan()
         self.reports: dict[str, SelfTestReport] = {}
@@ -167,14 +169,22 @@ class Module:
         """
         from . import commands  # noqa: F401  (registers the command handlers)
 
-        state_dir = Path(state_dir)
+        state_dir = Path(state_dir).absolute()
         rng = HealthTestedRng(rng)
-        if not state_dir.exists() or not any(state_dir.iterdir()):
-            module = cls._initialise(ensure_private_dir(state_dir), config, rng)
-        elif (state_dir / DESTROYED_MARKER).is_file():
-            return DestroyedModule(state_dir)
-        else:
-            module = cls._open(state_dir, rng, config)
+        lock = StateLock(state_dir)
+        try:
+            if not state_dir.exists() or not any(state_dir.iterdir()):
+                module = cls._initialise(ensure_private_dir(state_dir), config, rng)
+            elif (state_dir / DESTROYED_MARKER).is_file():
+                module = DestroyedModule(state_dir)
+            else:
+                module = cls._open(state_dir, rng, config)
+        except BaseException:
+            lock.release()
+            raise
+        module.lock = lock
+        if module.destroyed:
+            return module
         module.boot_count = int(module.store.get_meta("boot_count") or b"0") + 1
         module.store.set_meta("boot_count", str(module.boot_count).encode())
         module.record(Event.MODULE_START, version=__version__, boot_count=module.boot_count)
@@ -220,7 +230,7 @@ class Module:
         return module
 
     def close(self) -> None:
-        """Record the stop, checkpoint the log and release the stores."""
+        """Record the stop, checkpoint the log, release the stores and the directory."""
         if not self.destroyed and self.audit is not None:
             self.defer_sync(False)
             self.record(Event.MODULE_STOP)
@@ -228,6 +238,9 @@ class Module:
             self.audit.close()
             self.store.close()
         self.ephemeral = None
+        if self.lock is not None:
+            self.lock.release()
+            self.lock = None
 
     # -- properties ------------------------------------------------------------------------------
 
@@ -559,6 +572,7 @@ class DestroyedModule(Module):
         self.led.show(FatalCode.SECURE_ELEMENT_MISMATCH.value, marker["time"])
         self._listeners = []
         self.audit = None
+        self.lock = None
         self.config = ModuleConfig()
         self.faults = FaultPlan()
         self.reports = {}
@@ -569,6 +583,3 @@ class DestroyedModule(Module):
 
     def sensor_gauges(self) -> dict[str, float]:
         return {}
-
-    def close(self) -> None:
-        pass
