@@ -58,7 +58,7 @@ from .sensors.led import FatalCode, LedCode, LedModel
 from .sensors.linux import LinuxPaths, LinuxSensors
 from .sensors.rtc import ModuleClock
 from .sensors.simulated import SimulatedDevice
-from .selftest.faults import FaultPlan, flip
+from .selftest.faults import FaultPlan, faulty_source, flip
 from .selftest.health import HealthTestedRng
 from .selftest.integrity import compute_code_digest
 from .selftest.kat import run_kats
@@ -361,7 +361,7 @@ class Module:
     def _rng_startup_test(self) -> None:
         rng = self.rng
         if self.faults.entropy is not None:
-            rng = HealthTestedRng(_faulty_source(self.faults.entropy))
+            rng = HealthTestedRng(faulty_source(self.faults.entropy))
         if isinstance(rng, HealthTestedRng):
             rng.startup_test()
 
@@ -543,13 +543,6 @@ class Module:
         self.audit.checkpoint()  # the log survives, signed, for extraction from the failed module
         self.audit.close()
         self.audit = None
-
-
-def _faulty_source(kind: str) -> Callable[[int], bytes]:
-    """An entropy source that is stuck (one value) or biased (one value every other sample)."""
-    if kind == "stuck":
-        return lambda n: bytes(n)
-    return lambda n: bytes(0 if i % 2 == 0 else (i % 251) + 1 for i in range(n))
 
 
 class DestroyedModule(Module):

@@ -11,6 +11,8 @@ from ...wire.errors import UnsupportedVersionError
 from ..args import Args
 from ..dispatch import ANY_STATE, READY_OR_HOLD, command
 
+from ..module import MODEL
+
 if TYPE_CHECKING:
     from ..module import Module
 
@@ -28,8 +30,6 @@ def hello(module: Module, args: Args) -> dict[str, Any]:
 
 @command(Command.INFO, states=ANY_STATE)
 def info(module: Module, args: Args) -> dict[str, Any]:
-    from ..module import MODEL
-
     return {
         "model": MODEL,
         "firmware_version": __version__,

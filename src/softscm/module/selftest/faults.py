@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ...wire.defs import Mode
@@ -37,6 +38,13 @@ class FaultPlan:
             if entropy not in ("stuck", "biased"):
                 raise InvalidArgumentError("entropy faults: stuck, biased")
             self.entropy = entropy
+
+
+def faulty_source(kind: str) -> Callable[[int], bytes]:
+    """An entropy source that is stuck (one value) or biased (one value every other sample)."""
+    if kind == "stuck":
+        return lambda n: bytes(n)
+    return lambda n: bytes(0 if i % 2 == 0 else (i % 251) + 1 for i in range(n))
 
 
 def flip(data: bytes) -> bytes:
