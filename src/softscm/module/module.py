@@ -166,11 +166,15 @@ class Module:
         :raises StoreCorruptError: if the directory holds a half-written or unverifiable module.
         :raises BindingError: if the module is bound to another host.
         :raises StorageFullError: if initialisation runs out of disk.
+        :raises SelfTestError: if the entropy source fails its start-up health test (SP 800-90B
+            4.3: before any random byte is used).
+        :raises BusyError: if another module holds the directory.
         """
         from . import commands  # noqa: F401  (registers the command handlers)
 
         state_dir = Path(state_dir).absolute()
         rng = HealthTestedRng(rng)
+        rng.startup_test()
         lock = StateLock(state_dir)
         try:
             if not state_dir.exists() or not any(state_dir.iterdir()):

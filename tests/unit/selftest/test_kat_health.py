@@ -107,3 +107,11 @@ def test_fault_injection_is_refused_in_production_and_when_disabled():
         plan.add(Mode.DEVELOPMENT, False, kat="sha256")
     plan.add(Mode.DEVELOPMENT, True, kat="sha256", where="expected", integrity="code", entropy="stuck")
     assert plan.kat == {"sha256": "expected"} and plan.integrity == {"code"} and plan.entropy == "stuck"
+
+
+def test_a_module_refuses_to_start_on_a_stuck_entropy_source(tmp_path):
+    from softscm.module.module import Module
+
+    with pytest.raises(SelfTestError, match="repetition count"):
+        Module.start(tmp_path / "state", rng=lambda n: bytes(n))
+    assert not (tmp_path / "state").exists()  # nothing was drawn, nothing was written
