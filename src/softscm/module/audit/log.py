@@ -26,7 +26,8 @@ from ...wire.defs import Event
 from ...wire.errors import AuthenticationError, LogIntegrityError, StoreCorruptError
 from ..crypto.aead import open_sealed, seal
 from ..crypto.rng import Rng, system_rng
-from ..store.atomic import ensure_private_dir, fsync_file
+from ..store.atomic import ensure_private_dir
+from ..store.wal import WalDatabase
 
 log = logging.getLogger(__name__)
 
@@ -47,14 +48,13 @@ def _is_full(exc: sqlite3.Error) -> bool:
     return "full" in str(exc).lower()
 
 
-class AuditLog:
+class AuditLog(WalDatabase):
     """Appends typed, hash-chained, MACed entries and signs checkpoints. Never loses an event
     silently: one that cannot be written is counted and reported once space returns."""
 
     def __init__(self, db: sqlite3.Connection, signing_seed: bytes, seal_key: bytes, *,
                  clock: Callable[[], float], rng: Rng, epoch_size: int, checkpoint_interval: int) -> None:
-        self._db = db
-        self._wal = Path(db.execute("PRAGMA database_list").fetchone()[2] + "-wal")
+        super().__init__(db)
         self._signer = Ed25519PrivateKey.from_private_bytes(signing_seed)
         self._seal_key = seal_key
         self._clock, self._rng = clock, rng
@@ -125,18 +125,6 @@ class AuditLog:
 
     def close(self) -> None:
         self._db.close()
-
-    def defer_sync(self, deferred: bool) -> None:
-        """See :meth:`softscm.module.store.keystore.KeyStore.defer_sync`."""
-        self._db.execute(f"PRAGMA synchronous={'NORMAL' if deferred else 'FULL'}")
-
-    @property
-    def changes(self) -> int:
-        """Rows written through this connection so far (tells whether a sync is needed)."""
-        return self._db.total_changes
-
-    def sync(self) -> None:
-        fsync_file(self._wal)
 
     @property
     def public_key(self) -> bytes:

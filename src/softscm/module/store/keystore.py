@@ -36,7 +36,7 @@ from ...wire.errors import (
 from ..crypto.aead import open_sealed, seal
 from ..crypto.keys import PrivateKey, PublicKey, load_private
 from ..crypto.rng import Rng, system_rng
-from .atomic import fsync_file
+from .wal import WalDatabase
 
 log = logging.getLogger(__name__)
 
@@ -127,15 +127,14 @@ def _storage_error(exc: sqlite3.Error) -> Exception:
     return exc
 
 
-class KeyStore:
+class KeyStore(WalDatabase):
     """Slots for private keys (factory 0..15, user 16..16+N-1), foreign public keys and wallets.
 
     Not thread-safe: the module owns one instance and uses it from one thread.
     """
 
     def __init__(self, db: sqlite3.Connection, root_key: bytes, rng: Rng, *, fresh: bool = False) -> None:
-        self._db = db
-        self._wal = Path(db.execute("PRAGMA database_list").fetchone()[2] + "-wal")
+        super().__init__(db)
         self._kek = _kdf(root_key, b"softscm keystore kek v1")
         self._mac_key = _kdf(root_key, b"softscm keystore mac v1")
         self._rng = rng
@@ -227,20 +226,6 @@ class KeyStore:
     def close(self) -> None:
         self._cache.clear()
         self._db.close()
-
-    def defer_sync(self, deferred: bool) -> None:
-        """While deferred, commits are atomic but not yet durable; :meth:`sync` makes every one of
-        them durable at once (one fsync of the WAL for a whole group of commits)."""
-        self._db.execute(f"PRAGMA synchronous={'NORMAL' if deferred else 'FULL'}")
-
-    @property
-    def changes(self) -> int:
-        """Rows written through this connection so far (tells whether a sync is needed)."""
-        return self._db.total_changes
-
-    def sync(self) -> None:
-        """:raises OSError: if the disk cannot flush."""
-        fsync_file(self._wal)
 
     def _meta_int(self, name: str) -> int:
         value = self.get_meta(name)
