@@ -13,6 +13,8 @@ MAX_DEPTH = 255
 
 @dataclass(frozen=True)
 class PathStep:
+    """One step of a node address: an index below 2^31 and whether it is hardened."""
+
     index: int
     hardened: bool
 

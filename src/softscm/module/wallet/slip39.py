@@ -1,17 +1,30 @@
 """SLIP-39 backup sessions through the reference `shamir-mnemonic` package.
 
-A generation session draws a master secret, takes the group layout (up to 16 groups of up to 16
-members), then hands the shares out one at a time. A restore session takes shares in any order,
-refuses a corrupt share or one from another set without ending, and yields the master secret
-once the thresholds are met. The passphrase encrypts the master secret for the whole set, as the
-standard defines.
+A generation session draws a master secret and a set identifier from the injected ``rng``,
+encrypts the secret with the set's passphrase, and hands the shares out one at a time, group by
+group, member by member. Each group's layout may be set up front or just before its shares are
+drawn (the zymkey flow: ``set_gen_SLIP39_group_info`` for group 0, its members, then group 1, ...):
+the group-level split is made at the start, each group's member split when its first share is
+drawn, both by ``shamir_mnemonic.split_ems``. The Shamir polynomials use the library's own CSPRNG.
+
+A restore session takes shares in any order, refuses a corrupt share, one from another set or one
+that contradicts a share already given without ending, ignores a repeated share, and yields the
+master secret once the thresholds are met.
+
+Passphrases: SLIP-39 encrypts the master secret with one passphrase for the whole set, so the
+session takes it when it opens. The zymkey API also passes a passphrase with each member; here a
+member passphrase must be empty or equal to the set's (checked in constant time), since anything
+else could not be honoured by a standard SLIP-39 backup.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import hmac
 from collections import deque
 
 import shamir_mnemonic
+from shamir_mnemonic import EncryptedMasterSecret, Share
 from shamir_mnemonic.recovery import RecoveryState
 
 from ...wire.errors import InvalidArgumentError, MnemonicError, SessionError
@@ -20,12 +33,23 @@ from ..crypto.rng import Rng, system_rng
 MAX_GROUPS = 16
 MAX_MEMBERS = 16
 MAX_ITERATION_EXPONENT = 5
+STRENGTHS_BITS = (128, 256)
+IDENTIFIER_BITS = 15
 
 
 def _check_passphrase(passphrase: bytes) -> bytes:
     if not all(32 <= c <= 126 for c in passphrase):
         raise InvalidArgumentError("a SLIP-39 passphrase is printable ASCII")
-    return passphrase
+    return bytes(passphrase)
+
+
+def _check_member_passphrase(given: bytes, set_passphrase: bytes) -> None:
+    if given and not hmac.compare_digest(given, set_passphrase):
+        raise InvalidArgumentError("SLIP-39 has one passphrase per set: give it when the session opens")
+
+
+def _normalise(mnemonic: str) -> str:
+    return " ".join(mnemonic.lower().split())
 
 
 class Slip39Generation:
@@ -34,92 +58,127 @@ class Slip39Generation:
     def __init__(self, group_threshold: int, group_count: int, iteration_exponent: int = 1,
                  passphrase: bytes = b"", extendable: bool = True, strength_bits: int = 256,
                  rng: Rng = system_rng) -> None:
-        """:raises InvalidArgumentError: for counts outside 1..16, a threshold above the count,
-        an exponent outside 0..5 or a strength other than 128 or 256 bits."""
+        """Draw the master secret and make the group-level split.
+
+        :raises InvalidArgumentError: for a group count outside 1..16, a group threshold outside
+            1..group count, an iteration exponent outside 0..5, a strength other than 128 or 256
+            bits, or a passphrase that is not printable ASCII.
+        """
         if not 1 <= group_count <= MAX_GROUPS or not 1 <= group_threshold <= group_count:
-            raise InvalidArgumentError(f"groups are 1..{MAX_GROUPS} with a threshold of at most the group count")
+            raise InvalidArgumentError(f"groups are 1..{MAX_GROUPS} with a threshold of 1..the group count")
         if not 0 <= iteration_exponent <= MAX_ITERATION_EXPONENT:
             raise InvalidArgumentError(f"the iteration exponent is 0..{MAX_ITERATION_EXPONENT}")
-        if strength_bits not in (128, 256):
+        if strength_bits not in STRENGTHS_BITS:
             raise InvalidArgumentError("the master secret is 128 or 256 bits")
         self.group_threshold = group_threshold
+        self.group_count = group_count
         self.iteration_exponent = iteration_exponent
         self.extendable = extendable
         self._passphrase = _check_passphrase(passphrase)
-        self._groups: list[tuple[int, int] | None] = [None] * group_count
         self._secret = rng(strength_bits // 8)
-        self._pending: deque[str] | None = None
+        identifier = int.from_bytes(rng(2), "big") & ((1 << IDENTIFIER_BITS) - 1)
+        ems = EncryptedMasterSecret.from_master_secret(self._secret, self._passphrase, identifier, extendable,
+                                                       iteration_exponent)
+        # Each group gets a 1-of-1 member share here, whose value is the group's secret.
+        split = shamir_mnemonic.split_ems(group_threshold, [(1, 1)] * group_count, ems)
+        self._group_secrets = [dataclasses.replace(ems, ciphertext=group[0].value)
+                               for group in split]
+        self._groups: list[tuple[int, int] | None] = [None] * group_count
+        self._current = 0  # the group whose shares are handed out next
+        self._pending: deque[Share] | None = None  # what is left of the current group, once started
 
     @property
     def master_secret(self) -> bytes:
-        """The secret the shares encode (for creating the wallet; never leaves the module)."""
+        """The secret the shares encode (for creating the wallet; it never leaves the module)."""
         return self._secret
 
-    def set_group(self, index: int, member_count: int, member_threshold: int) -> None:
-        """Set group ``index``'s layout.
+    @property
+    def done(self) -> bool:
+        """Whether every share has been handed out."""
+        return self._current == self.group_count
 
-        :raises SessionError: once shares have been handed out.
-        :raises InvalidArgumentError: for an index or counts out of range, or a threshold of 1
-            with more than one member (the standard forbids it).
+    def set_group(self, index: int, member_count: int, member_threshold: int) -> None:
+        """Set group ``index``'s layout: ``member_threshold`` of ``member_count`` members.
+
+        :raises InvalidArgumentError: for an index outside 0..group count-1, a member count
+            outside 1..16, a threshold outside 1..member count, or a threshold of 1 with more
+            than one member (SLIP-39 forbids it: use 1 of 1).
+        :raises SessionError: if that group's shares have already started to come out.
         """
-        if self._pending is not None:
-            raise SessionError("shares are already being handed out")
-        if not 0 <= index < len(self._groups):
-            raise InvalidArgumentError(f"group index is 0..{len(self._groups) - 1}")
+        if not 0 <= index < self.group_count:
+            raise InvalidArgumentError(f"the group index is 0..{self.group_count - 1}")
         if not 1 <= member_count <= MAX_MEMBERS or not 1 <= member_threshold <= member_count:
-            raise InvalidArgumentError(f"members are 1..{MAX_MEMBERS} with a threshold of at most the count")
+            raise InvalidArgumentError(f"members are 1..{MAX_MEMBERS} with a threshold of 1..the member count")
         if member_threshold == 1 and member_count > 1:
-            raise InvalidArgumentError("a threshold of 1 needs exactly one member")
+            raise InvalidArgumentError("a member threshold of 1 needs exactly one member (1 of 1)")
+        if index < self._current or (index == self._current and self._pending is not None):
+            raise SessionError(f"the shares of group {index} are already being handed out")
         self._groups[index] = (member_threshold, member_count)
 
-    def next_share(self) -> tuple[str, bool]:
-        """The next share (group by group, member by member) and whether it was the last one.
+    def next_share(self, passphrase: bytes = b"") -> tuple[str, bool]:
+        """The next share (group by group, member by member) and whether it is the last one.
 
-        :raises SessionError: if a group has not been set, or every share is already out.
+        :raises InvalidArgumentError: for a member passphrase other than empty or the set's.
+        :raises SessionError: if every share is already out, or the next share's group has no layout yet.
         """
-        if self._pending is None:
-            if any(g is None for g in self._groups):
-                raise SessionError("set every group before drawing shares")
-            groups = [g for g in self._groups if g is not None]
-            mnemonics = shamir_mnemonic.generate_mnemonics(
-                self.group_threshold, groups, self._secret, self._passphrase, self.extendable,
-                self.iteration_exponent,
-            )
-            self._pending = deque(m for group in mnemonics for m in group)
-        if not self._pending:
+        _check_member_passphrase(passphrase, self._passphrase)
+        if self.done:
             raise SessionError("every share has been handed out")
+        if self._pending is None:
+            layout = self._groups[self._current]
+            if layout is None:
+                raise SessionError(f"set group {self._current}'s layout before drawing its shares")
+            members = shamir_mnemonic.split_ems(1, [layout], self._group_secrets[self._current])[0]
+            self._pending = deque(dataclasses.replace(share, group_index=self._current,
+                                                      group_threshold=self.group_threshold,
+                                                      group_count=self.group_count) for share in members)
         share = self._pending.popleft()
-        return share, not self._pending
+        if not self._pending:
+            self._current += 1
+            self._pending = None
+        return share.mnemonic(), self.done
 
 
 class Slip39Restore:
     """Collects shares until they recover the master secret."""
 
     def __init__(self, passphrase: bytes = b"") -> None:
+        """:raises InvalidArgumentError: for a passphrase that is not printable ASCII."""
         self._passphrase = _check_passphrase(passphrase)
         self._state = RecoveryState()
+        self._finished = False
 
-    def add(self, mnemonic: str) -> bytes | None:
+    def add(self, mnemonic: str, passphrase: bytes = b"") -> bytes | None:
         """Add one share; returns the master secret once the thresholds are met, else ``None``.
-        A share already given is ignored.
+        A share given before is ignored (``None``).
 
-        :raises MnemonicError: for a corrupt share, one from another set, or a complete set whose
-            digest does not check; the session stays usable.
+        :raises InvalidArgumentError: for a member passphrase other than empty or the set's.
+        :raises MnemonicError: for a corrupt share (unknown word, length, checksum), one from
+            another set, or one that contradicts the shares given so far (same member with another
+            value, other group parameters); the session stays usable. Also when the shares meet the
+            thresholds but do not decode (digest mismatch); that ends the session.
+        :raises SessionError: once the session has returned the secret or failed to decode.
         """
+        _check_member_passphrase(passphrase, self._passphrase)
+        if self._finished:
+            raise SessionError("this SLIP-39 restore session has ended")
         try:
-            share = shamir_mnemonic.Share.from_mnemonic(" ".join(mnemonic.lower().split()))
+            share = Share.from_mnemonic(_normalise(mnemonic))
         except shamir_mnemonic.MnemonicError:
             raise MnemonicError("the share is not a valid SLIP-39 mnemonic") from None
         if not self._state.matches(share):
             raise MnemonicError("the share belongs to another set")
         if share in self._state:
             return None
+        if any(given.index == share.index for given in self._state.groups.get(share.group_index, ())):
+            raise MnemonicError("the share contradicts a share already given")
         try:
             self._state.add_share(share)
         except shamir_mnemonic.MnemonicError:
             raise MnemonicError("the share does not fit the shares given so far") from None
         if not self._state.is_complete():
             return None
+        self._finished = True
         try:
             return self._state.recover(self._passphrase)
         except (shamir_mnemonic.MnemonicError, ValueError):
