@@ -17,6 +17,8 @@ from softscm.wire.errors import (
     WalletError,
 )
 
+from ..vectors.wallet_loaders import slip39_vectors
+
 MNEMONIC = ("legal winner thank year wave sausage worth useful legal winner thank year wave sausage worth useful "
             "legal winner thank year wave sausage worth title")
 
@@ -176,3 +178,28 @@ def test_128_wallets_with_four_accounts_survive_a_restart(daemon_factory):
         for (w, account), (slot, public) in publics.items():
             assert scm.get_public_key(slot) == public
             assert scm.get_wallet_key_slot(f"m/{account}'", wallet_name=f"wallet-{w}") == slot
+
+
+def test_slip39_member_passphrase_must_match_the_set(scm):
+    scm.slip39_generate("secp256k1", "pw", group_threshold=1, group_count=1, iteration_exponent=0,
+                        passphrase="set secret")
+    scm.slip39_set_group(0, 3, 2)
+    with pytest.raises(InvalidArgumentError):
+        scm.slip39_next_share(passphrase="another")
+    shares = [scm.slip39_next_share(passphrase="set secret")[1] for _ in range(2)]
+    scm.slip39_next_share()  # empty means "the set's"
+    scm.slip39_restore("secp256k1", "pw-restored", passphrase="set secret")
+    assert scm.slip39_add_share(shares[0]) == -1
+    assert scm.slip39_add_share(shares[1], passphrase="set secret") >= 16
+
+
+def test_slip39_set_that_does_not_decode_closes_the_session(scm):
+    description, mnemonics, secret, _ = next(v for v in slip39_vectors() if "invalid digest" in v[0])
+    assert not secret
+    scm.slip39_restore("secp256k1", "bad-digest", passphrase="TREZOR")
+    with pytest.raises(MnemonicError):
+        for mnemonic in mnemonics:
+            scm.slip39_add_share(mnemonic)
+    with pytest.raises(SessionError):  # closed: a new session can start
+        scm.slip39_add_share(mnemonics[0])
+    scm.create_wallet("secp256k1", "after-bad-digest")

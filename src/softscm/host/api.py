@@ -252,9 +252,11 @@ class ModuleApi:
         args = {"group_index": group_index, "member_count": member_count, "member_threshold": member_threshold}
         return self._call(Command.SLIP39_GEN_SET_GROUP, args)
 
-    def slip39_next_share(self) -> tuple[int, str]:
-        """The next share; the slot is -1 until the last share, then the new wallet's master slot."""
-        return self._call(Command.SLIP39_GEN_NEXT_SHARE, {}, lambda v: (int(v["slot"]), v["mnemonic"]))
+    def slip39_next_share(self, passphrase: str = "") -> tuple[int, str]:
+        """The next share; the slot is -1 until the last share, then the new wallet's master slot.
+        A member passphrase must be empty or the set's (SLIP-39 has one passphrase per set)."""
+        return self._call(Command.SLIP39_GEN_NEXT_SHARE, {"passphrase": passphrase},
+                          lambda v: (int(v["slot"]), v["mnemonic"]))
 
     def slip39_restore(self, key_type: KeyTypeLike, name: str, *, passphrase: str = "",
                        master_gen_key: bytes = b"") -> None:
@@ -263,12 +265,12 @@ class ModuleApi:
                 "master_gen_key": bytes(master_gen_key)}
         return self._call(Command.SLIP39_RESTORE_START, args, lambda _: None)
 
-    def slip39_add_share(self, mnemonic: str) -> int:
+    def slip39_add_share(self, mnemonic: str, passphrase: str = "") -> int:
         """Add a share: -1 until the thresholds are met, then the master slot.
 
         :raises MnemonicError: for a corrupt share or one from another set (the session stays open).
         """
-        return self._call(Command.SLIP39_RESTORE_ADD, {"mnemonic": mnemonic})
+        return self._call(Command.SLIP39_RESTORE_ADD, {"mnemonic": mnemonic, "passphrase": passphrase})
 
     def slip39_cancel(self) -> None:
         return self._call(Command.SLIP39_CANCEL, {})

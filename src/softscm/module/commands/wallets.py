@@ -11,7 +11,14 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ...wire.defs import Command, Event, KeyType, Mode
-from ...wire.errors import InvalidArgumentError, NotPermittedError, SessionError, SlotEmptyError, WalletError
+from ...wire.errors import (
+    InvalidArgumentError,
+    MnemonicError,
+    NotPermittedError,
+    SessionError,
+    SlotEmptyError,
+    WalletError,
+)
 from ..args import Args
 from ..crypto import PrivateKey, load_private
 from ..dispatch import command
@@ -160,7 +167,7 @@ def slip39_next_share(module: Module, args: Args) -> dict[str, Any]:
     session = _session(module, generating=True)
     generation = session.generation
     assert generation is not None
-    mnemonic, done = generation.next_share()
+    mnemonic, done = generation.next_share(args.str("passphrase", "", max=1024).encode())
     slot = -1
     if done:
         module.slip39_session = None
@@ -183,12 +190,18 @@ def slip39_restore(module: Module, args: Args) -> int:
 def slip39_add(module: Module, args: Args) -> int:
     """Add a share; -1 until the thresholds are met, then the new wallet's master slot.
 
-    :raises MnemonicError: for a corrupt share or one from another set (the session stays open).
+    :raises MnemonicError: for a corrupt share or one from another set (the session stays open),
+        or for a complete set that does not decode (the session is closed then).
     """
     session = _session(module, generating=False)
     restore = session.restore
     assert restore is not None
-    secret = restore.add(args.str("mnemonic", max=2048))
+    try:
+        secret = restore.add(args.str("mnemonic", max=2048), args.str("passphrase", "", max=1024).encode())
+    except MnemonicError:
+        if restore.finished:
+            module.slip39_session = None  # a set that does not decode cannot be completed
+        raise
     if secret is None:
         return -1
     module.slip39_session = None

@@ -148,6 +148,11 @@ class Slip39Restore:
         self._state = RecoveryState()
         self._finished = False
 
+    @property
+    def finished(self) -> bool:
+        """The session has returned its secret or failed to decode; it takes no more shares."""
+        return self._finished
+
     def add(self, mnemonic: str, passphrase: bytes = b"") -> bytes | None:
         """Add one share; returns the master secret once the thresholds are met, else ``None``.
         A share given before is ignored (``None``).
