@@ -41,10 +41,10 @@ def test_cutoffs_follow_the_standard():
 
 
 def test_stuck_source_fails_at_exactly_the_rct_cutoff():
-    rng = HealthTestedRng(lambda n: os.urandom(n))
+    rng = HealthTestedRng(lambda n: bytes(range(n)))  # 0, 1, ..., 99: no value repeats
     rng(100)
     drawn = rng.samples
-    rng._source = lambda n: b"\x07" * n  # the source sticks from here on
+    rng._source = lambda n: b"\xff" * n  # the source sticks on a value it never gave before
     with pytest.raises(SelfTestError, match=f"repetition count test failed at sample {drawn + rng.rct_cutoff}"):
         rng(50)
     with pytest.raises(SelfTestError):  # and stays failed
