@@ -30,7 +30,6 @@ from .faults import FaultPlan
 
 ALPHA_EXPONENT = 20
 WINDOW = 512  # non-binary samples
-BINARY_WINDOW = 1024
 STARTUP_SAMPLES = 1024
 DEFAULT_MIN_ENTROPY_PER_BYTE = 4.0
 
