@@ -15,6 +15,7 @@ import pytest
 
 import softscm
 import softscm.host.client
+from softscm.module.sensors.linux import STANDARD_GRAVITY, LinuxPaths
 
 SCMD = [sys.executable, "-m", "softscm.module.daemon"]
 
@@ -129,3 +130,28 @@ def fill_disk(directory: Path) -> Path:
     finally:
         os.close(fd)
     return filler
+
+
+def fake_sysfs(root: Path) -> LinuxPaths:
+    """A sysfs tree below ``root`` where every sensor the Linux back end reads answers."""
+    sys = root / "sys"
+    files = {
+        "class/rtc/rtc0/since_epoch": "1700000000",
+        "bus/iio/devices/iio:device0/in_accel_scale": str(STANDARD_GRAVITY / 1000),
+        "bus/iio/devices/iio:device0/in_accel_x_raw": "0",
+        "bus/iio/devices/iio:device0/in_accel_y_raw": "-500",
+        "bus/iio/devices/iio:device0/in_accel_z_raw": "1000",
+        "class/thermal/thermal_zone0/temp": "47500",
+        "class/thermal/thermal_zone1/temp": "31000",
+        "class/power_supply/BAT0/voltage_now": "2950000",
+        "class/power_supply/BAT0/present": "1",
+        "class/power_supply/AC/online": "1",
+        "class/gpio/gpio17/value": "1",
+        "class/gpio/gpio27/value": "1",
+        "class/leds/softscm/brightness": "0",
+    }
+    for name, text in files.items():
+        path = sys / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text + "\n")
+    return LinuxPaths.under(root)

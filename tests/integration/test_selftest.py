@@ -16,9 +16,10 @@ import softscm
 from softscm.embedded import open_embedded
 from softscm.module.module import ModuleConfig
 from softscm.module.selftest.kat import KAT_NAMES
-from softscm.wire.errors import ModuleStateError, NotPermittedError
+from softscm.module.sensors.linux import LinuxPaths
+from softscm.wire.errors import ModuleStateError, NotPermittedError, SensorUnavailableError
 
-from ..conftest import Daemon
+from ..conftest import Daemon, fake_sysfs
 
 DIGEST = bytes(32)
 
@@ -142,3 +143,36 @@ def test_changed_wrapped_key_is_caught_by_the_background_check(tmp_path):
             _assert_error_state(scm, "keystore")
     finally:
         daemon.stop()
+
+
+def test_a_sensor_that_does_not_answer_fails_the_power_on_self_test(tmp_path):
+    config = ModuleConfig(linux_sensors=LinuxPaths.under(tmp_path / "empty-root"))
+    with open_embedded(tmp_path / "state", config=config) as scm:
+        report = scm.status()["self_test"]["power-on"]
+        assert not report["passed"]
+        _assert_error_state(scm, "sensor_rtc")
+
+
+def test_production_drops_faults_armed_in_development(faulty):
+    faulty.inject_fault(kat=KAT_NAMES[0])
+    faulty.lock_binding()
+    assert faulty.run_self_test()["passed"]
+    assert faulty.status()["state"] == "READY"
+
+
+def test_a_sensor_that_stops_answering_is_a_typed_error_and_the_module_keeps_serving(tmp_path):
+    fake_sysfs(tmp_path / "root")
+    thermal = tmp_path / "root/sys/class/thermal/thermal_zone0/temp"
+    config = ModuleConfig(linux_sensors=LinuxPaths.under(tmp_path / "root"))
+    with open_embedded(tmp_path / "state", config=config) as scm:
+        assert scm.status()["state"] == "READY" and scm.get_cpu_temp() == 47.5
+        thermal.unlink()
+        with pytest.raises(SensorUnavailableError, match="thermal_zone0"):
+            scm.get_cpu_temp()
+        (tmp_path / "root/sys/class/rtc/rtc0/since_epoch").unlink()
+        with pytest.raises(SensorUnavailableError):
+            scm.get_rtc_drift()
+        assert abs(scm.get_module_time() - time.time()) < 60  # the host's clock while the RTC is out
+        scm.sign(0, DIGEST)
+        thermal.write_text("51000\n")
+        assert scm.get_cpu_temp() == 51.0

@@ -58,12 +58,12 @@ from .sensors.led import FatalCode, LedCode, LedModel
 from .sensors.linux import LinuxPaths, LinuxSensors
 from .sensors.rtc import ModuleClock
 from .sensors.simulated import SimulatedDevice
-from .selftest.faults import FaultPlan, faulty_source, flip
+from .selftest.faults import FaultPlan
 from .selftest.health import HealthTestedRng
-from .selftest.integrity import compute_code_digest
-from .selftest.kat import run_kats
+from .selftest.integrity import DigestMismatchError, compute_code_digest, integrity_checks
 from .selftest.pairwise import pairwise_check
-from .selftest.report import SelfTestReport, TestResult
+from .selftest.report import SelfTestReport
+from .selftest.runner import run_background, run_commanded, run_power_on
 from .store.atomic import atomic_write, ensure_private_dir
 from .store.keystore import KEYSTORE_FILE, KeyStore
 from .store.lock import StateLock
@@ -304,70 +304,40 @@ class Module:
         return hmac.new(self._derive(self._root_key, b"softscm key material digest v1"), material, hashlib.sha256).digest()
 
     def _integrity_checks(self) -> dict[str, Callable[[], None]]:
-        def code() -> None:
-            recorded = self.store.get_meta(_CODE_DIGEST) or b""
-            actual = compute_code_digest()
-            if "code" in self.faults.integrity:
-                actual = flip(actual)
-            if not hmac.compare_digest(recorded, actual):
-                raise SelfTestError("the module's code does not match the digest recorded at installation")
-
         def keystore() -> None:
             self.store.verify_integrity()
             if "keystore" in self.faults.integrity:
-                raise SelfTestError("keystore digest mismatch (injected)")
+                raise DigestMismatchError("keystore")
 
-        def key_material() -> None:
-            actual = self._key_material_digest()
-            if "key_material" in self.faults.integrity:
-                actual = flip(actual)
-            if not hmac.compare_digest(self.store.get_meta(_KEY_MATERIAL_DIGEST) or b"", actual):
-                raise SelfTestError("critical key material does not match its digest")
-
-        return {"code_digest": code, "keystore_digest": keystore, "key_material_digest": key_material}
-
-    def _run_checks(self, checks: dict[str, Callable[[], None]], category: str) -> list[TestResult]:
-        results = []
-        for name, check in checks.items():
-            started = time.perf_counter()
-            try:
-                check()
-                results.append(TestResult(name, category, True, time.perf_counter() - started))
-            except (ScmError, SensorError, OSError) as exc:
-                results.append(TestResult(name, category, False, time.perf_counter() - started,
-                                          exc.message if isinstance(exc, ScmError) else str(exc)))
-        return results
+        digests = integrity_checks(
+            {"code": lambda: self.store.get_meta(_CODE_DIGEST),
+             "key_material": lambda: self.store.get_meta(_KEY_MATERIAL_DIGEST)},
+            {"code": compute_code_digest, "key_material": self._key_material_digest}, self.faults)
+        return {"code_digest": digests["code_digest"], "keystore_digest": keystore,
+                "key_material_digest": digests["key_material_digest"]}
 
     def run_self_test(self, kind: str, *, full: bool = True) -> SelfTestReport:
         """Run the self tests of ``kind`` (power-on, background, commanded); a failure is fatal.
 
         ``full=False`` (background, quick commanded) runs the integrity checks only.
         """
-        started, clock = time.time(), time.perf_counter()
-        results: list[TestResult] = []
-        if full:
-            results += run_kats(self.faults.kat)
-            results += self._run_checks({"rng_health": self._rng_startup_test}, "health")
-            peripherals = self.monitor.peripheral_status()
-            results += [TestResult(f"sensor_{name}", "peripheral", ok, 0.0, "" if ok else "no answer")
-                        for name, ok in peripherals.items()]
-        results += self._run_checks(self._integrity_checks(), "integrity")
-        report = SelfTestReport(kind, tuple(results), started, time.perf_counter() - clock)
+        checks = self._integrity_checks()
+        if kind == "power-on":
+            report = run_power_on(peripherals=self.monitor.peripheral_checks(), integrity_checks=checks,
+                                  rng=self.rng, faults=self.faults)
+        elif kind == "background":
+            report = run_background(integrity_checks=checks)
+        else:
+            report = run_commanded(full, peripherals=self.monitor.peripheral_checks(), integrity_checks=checks,
+                                   rng=self.rng, faults=self.faults)
         self.reports[kind] = report
         if report.passed:
-            self.record(Event.SELF_TEST, kind=kind, tests=len(results), seconds=round(report.duration_s, 6))
+            self.record(Event.SELF_TEST, kind=kind, tests=len(report.results), seconds=round(report.duration_s, 6))
         else:
             failed = report.failures[0]
             self.enter_error(f"{kind} self test failed: {failed.name} ({failed.detail})",
                              code=FatalCode.KEY_AREA_DIGEST.value if failed.category == "integrity" else SELF_TEST_CODE)
         return report
-
-    def _rng_startup_test(self) -> None:
-        rng = self.rng
-        if self.faults.entropy is not None:
-            rng = HealthTestedRng(faulty_source(self.faults.entropy))
-        if isinstance(rng, HealthTestedRng):
-            rng.startup_test()
 
     def power_on_self_test(self) -> None:
         """STARTING -> SELF_TEST -> READY, or ERROR if anything fails."""
@@ -378,13 +348,15 @@ class Module:
         if report.passed:
             self._set_state(ModuleState.READY)
 
-    def pairwise(self, key: PrivateKey) -> None:
-        """The conditional pair-wise consistency test; a failure is fatal.
+    def pairwise(self, key: PrivateKey, public: bytes | None = None) -> None:
+        """The conditional pair-wise consistency test of ``key`` against ``public`` (by default the
+        public key computed from it; a derived key passes the one its derivation produced); a
+        failure is fatal.
 
         :raises SelfTestError: if the pair is inconsistent (the module is in ERROR then).
         """
         try:
-            pairwise_check(key, self.rng)
+            pairwise_check(key, self.rng, public=public)
         except SelfTestError as exc:
             self.enter_error(f"pair-wise consistency test failed for a new {key.key_type.label} key")
             raise exc
@@ -409,6 +381,7 @@ class Module:
         self.bound = True
         self.store.set_meta("mode", str(int(Mode.PRODUCTION)).encode())
         self._mode = Mode.PRODUCTION
+        self.faults = FaultPlan()  # production never runs with a fault armed in development
         self.record(Event.BINDING_CHANGE, bound=True)
         self.record(Event.MODE_CHANGE, mode=Mode.PRODUCTION.name)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ..wire.defs import BatteryAction, Event, Mode, ModuleState
@@ -142,19 +143,12 @@ class Monitor:
                 self._module.publish(Event.TAP, direction=list(tap.direction), peak_g=round(tap.peak_g, 3))
             _release(self._tap_waiters)
 
-    def peripheral_status(self) -> dict[str, bool]:
-        """Whether each sensor answers (the self test's peripheral check)."""
+    def peripheral_checks(self) -> dict[str, Callable[[], object]]:
+        """The self test's peripheral checks: each reads one sensor and raises if it does not answer."""
         sensors = self._module.sensors
-        status = {}
-        for name, read in (("rtc", sensors.rtc_time), ("perimeter", sensors.perimeter_closed),
-                           ("temperature", sensors.cpu_temp), ("battery", sensors.battery),
-                           ("power", sensors.main_power_ok), ("accelerometer", sensors.accel_samples)):
-            try:
-                read()
-                status[name] = True
-            except SensorError:
-                status[name] = False
-        return status
+        return {f"sensor_{name}": read for name, read in (
+            ("rtc", sensors.rtc_time), ("perimeter", sensors.perimeter_closed), ("temperature", sensors.cpu_temp),
+            ("battery", sensors.battery), ("power", sensors.main_power_ok), ("accelerometer", sensors.accel_samples))}
 
     # -- waits ------------------------------------------------------------------------------------
 

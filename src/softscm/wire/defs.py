@@ -147,6 +147,7 @@ class ErrorCode(IntEnum):
     BUSY = 28
     TRANSPORT = 29
     INTERNAL = 30
+    SENSOR = 31
 
 
 @unique

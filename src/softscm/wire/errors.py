@@ -197,6 +197,13 @@ class InternalError(ScmError):
     code = ErrorCode.INTERNAL
 
 
+class SensorUnavailableError(ScmError):
+    """A sensor (RTC, accelerometer, temperature, battery, power or perimeter input) did not
+    answer."""
+
+    code = ErrorCode.SENSOR
+
+
 def _collect() -> dict[ErrorCode, type[ScmError]]:
     table: dict[ErrorCode, type[ScmError]] = {}
     pending: list[type[ScmError]] = [ScmError]

@@ -7,9 +7,11 @@ from pathlib import Path
 import pytest
 
 from softscm.module.sensors.hal import SensorError
-from softscm.module.sensors.linux import STANDARD_GRAVITY, LinuxPaths, LinuxSensors
+from softscm.module.sensors.linux import LinuxPaths, LinuxSensors
 from softscm.module.sensors.simulated import SimulatedDevice, apply_offline, load_state
 from softscm.wire.errors import InvalidArgumentError
+
+from ...conftest import fake_sysfs
 
 
 class Clock:
@@ -60,33 +62,9 @@ def test_simulated_state_survives_and_latches_offline(tmp_path):
     assert load_state(tmp_path / "sensors").loops_closed == [False, True]
 
 
-def _fake_sysfs(root: Path) -> LinuxPaths:
-    sys = root / "sys"
-    files = {
-        "class/rtc/rtc0/since_epoch": "1700000000",
-        "bus/iio/devices/iio:device0/in_accel_scale": str(STANDARD_GRAVITY / 1000),
-        "bus/iio/devices/iio:device0/in_accel_x_raw": "0",
-        "bus/iio/devices/iio:device0/in_accel_y_raw": "-500",
-        "bus/iio/devices/iio:device0/in_accel_z_raw": "1000",
-        "class/thermal/thermal_zone0/temp": "47500",
-        "class/thermal/thermal_zone1/temp": "31000",
-        "class/power_supply/BAT0/voltage_now": "2950000",
-        "class/power_supply/BAT0/present": "1",
-        "class/power_supply/AC/online": "1",
-        "class/gpio/gpio17/value": "1",
-        "class/gpio/gpio27/value": "1",
-        "class/leds/softscm/brightness": "0",
-    }
-    for name, text in files.items():
-        path = sys / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text + "\n")
-    return LinuxPaths.under(root)
-
-
-def test_linux_paths_on_a_fake_sysfs(tmp_path):
+def test_linux_paths_on_afake_sysfs(tmp_path):
     clock = Clock()
-    paths = _fake_sysfs(tmp_path)
+    paths = fake_sysfs(tmp_path)
     sensors = LinuxSensors(paths, clock)
     assert sensors.rtc_time() == 1_700_000_000
     sample = sensors.accel_samples()[0]
@@ -108,7 +86,7 @@ def test_linux_paths_on_a_fake_sysfs(tmp_path):
 
 
 def test_linux_missing_sensor_is_a_sensor_error(tmp_path):
-    paths = _fake_sysfs(tmp_path)
+    paths = fake_sysfs(tmp_path)
     (tmp_path / "sys/class/thermal/thermal_zone0/temp").unlink()
     with pytest.raises(SensorError):
         LinuxSensors(paths).cpu_temp()

@@ -72,6 +72,7 @@ EXIT_CODES: Mapping[ErrorCode, Exit] = {
     ErrorCode.BUSY: Exit.NOT_PERMITTED,
     ErrorCode.TRANSPORT: Exit.UNREACHABLE,
     ErrorCode.INTERNAL: Exit.MODULE_ERROR,
+    ErrorCode.SENSOR: Exit.MODULE_ERROR,
 }
 
 # "\b" keeps click from re-wrapping the lines.

@@ -74,7 +74,7 @@ def _private(module: Module, node: hd.Node) -> PrivateKey | None:
     if node.private_key is None:
         return None
     key = load_private(node.key_type, node.private_key)
-    module.pairwise(key)
+    module.pairwise(key, node.public_key)
     return key
 
 

@@ -19,7 +19,7 @@ from .health import DEFAULT_MIN_ENTROPY_PER_BYTE, HealthTestedRng
 from .kat import run_kats
 from .report import SelfTestReport, TestResult
 
-Check = Callable[[], None]
+Check = Callable[[], object]  # returns on success (the value is ignored), raises on failure
 
 
 def run_checks(checks: Mapping[str, Check], category: str) -> list[TestResult]:

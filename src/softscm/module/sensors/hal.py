@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
+from ...wire.errors import SensorUnavailableError
+
 PERIMETER_CHANNELS = 2
 
 
@@ -60,5 +62,6 @@ class SensorBackend(Protocol):
         """Drive the status LED (a no-op where there is none)."""
 
 
-class SensorError(Exception):
-    """A sensor did not answer; the module reports it as a peripheral failure."""
+class SensorError(SensorUnavailableError):
+    """A sensor did not answer: a peripheral failure for the self test, a typed
+    :class:`~softscm.wire.errors.SensorUnavailableError` for a command that read it."""

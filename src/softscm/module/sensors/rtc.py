@@ -12,6 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ..store.atomic import atomic_write
+from .hal import SensorError
 
 CALIBRATION_FILE = "rtc.json"
 MIN_INTERVAL_S = 10.0
@@ -32,7 +33,10 @@ class ModuleClock:
 
     def calibrate(self) -> float:
         """Measure the drift against the reference clock since the first calibration point
-        (taken now if there is none); returns the drift in ppm (positive: the RTC runs fast)."""
+        (taken now if there is none); returns the drift in ppm (positive: the RTC runs fast).
+
+        :raises SensorError: if the RTC does not answer.
+        """
         rtc_now, ref_now = self._rtc(), self._reference()
         if self.rtc0 is None or self.ref0 is None:
             self.rtc0, self.ref0 = rtc_now, ref_now
@@ -43,8 +47,13 @@ class ModuleClock:
         return self.drift_ppm
 
     def now(self) -> float:
-        """Module time: the RTC, corrected for the measured drift since calibration."""
-        rtc_now = self._rtc()
+        """Module time: the RTC, corrected for the measured drift since calibration; the reference
+        clock while the RTC does not answer (the self test reports that RTC as failed), so the log
+        can still record what happens."""
+        try:
+            rtc_now = self._rtc()
+        except SensorError:
+            return self._reference()
         if self.rtc0 is None or self.ref0 is None:
             return rtc_now
         return self.ref0 + (rtc_now - self.rtc0) / (1 + self.drift_ppm * 1e-6)
