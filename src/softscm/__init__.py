@@ -18,10 +18,11 @@ if TYPE_CHECKING:
 __version__ = "0.1.0"
 
 
-def connect(url: str | None = None, *, timeout: float | None = 30.0) -> Client:
+def connect(url: str | None = None, *, timeout: float | None = 30.0, busy_poll: bool = True) -> Client:
     """Connect to a module: ``unix:PATH``, ``tcp:HOST:PORT`` or ``embedded:STATE_DIR``.
 
-    Without a URL: ``$SOFTSCM_URL``, else the default Unix socket.
+    Without a URL: ``$SOFTSCM_URL``, else the default Unix socket. ``busy_poll``: see
+    :func:`softscm.host.client.connect` (socket transports only).
 
     :raises TransportError: if the module cannot be reached.
     :raises StoreCorruptError: for an embedded module whose state cannot be verified.
@@ -32,7 +33,7 @@ def connect(url: str | None = None, *, timeout: float | None = 30.0) -> Client:
         return open_embedded(url.removeprefix("embedded:"), timeout=timeout)
     from .host.client import connect as connect_socket
 
-    return connect_socket(url, timeout=timeout)
+    return connect_socket(url, timeout=timeout, busy_poll=busy_poll)
 
 
 __all__ = ["KdfType", "KeyType", "LockKey", "ScmError", "__version__", "connect"]

@@ -8,6 +8,8 @@ from __future__ import annotations
 import os
 import queue
 import socket
+import struct
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol
@@ -25,16 +27,38 @@ class Transport(Protocol):
     def close(self) -> None: ...
 
 
-class SocketTransport:
-    """A stream socket (Unix or TCP) carrying length-prefixed frames."""
+BUSY_POLL_SECONDS = 100e-6
+MAX_BACKOFF = 1024
+SEND_TIMEOUT = 30.0
 
-    def __init__(self, sock: socket.socket) -> None:
+
+def _timeval(seconds: float | None) -> bytes:
+    seconds = 0.0 if seconds is None else max(seconds, 1e-6)  # 0: no timeout
+    return struct.pack("ll", int(seconds), int(seconds % 1 * 1e6))
+
+
+class SocketTransport:
+    """A stream socket (Unix or TCP) carrying length-prefixed frames.
+
+    The socket stays in blocking mode with kernel timeouts (no poll call before each read). With
+    ``busy_poll``, a read first polls without sleeping for up to :data:`BUSY_POLL_SECONDS`,
+    yielding the CPU between polls: waking a sleeping process costs more than a fast reply
+    takes. A poll that finds nothing backs off for twice as many reads as the last one (up to
+    :data:`MAX_BACKOFF`), so a client that shares a busy CPU stops polling.
+    """
+
+    def __init__(self, sock: socket.socket, *, busy_poll: bool = True) -> None:
+        sock.settimeout(None)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, _timeval(SEND_TIMEOUT))
         self._sock = sock
+        self.busy_poll = busy_poll
+        self._timeout: float | None = None
+        self._backoff = self._skip = 0
         self._buffer = bytearray()
         self._scratch = bytearray(1 << 16)
 
     @classmethod
-    def unix(cls, path: str | Path, timeout: float | None = None) -> SocketTransport:
+    def unix(cls, path: str | Path, timeout: float | None = None, *, busy_poll: bool = True) -> SocketTransport:
         """:raises TransportError: if the socket cannot be reached."""
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
@@ -43,17 +67,17 @@ class SocketTransport:
         except OSError as exc:
             sock.close()
             raise TransportError(f"cannot reach the module at unix:{path} ({exc.strerror or exc})") from None
-        return cls(sock)
+        return cls(sock, busy_poll=busy_poll)
 
     @classmethod
-    def tcp(cls, host: str, port: int, timeout: float | None = None) -> SocketTransport:
+    def tcp(cls, host: str, port: int, timeout: float | None = None, *, busy_poll: bool = True) -> SocketTransport:
         """:raises TransportError: if the address cannot be reached."""
         try:
             sock = socket.create_connection((host, port), timeout=timeout)
         except OSError as exc:
             raise TransportError(f"cannot reach the module at tcp:{host}:{port} ({exc.strerror or exc})") from None
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        return cls(sock)
+        return cls(sock, busy_poll=busy_poll)
 
     def send(self, payload: bytes) -> None:
         try:
@@ -64,8 +88,6 @@ class SocketTransport:
     def recv(self, timeout: float | None = None) -> bytes:
         """One frame, reading as much as the socket has so later frames come from the buffer."""
         buffer = self._buffer
-        if timeout != self._sock.gettimeout():
-            self._sock.settimeout(timeout)
         try:
             while True:
                 if len(buffer) >= HEADER.size:
@@ -76,7 +98,7 @@ class SocketTransport:
                         payload = bytes(buffer[HEADER.size:HEADER.size + length])
                         del buffer[:HEADER.size + length]
                         return payload
-                received = self._sock.recv_into(self._scratch)
+                received = self._read(timeout)
                 if received == 0:
                     raise TransportError("connection closed by the module")
                 buffer += memoryview(self._scratch)[:received]
@@ -84,6 +106,31 @@ class SocketTransport:
             raise ScmTimeoutError("no reply from the module in time") from None
         except OSError as exc:
             raise TransportError(f"connection to the module failed ({exc})") from None
+
+    def _read(self, timeout: float | None) -> int:
+        sock, scratch = self._sock, self._scratch
+        if self._skip:
+            self._skip -= 1
+        elif self.busy_poll:
+            deadline = time.perf_counter() + BUSY_POLL_SECONDS
+            while True:
+                try:
+                    received = sock.recv_into(scratch, 0, socket.MSG_DONTWAIT)
+                    self._backoff = 0
+                    return received
+                except BlockingIOError:
+                    if time.perf_counter() > deadline:
+                        break
+                    os.sched_yield()
+            self._backoff = min(2 * self._backoff or 1, MAX_BACKOFF)
+            self._skip = self._backoff
+        if timeout != self._timeout:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, _timeval(timeout))
+            self._timeout = timeout
+        try:
+            return sock.recv_into(scratch)
+        except BlockingIOError:  # SO_RCVTIMEO expired
+            raise TimeoutError from None
 
     def close(self) -> None:
         self._sock.close()
