@@ -21,6 +21,7 @@ import softscm
 from softscm.wire.defs import FIRST_USER_SLOT, KeyType
 from softscm.wire.errors import (
     AuthenticationError,
+    InvalidArgumentError,
     InvalidSignatureError,
     KeyTypeMismatchError,
     NoFreeSlotError,
@@ -266,3 +267,25 @@ def test_a_failed_batch_leaves_its_slots_free_for_the_next_key(scm):
     assert scm.gen_key_pair("ed25519") == first + 1
     scm.remove_key(first)
     assert scm.gen_key_pair("x25519") == first
+
+
+@pytest.mark.parametrize("key_type", ["nistp256", "secp256k1", "ed25519"])
+def test_batch_sign_and_verify_through_a_real_daemon(daemon, key_type):
+    digests = [hashlib.sha256(bytes([i])).digest() for i in range(64)]
+    with daemon.connect() as scm:
+        slot = scm.gen_key_pair(key_type)
+        signatures = scm.sign_batch(slot, digests)
+        assert len(signatures) == 64
+        for digest, signature in zip(digests[::9], signatures[::9]):
+            scm.verify(slot, digest, signature.raw)  # each one verifies on its own too
+        items = [(d, s.raw) for d, s in zip(digests, signatures)]
+        items[5] = (digests[6], signatures[5].raw)  # a signature over another digest
+        assert scm.verify_batch(slot, items) == [i != 5 for i in range(64)]
+        if key_type != "ed25519":
+            batch = scm.sign_batch(slot, digests[:10], deterministic=True)
+            assert batch == [scm.sign(slot, d, deterministic=True) for d in digests[:10]]
+            with pytest.raises(InvalidArgumentError):
+                scm.sign_batch(slot, digests[:20] + [b"not a digest"])
+        with pytest.raises(SlotEmptyError):
+            scm.sign_batch(slot + 1, digests)
+        assert scm.status()["state"] == "READY"

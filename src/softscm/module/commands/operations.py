@@ -12,6 +12,7 @@ from ...wire.errors import AuthenticationError, InvalidArgumentError
 from ..args import Args
 from ..crypto import PublicKey, derive_key, open_sealed, seal
 from ..crypto.ecdh import MAX_SALT_INFO
+from ..crypto.parallel import sign_many, verify_many
 from ..dispatch import command
 
 if TYPE_CHECKING:
@@ -48,7 +49,8 @@ def sign_batch(module: Module, args: Args) -> list[list[Any]]:
     items = args.list("data", max=MAX_BATCH)
     if not all(isinstance(d, bytes) and len(d) <= MAX_MESSAGE for d in items):
         raise InvalidArgumentError("argument 'data' must be a list of byte strings")
-    return [_signature(module, slot, d, det, recid) for d in items]
+    signatures = sign_many(module.private_key(slot), items, deterministic=det, recid=recid, rng=module.rng)
+    return [[sig.raw, sig.recovery_id] for sig in signatures]
 
 
 def _verifier(module: Module, args: Args) -> PublicKey:
@@ -76,16 +78,9 @@ def verify_batch(module: Module, args: Args) -> list[bool]:
     """Verify many (data, signature) pairs against one key; returns one boolean each."""
     verifier = _verifier(module, args)
     pairs = args.list("items", max=MAX_BATCH)
-    results = []
-    for pair in pairs:
-        if not (isinstance(pair, list) and len(pair) == 2 and all(isinstance(p, bytes) for p in pair)):
-            raise InvalidArgumentError("argument 'items' must be a list of [data, signature] pairs")
-        try:
-            verifier.verify(pair[0], pair[1])
-            results.append(True)
-        except Exception:
-            results.append(False)
-    return results
+    if not all(isinstance(pair, list) and len(pair) == 2 and all(isinstance(p, bytes) for p in pair) for pair in pairs):
+        raise InvalidArgumentError("argument 'items' must be a list of [data, signature] pairs")
+    return verify_many(verifier, [(data, signature) for data, signature in pairs])
 
 
 @command(Command.ECDH)

@@ -50,6 +50,7 @@ class PrivateKey(ABC):
 
     key_type: KeyType
     public: bytes
+    hedged = False  # signing draws 32 bytes from the rng unless deterministic
 
     def __repr__(self) -> str:
         return f"<{self.key_type.label} private key>"
@@ -107,6 +108,7 @@ class _P256Key(PrivateKey):
 
 class _Secp256k1Key(PrivateKey):
     key_type = KeyType.SECP256K1
+    hedged = True
 
     def __init__(self, key: coincurve.PrivateKey) -> None:
         self._key = key
