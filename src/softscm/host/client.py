@@ -7,10 +7,10 @@ import os
 import threading
 from collections import deque
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
+from ..wire.address import default_socket_path
 from ..wire.codec import EventMessage, Reply, Request, parse_incoming
 from ..wire.defs import PROTOCOL_VERSION, Command
 from ..wire.errors import ProtocolError, ScmError
@@ -18,15 +18,6 @@ from .api import ModuleApi
 from .transport import SocketTransport, Transport
 
 T = TypeVar("T")
-SOCKET_NAME = "scmd.sock"
-
-
-def default_socket_path() -> Path:
-    """``$XDG_RUNTIME_DIR/softscm/scmd.sock`` for a user with a runtime dir, else ``/run/softscm``."""
-    runtime = os.environ.get("XDG_RUNTIME_DIR")
-    if os.geteuid() != 0 and runtime:
-        return Path(runtime) / "softscm" / SOCKET_NAME
-    return Path("/run/softscm") / SOCKET_NAME
 
 
 def default_url() -> str:

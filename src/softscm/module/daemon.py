@@ -13,7 +13,7 @@ from typing import Any
 
 import click
 
-from ..host.client import default_socket_path
+from ..wire.address import default_socket_path
 from ..wire.defs import DEFAULT_FOREIGN_CAPACITY, DEFAULT_USER_CAPACITY, DEFAULT_WALLET_CAPACITY
 from ..wire.errors import ScmError
 from .module import Module, ModuleConfig
