@@ -19,14 +19,13 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-import coincurve
 from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import ec, ed25519, x25519
+from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 sys.path.insert(0, str(Path(__file__).parent))
-from core import concurrent, measure, pct  # noqa: E402
+from core import baselines, concurrent, measure, pct  # noqa: E402
 from scmd_runner import running_scmd  # noqa: E402
 
 import softscm  # noqa: E402
@@ -121,23 +120,20 @@ def _softhsm_worker(conf: str, seconds: float, start: float, queue: mp.Queue) ->
 
 
 def library_ops() -> dict[str, Callable[[], object]]:
-    p256 = ec.generate_private_key(ec.SECP256R1())
-    sig = p256.sign(DIGEST, ec.ECDSA(Prehashed(hashes.SHA256())))
-    peer = ec.generate_private_key(ec.SECP256R1()).public_key()
+    """core.py's in-process baselines under this table's names, plus secp256k1 on OpenSSL and
+    AES-GCM alone (SoftHSM2's lock is AES-GCM without a signature)."""
+    base = baselines()
     k1_openssl = ec.generate_private_key(ec.SECP256K1())
-    k1 = coincurve.PrivateKey()
-    ed = ed25519.Ed25519PrivateKey.generate()
-    xk, xpeer = x25519.X25519PrivateKey.generate(), x25519.X25519PrivateKey.generate().public_key()
     aes = AESGCM(os.urandom(32))
     return {
-        "sign nistp256": lambda: p256.sign(DIGEST, ec.ECDSA(Prehashed(hashes.SHA256()))),
-        "verify nistp256": lambda: p256.public_key().verify(sig, DIGEST, ec.ECDSA(Prehashed(hashes.SHA256()))),
-        "sign ed25519": lambda: ed.sign(SMALL),
-        "ecdh nistp256": lambda: p256.exchange(ec.ECDH(), peer),
-        "x25519": lambda: xk.exchange(xpeer),
-        "sign secp256k1": lambda: k1.sign_recoverable(DIGEST, hasher=None),
+        "sign nistp256": base["sign nistp256"],
+        "verify nistp256": base["verify nistp256"],
+        "sign ed25519": base["sign ed25519"],
+        "ecdh nistp256": base["ecdh nistp256"],
+        "x25519": base["ecdh x25519"],
+        "sign secp256k1": base["sign secp256k1"],
         "sign secp256k1 (cryptography)": lambda: k1_openssl.sign(DIGEST, ec.ECDSA(Prehashed(hashes.SHA256()))),
-        "keygen nistp256 (stored)": lambda: ec.generate_private_key(ec.SECP256R1()),
+        "keygen nistp256 (stored)": base["keygen nistp256"],
         "lock 64 B": lambda: aes.encrypt(os.urandom(12), SMALL, b""),
         "lock 1 MiB": lambda: aes.encrypt(os.urandom(12), LARGE, b""),
     }

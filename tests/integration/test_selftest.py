@@ -85,6 +85,13 @@ def test_power_on_self_test_time_is_reported(daemon):
     assert post["passed"] and 0 < post["seconds"] < 5
 
 
+def _wait_for_error(scm, seconds: float = 10) -> None:
+    """Until a background check puts the module in ERROR (or ``seconds`` pass)."""
+    deadline = time.monotonic() + seconds
+    while scm.status()["state"] != "ERROR" and time.monotonic() < deadline:
+        time.sleep(0.1)
+
+
 def _copied_package(tmp_path: Path) -> dict[str, str]:
     copy = tmp_path / "pkg"
     shutil.copytree(Path(softscm.__file__).parent, copy / "softscm", ignore=shutil.ignore_patterns("__pycache__"))
@@ -118,9 +125,7 @@ def test_changed_source_file_is_caught_by_the_background_check(tmp_path):
         with daemon.connect() as scm:
             assert scm.status()["state"] == "READY"
             _touch_source(env)
-            deadline = time.monotonic() + 10
-            while scm.status()["state"] != "ERROR" and time.monotonic() < deadline:
-                time.sleep(0.1)
+            _wait_for_error(scm)
             _assert_error_state(scm, "code_digest")
     finally:
         daemon.stop()
@@ -137,9 +142,7 @@ def test_changed_wrapped_key_is_caught_by_the_background_check(tmp_path):
             db.execute("UPDATE keys SET wrapped=? WHERE slot=?", (bytes(wrapped), slot))
             db.commit()
             db.close()
-            deadline = time.monotonic() + 10
-            while scm.status()["state"] != "ERROR" and time.monotonic() < deadline:
-                time.sleep(0.1)
+            _wait_for_error(scm)
             _assert_error_state(scm, "keystore")
     finally:
         daemon.stop()

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from ..wire.defs import KdfType, KeyType
 from ..wire.errors import InvalidArgumentError
 
 _MISSING = object()
+T = TypeVar("T")
 
 
 class Args:
@@ -23,6 +25,10 @@ class Args:
     def has(self, name: str) -> bool:
         """Whether ``name`` was given (and not null)."""
         return self._values.get(name) is not None
+
+    def optional(self, getter: Callable[[str], T], name: str) -> T | None:
+        """``getter(name)`` (one of the typed getters) if ``name`` was given, else None."""
+        return getter(name) if self.has(name) else None
 
     def _get(self, name: str, default: Any) -> Any:
         value = self._values.get(name, _MISSING)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from ...wire.defs import KeyType
+from ..client import Client
 from .context import Cli, pass_cli, read_secret
 
 WALLET_TYPES = click.Choice(["secp256k1", "nistp256", "ed25519"], case_sensitive=False)
@@ -44,6 +45,14 @@ def restore(cli: Cli, name: str, key_type: str, ask_passphrase: bool) -> None:
     cli.emit({"name": name, "master_slot": slot}, human=f"wallet {name!r} restored: master slot {slot}")
 
 
+def _master_slot(scm: Client, name: str) -> int:
+    """The master slot of wallet ``name``. :raises click.UsageError: if there is no such wallet."""
+    master = next((w["master_slot"] for w in scm.list_wallets() if w["name"] == name), None)
+    if master is None:
+        raise click.UsageError(f"no wallet named {name!r}")
+    return int(master)
+
+
 @wallet.command()
 @click.argument("name")
 @click.argument("path")
@@ -51,9 +60,7 @@ def restore(cli: Cli, name: str, key_type: str, ask_passphrase: bool) -> None:
 def derive(cli: Cli, name: str, path: str) -> None:
     """Derive PATH (e.g. "m/44'/60'/0'/0/0") in wallet NAME; prints the slot and public key."""
     scm = cli.client()
-    master = next((w["master_slot"] for w in scm.list_wallets() if w["name"] == name), None)
-    if master is None:
-        raise click.UsageError(f"no wallet named {name!r}")
+    master = _master_slot(scm, name)
     slot = scm.derive_wallet_path(master, path)
     public = scm.get_public_key(slot)
     cli.emit({"slot": slot, "node_addr": path, "public_key": public}, human=f"slot {slot} {path} {public.hex()}")
@@ -84,9 +91,7 @@ def show(cli: Cli, slot: int) -> None:
 def rm(cli: Cli, name: str, yes: bool) -> None:
     """Remove a wallet and every key derived in it."""
     scm = cli.client()
-    master = next((w["master_slot"] for w in scm.list_wallets() if w["name"] == name), None)
-    if master is None:
-        raise click.UsageError(f"no wallet named {name!r}")
+    master = _master_slot(scm, name)
     if not yes:
         click.confirm(f"Remove wallet {name!r} and all its keys for good?", abort=True)
     scm.remove_key(master)

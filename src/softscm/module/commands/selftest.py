@@ -31,6 +31,6 @@ def inject(module: Module, args: Args) -> None:
     """Corrupt a KAT's ``input``/``expected``, an ``integrity`` digest or the ``entropy`` source at
     the next self test. :raises NotPermittedError: in production mode or on a module built without it."""
     module.faults.add(module.mode, module.config.fault_injection,
-                      kat=args.str("kat") if args.has("kat") else None, where=args.str("where", "input"),
-                      integrity=args.str("integrity") if args.has("integrity") else None,
-                      entropy=args.str("entropy") if args.has("entropy") else None)
+                      kat=args.optional(args.str, "kat"), where=args.str("where", "input"),
+                      integrity=args.optional(args.str, "integrity"),
+                      entropy=args.optional(args.str, "entropy"))

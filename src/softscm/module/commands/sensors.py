@@ -117,10 +117,10 @@ def perimeter_set_params(module: Module, args: Args) -> None:
     """Digital perimeter: ``lp_period_us``, ``lp_max_bits``, ``min_delay_ns``, ``max_delay_ns``."""
     module.policy.set_perimeter_params(
         module.mode,
-        lp_period_us=args.int("lp_period_us") if args.has("lp_period_us") else None,
-        lp_max_bits=args.int("lp_max_bits") if args.has("lp_max_bits") else None,
-        min_delay_ns=args.int("min_delay_ns") if args.has("min_delay_ns") else None,
-        max_delay_ns=args.int("max_delay_ns") if args.has("max_delay_ns") else None,
+        lp_period_us=args.optional(args.int, "lp_period_us"),
+        lp_max_bits=args.optional(args.int, "lp_max_bits"),
+        min_delay_ns=args.optional(args.int, "min_delay_ns"),
+        max_delay_ns=args.optional(args.int, "max_delay_ns"),
     )
     module.save_policy()
     module.record(Event.POLICY_CHANGE, perimeter_params=True)
@@ -156,9 +156,9 @@ def battery_policy(module: Module, args: Args) -> None:
     """``threshold`` (< 2.5 V) and the action: ``sleep`` or ``self_destruct``. Frozen in production."""
     module.policy.set_battery(
         module.mode,
-        threshold=args.float("threshold") if args.has("threshold") else None,
-        sleep=args.bool("sleep") if args.has("sleep") else None,
-        self_destruct=args.bool("self_destruct") if args.has("self_destruct") else None,
+        threshold=args.optional(args.float, "threshold"),
+        sleep=args.optional(args.bool, "sleep"),
+        self_destruct=args.optional(args.bool, "self_destruct"),
     )
     module.save_policy()
     module.record(Event.POLICY_CHANGE, battery=True)
@@ -169,9 +169,9 @@ def temp_policy(module: Module, args: Args) -> None:
     """``low``/``high`` thresholds (°C) and ``self_destruct``. Frozen in production."""
     module.policy.set_temperature(
         module.mode,
-        low=args.float("low") if args.has("low") else None,
-        high=args.float("high") if args.has("high") else None,
-        self_destruct=args.bool("self_destruct") if args.has("self_destruct") else None,
+        low=args.optional(args.float, "low"),
+        high=args.optional(args.float, "high"),
+        self_destruct=args.optional(args.bool, "self_destruct"),
     )
     module.save_policy()
     module.record(Event.POLICY_CHANGE, temperature=True)
