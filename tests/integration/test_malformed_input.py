@@ -133,3 +133,53 @@ def test_pipelined_requests_are_answered_by_id(daemon):
     replies = [raw.reply() for _ in range(50)]
     assert sorted(r.id for r in replies) == list(range(10, 60))
     assert all(len(r.body) == r.id for r in replies)
+
+
+def _rss_bytes(pid: int) -> int:
+    for line in open(f"/proc/{pid}/status"):
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024
+    raise AssertionError("no VmRSS")
+
+
+def test_a_client_that_does_not_read_its_replies_stops_being_read(daemon):
+    """128 requests for a MiB of random bytes each, sent in one write and never read: the daemon
+    stops reading them instead of queueing 128 MiB of replies, keeps serving others, and answers
+    every one, in order, once the client reads."""
+    bystander = daemon.connect()
+    raw = RawClient(str(daemon.socket))
+    raw.hello()
+    size, count = 1024 * 1024, 128
+    before = _rss_bytes(daemon.process.pid)
+    raw.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 64 * 1024)
+    burst = b"".join(struct.pack(">I", len(p)) + p for p in
+                     (_request(Command.RANDOM, {"size": size}, request_id=i) for i in range(2, 2 + count)))
+    raw.sock.sendall(burst)
+    for _ in range(20):
+        assert len(bystander.get_random(16)) == 16
+    assert _rss_bytes(daemon.process.pid) - before < 32 * 1024 * 1024
+    for request_id in range(2, 2 + count):
+        reply = raw.reply()
+        assert (reply.id, reply.status, len(reply.body)) == (request_id, 0, size)
+    assert _rss_bytes(daemon.process.pid) - before < 32 * 1024 * 1024
+    assert daemon.process.poll() is None
+
+
+def test_held_replies_and_flow_control_together_answer_every_request_in_order(daemon):
+    """Key generations (their replies wait for the flush to disk) between big reads, all in one
+    unread burst: each reply comes, in order, and each generated key is there."""
+    raw = RawClient(str(daemon.socket))
+    raw.hello()
+    payloads = []
+    for request_id in range(2, 66):
+        if request_id % 2:
+            payloads.append(_request(Command.GEN_KEY, {"key_type": 0}, request_id=request_id))
+        else:
+            payloads.append(_request(Command.RANDOM, {"size": 512 * 1024}, request_id=request_id))
+    raw.sock.sendall(b"".join(struct.pack(">I", len(p)) + p for p in payloads))
+    replies = [raw.reply() for _ in payloads]
+    assert [r.id for r in replies] == list(range(2, 66)) and all(r.status == 0 for r in replies)
+    slots = [r.body for r in replies if r.id % 2]
+    with daemon.connect() as scm:
+        listed = {slot for slot, _ in scm.list_slots().slots}
+    assert len(set(slots)) == 32 and set(slots) <= listed

@@ -29,6 +29,9 @@ log = logging.getLogger(__name__)
 
 Sender = Callable[[bytes], None]
 
+OUTPUT_LIMIT = 1024 * 1024  # replies queued for one connection before its frames wait
+MAX_UNREAD = 64 * 1024 * 1024  # output a connection may leave unread before it is closed
+
 
 class Connection:
     """One client's session: handshake state, subscriptions and requests in flight."""
@@ -109,16 +112,24 @@ class Connection:
 
 class _StreamProtocol(asyncio.Protocol):
     """One stream connection. Replies to read-only requests go out at the end of each read; once a
-    request has written, this connection's replies wait for the server's next flush to disk."""
+    request has written, this connection's replies wait for the server's next flush to disk.
+
+    Flow control: a client that does not read its replies stops being read. Frames are taken
+    only while less than :data:`OUTPUT_LIMIT` bytes of replies wait here and the transport's own
+    buffer is below its high-water mark; the rest wait, unread, until the output drains.
+    """
 
     def __init__(self, server: Server) -> None:
         self._server = server
         self._buffer = bytearray()
         self._out: list[bytes] = []
+        self._out_size = 0
         self._transport: asyncio.Transport | None = None
         self._connection: Connection | None = None
         self.holding = False
         self._reading = False
+        self._blocked = False  # the transport is over its high-water mark
+        self._stalled = False  # frames wait in the buffer and reading is paused
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self._transport = transport  # type: ignore[assignment]
@@ -128,6 +139,7 @@ class _StreamProtocol(asyncio.Protocol):
         """Queue output; outside a read (a wait's answer, a pushed event) send it now, unless a
         flush to disk is pending: then it waits for that flush like everything else."""
         self._out.append(data)
+        self._out_size += len(data)
         if self._reading or self.holding:
             return
         if self._server.flush_pending:
@@ -139,17 +151,19 @@ class _StreamProtocol(asyncio.Protocol):
     def data_received(self, data: bytes) -> None:
         buffer = self._buffer
         buffer += data
-        module = self._server.module
         self._reading = True
         try:
-            self._read_frames(buffer, module)
+            self._read_frames(buffer, self._server.module)
         finally:
             self._reading = False
+        if self._transport is not None and not self._transport.is_closing() and self._has_frame():
+            self._stalled = True
+            self._transport.pause_reading()
         if not self.holding:
             self.flush()
 
     def _read_frames(self, buffer: bytearray, module: Module) -> None:
-        while len(buffer) >= HEADER.size:
+        while len(buffer) >= HEADER.size and not self._blocked and self._out_size < OUTPUT_LIMIT:
             (length,) = HEADER.unpack_from(buffer)
             if length > MAX_FRAME_SIZE:
                 self._out.append(frame(Reply.failure(0, FrameTooLargeError(
@@ -158,6 +172,7 @@ class _StreamProtocol(asyncio.Protocol):
                 self.flush()
                 assert self._transport is not None
                 self._transport.close()
+                buffer.clear()
                 return
             if len(buffer) < HEADER.size + length:
                 break
@@ -170,14 +185,43 @@ class _StreamProtocol(asyncio.Protocol):
                 self.holding = True
                 self._server.hold(self)
 
+    def _has_frame(self) -> bool:
+        buffer = self._buffer
+        return len(buffer) >= HEADER.size and len(buffer) >= HEADER.size + HEADER.unpack_from(buffer)[0]
+
     def flush(self) -> None:
         self.holding = False
-        if self._out and self._transport is not None and not self._transport.is_closing():
-            self._transport.write(b"".join(self._out))
+        transport = self._transport
+        if self._out and transport is not None and not transport.is_closing():
+            transport.write(b"".join(self._out))  # may call pause_writing
+            if transport.get_write_buffer_size() > MAX_UNREAD:  # events to a client that never reads
+                log.warning("closing a connection that has left %d bytes unread", transport.get_write_buffer_size())
+                transport.abort()
         self._out.clear()
+        self._out_size = 0
+        if self._stalled and not self._blocked:
+            asyncio.get_running_loop().call_soon(self._resume)
+
+    def _resume(self) -> None:
+        """Take the frames that waited (a later loop turn, so other connections go first)."""
+        transport = self._transport
+        if not self._stalled or self._blocked or self.holding or transport is None or transport.is_closing():
+            return
+        self._stalled = False
+        transport.resume_reading()
+        self.data_received(b"")
+
+    def pause_writing(self) -> None:
+        self._blocked = True
+
+    def resume_writing(self) -> None:
+        self._blocked = False
+        if self._stalled:
+            asyncio.get_running_loop().call_soon(self._resume)
 
     def abort(self) -> None:
         self._out.clear()
+        self._out_size = 0
         self.holding = False
         if self._transport is not None:
             self._transport.abort()
