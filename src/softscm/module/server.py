@@ -194,8 +194,9 @@ class _StreamProtocol(asyncio.Protocol):
         transport = self._transport
         if self._out and transport is not None and not transport.is_closing():
             transport.write(b"".join(self._out))  # may call pause_writing
-            if transport.get_write_buffer_size() > MAX_UNREAD:  # events to a client that never reads
-                log.warning("closing a connection that has left %d bytes unread", transport.get_write_buffer_size())
+            unread = transport.get_write_buffer_size()
+            if unread > MAX_UNREAD:  # events to a client that never reads
+                log.warning("closing a connection that has left %d bytes unread", unread)
                 transport.abort()
         self._out.clear()
         self._out_size = 0

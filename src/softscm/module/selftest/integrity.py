@@ -51,6 +51,11 @@ def compute_code_digest(package_root: Path = PACKAGE_ROOT) -> bytes:
     return digest.digest()
 
 
+def _known(check: str) -> None:
+    if check not in INTEGRITY_CHECKS:
+        raise InvalidArgumentError(f"integrity checks: {', '.join(INTEGRITY_CHECKS)}")
+
+
 def verify_digest(check: str, recorded: bytes, actual: bytes) -> None:
     """Compare ``actual`` with ``recorded`` in constant time (an empty or missing record never
     matches). The error names the check, never the digests.
@@ -58,8 +63,7 @@ def verify_digest(check: str, recorded: bytes, actual: bytes) -> None:
     :raises DigestMismatchError: if they differ.
     :raises InvalidArgumentError: for an unknown ``check``.
     """
-    if check not in INTEGRITY_CHECKS:
-        raise InvalidArgumentError(f"integrity checks: {', '.join(INTEGRITY_CHECKS)}")
+    _known(check)
     if not recorded or not hmac.compare_digest(recorded, actual):
         raise DigestMismatchError(check)
 
@@ -72,8 +76,7 @@ def digest_check(check: str, recorded: Callable[[], bytes | None], actual: Calla
 
     :raises InvalidArgumentError: for an unknown ``check``.
     """
-    if check not in INTEGRITY_CHECKS:
-        raise InvalidArgumentError(f"integrity checks: {', '.join(INTEGRITY_CHECKS)}")
+    _known(check)
 
     def run() -> None:
         computed = actual()
