@@ -24,6 +24,7 @@ from ..wire.framing import HEADER, FrameTooLargeError, frame
 from .dispatch import TABLE
 from .module import Module
 from .monitor import run_monitor
+from .offload import Offloaded
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +64,9 @@ class Connection:
         reply = self._module.handle(request)
         if request.command is Command.HELLO and reply.status == 0:
             self._greeted = True
+        if isinstance(reply.body, Offloaded):
+            self._start_task(request, reply.body.result())
+            return
         self._reply(reply)
 
     def _reply(self, reply: Reply) -> None:
@@ -85,6 +89,10 @@ class Connection:
         except ScmError as exc:
             self._reply(Reply.failure(request.id, exc))
             return
+        self._start_task(request, awaitable)
+
+    def _start_task(self, request: Request, awaitable: Awaitable[Any]) -> None:
+        """Reply to ``request`` when ``awaitable`` (a wait, or offloaded work) completes."""
 
         async def finish() -> None:
             try:

@@ -148,6 +148,8 @@ class ErrorCode(IntEnum):
     TRANSPORT = 29
     INTERNAL = 30
     SENSOR = 31
+    STORE_ROLLBACK = 32
+    LIMIT_EXCEEDED = 33
 
 
 @unique

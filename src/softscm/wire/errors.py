@@ -47,6 +47,13 @@ class InvalidArgumentError(ScmError, ValueError):
     code = ErrorCode.INVALID_ARGUMENT
 
 
+class LimitExceededError(InvalidArgumentError):
+    """The request asks for more work than one request may do (PBKDF2 iterations, batch size,
+    output length): see the limits in docs/protocol.md."""
+
+    code = ErrorCode.LIMIT_EXCEEDED
+
+
 class InvalidSlotError(InvalidArgumentError):
     """The slot number is outside every slot range."""
 
@@ -117,6 +124,13 @@ class StoreCorruptError(ScmError):
     """The state directory failed verification; it was left untouched."""
 
     code = ErrorCode.STORE_CORRUPT
+
+
+class StoreRollbackError(StoreCorruptError):
+    """The module's store is older than what the module acknowledged (a lost or damaged WAL, or
+    an older copy of a database): it refuses to start rather than serve rolled-back state."""
+
+    code = ErrorCode.STORE_ROLLBACK
 
 
 class StorageFullError(ScmError):

@@ -11,9 +11,10 @@ from ...wire.defs import EPHEMERAL_SLOT, Command, LockKey
 from ...wire.errors import AuthenticationError, InvalidArgumentError
 from ..args import Args
 from ..crypto import PublicKey, derive_key, open_sealed, seal
-from ..crypto.ecdh import MAX_SALT_INFO
-from ..crypto.parallel import sign_many, verify_many
+from ..crypto.ecdh import MAX_SALT_INFO, pbkdf2_work
+from ..crypto.parallel import predrawn_rng, sign_many, verify_many
 from ..dispatch import command
+from ..offload import OFFLOAD_ITEMS, OFFLOAD_PBKDF2_WORK, maybe_offload
 
 if TYPE_CHECKING:
     from ..module import Module
@@ -43,14 +44,20 @@ def sign(module: Module, args: Args) -> list[Any]:
 
 
 @command(Command.SIGN_BATCH)
-def sign_batch(module: Module, args: Args) -> list[list[Any]]:
-    """Sign many digests with one slot in one request."""
+def sign_batch(module: Module, args: Args) -> Any:
+    """Sign many digests with one slot in one request (a large batch runs off the event loop)."""
     slot, det, recid = args.int("slot"), args.bool("deterministic", False), args.bool("recid", False)
     items = args.list("data", max=MAX_BATCH)
     if not all(isinstance(d, bytes) and len(d) <= MAX_MESSAGE for d in items):
         raise InvalidArgumentError("argument 'data' must be a list of byte strings")
-    signatures = sign_many(module.private_key(slot), items, deterministic=det, recid=recid, rng=module.rng)
-    return [[sig.raw, sig.recovery_id] for sig in signatures]
+    key = module.private_key(slot)
+    rng = predrawn_rng(key, len(items), deterministic=det, rng=module.rng)
+
+    def work() -> list[list[Any]]:
+        signatures = sign_many(key, items, deterministic=det, recid=recid, rng=rng)
+        return [[sig.raw, sig.recovery_id] for sig in signatures]
+
+    return maybe_offload(work, len(items) >= OFFLOAD_ITEMS)
 
 
 def _verifier(module: Module, args: Args) -> PublicKey:
@@ -74,21 +81,25 @@ def verify(module: Module, args: Args) -> bool:
 
 
 @command(Command.VERIFY_BATCH)
-def verify_batch(module: Module, args: Args) -> list[bool]:
-    """Verify many (data, signature) pairs against one key; returns one boolean each."""
+def verify_batch(module: Module, args: Args) -> Any:
+    """Verify many (data, signature) pairs against one key; returns one boolean each (a large
+    batch runs off the event loop)."""
     verifier = _verifier(module, args)
     pairs = args.list("items", max=MAX_BATCH)
     if not all(isinstance(pair, list) and len(pair) == 2 and all(isinstance(p, bytes) for p in pair) for pair in pairs):
         raise InvalidArgumentError("argument 'items' must be a list of [data, signature] pairs")
-    return verify_many(verifier, [(data, signature) for data, signature in pairs])
+    items = [(data, signature) for data, signature in pairs]
+    return maybe_offload(lambda: verify_many(verifier, items), len(items) >= OFFLOAD_ITEMS)
 
 
 @command(Command.ECDH)
-def ecdh(module: Module, args: Args) -> bytes:
+def ecdh(module: Module, args: Args) -> Any:
     """ECDH between a local slot and a peer key (raw bytes, or a slot number with ``peer_slot``).
+    A costly PBKDF2 derivation runs off the event loop.
 
     :raises KeyTypeMismatchError: for an Ed25519 slot or mismatched types.
     :raises InvalidKeyError: for an invalid peer key.
+    :raises LimitExceededError: for PBKDF2 work over the per-request limits.
     """
     key = module.private_key(args.int("slot"))
     if args.has("peer_slot"):
@@ -98,15 +109,12 @@ def ecdh(module: Module, args: Args) -> bytes:
         peer = record.public
     else:
         peer = args.bytes("peer_public_key", max=512)
+    kdf, iterations, length = args.kdf(), args.int("iterations", 1), args.int("length", 32, min=1, max=1024)
+    salt, info = args.bytes("salt", b"", max=MAX_SALT_INFO), args.bytes("info", b"", max=MAX_SALT_INFO)
+    work = pbkdf2_work(kdf, iterations, length)
     secret = key.exchange(peer)
-    return derive_key(
-        args.kdf(),
-        secret,
-        salt=args.bytes("salt", b"", max=MAX_SALT_INFO),
-        info=args.bytes("info", b"", max=MAX_SALT_INFO),
-        iterations=args.int("iterations", 1),
-        length=args.int("length", 32, min=1, max=1024),
-    )
+    return maybe_offload(lambda: derive_key(kdf, secret, salt=salt, info=info, iterations=iterations, length=length),
+                         work >= OFFLOAD_PBKDF2_WORK)
 
 
 def _lock_aad(key_id: LockKey) -> bytes:
