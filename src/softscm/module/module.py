@@ -49,7 +49,7 @@ from .args import Args
 from .crypto import generate
 from .crypto.keys import PrivateKey
 from .crypto.rng import Rng, system_rng
-from .audit.log import AuditLog
+from .audit.log import AuditLog, recorded_store_generation
 from .dispatch import READY, TABLE
 from .monitor import Monitor
 from .policy.settings import Policy
@@ -81,6 +81,7 @@ _KEY_MATERIAL_DIGEST = "key_material_digest"
 SELF_TEST_CODE = LedCode(7)  # a self test failed (the key-area digest has its own code, 6)
 _CLOUD_KEY = "sealed:cloud_key"
 _LOCK_KEY = "sealed:lock_key"
+_AUDIT_SEAL = b"softscm audit seal v1"
 
 Listener = Callable[[dict[str, Any]], None]
 
@@ -149,9 +150,10 @@ class Module:
         self.monitor = Monitor(self)
         if isinstance(rng, HealthTestedRng):
             rng.on_failure = lambda message: self.enter_error(f"entropy source: {message}")
-        audit_keys = (self._derive(root_key, b"softscm audit signing v1"), self._derive(root_key, b"softscm audit seal v1"))
+        audit_keys = (self._derive(root_key, b"softscm audit signing v1"), self._derive(root_key, _AUDIT_SEAL))
         opener = AuditLog.create if fresh else AuditLog.open
         self.audit: AuditLog | None = opener(state_dir, *audit_keys, clock=self.clock.now, rng=rng)
+        self.audit.follow_store(lambda: store.generation)
 
     @staticmethod
     def _derive(root_key: bytes, label: bytes) -> bytes:
@@ -164,6 +166,7 @@ class Module:
         """Open the module in ``state_dir``, initialising it if the directory is empty.
 
         :raises StoreCorruptError: if the directory holds a half-written or unverifiable module.
+        :raises StoreRollbackError: if the keystore is older than the audit log says it was.
         :raises BindingError: if the module is bound to another host.
         :raises StorageFullError: if initialisation runs out of disk.
         :raises SelfTestError: if the entropy source fails its start-up health test (SP 800-90B
@@ -204,7 +207,8 @@ class Module:
             )
         ensure_private_dir(state_dir)
         root_key, bound = load_root_key(state_dir)
-        store = KeyStore.open(state_dir, root_key, rng)
+        recorded = recorded_store_generation(state_dir, cls._derive(root_key, _AUDIT_SEAL))
+        store = KeyStore.open(state_dir, root_key, rng, min_generation=recorded)  # refuses a rolled-back store
         for slot in range(FACTORY_SLOTS):
             store.get(slot)  # raises if a factory slot is missing
         return cls(state_dir, store, root_key, bound, rng, config)
