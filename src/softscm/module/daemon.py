@@ -16,6 +16,7 @@ import click
 from ..wire.address import default_socket_path
 from ..wire.defs import DEFAULT_FOREIGN_CAPACITY, DEFAULT_USER_CAPACITY, DEFAULT_WALLET_CAPACITY
 from ..wire.errors import ScmError
+from .hardening import disable_core_dumps
 from .module import Module, ModuleConfig
 from .sensors.linux import LinuxPaths
 from .server import Server
@@ -91,6 +92,7 @@ def main(state_dir: Path | None, socket_path: Path | None, no_unix: bool, tcp: s
          selftest_interval: tuple[float, float], allow_fault_injection: bool, accept_code_digest: bool,
          ready_file: Path | None, log_level: str) -> None:
     """Run the softscm module daemon."""
+    disable_core_dumps()  # before any key is loaded: a core would hold them
     logging.basicConfig(level=log_level.upper(), stream=sys.stderr,
                         format="%(asctime)s scmd %(levelname)s %(name)s: %(message)s")
     state_dir = (state_dir or default_state_dir()).absolute()
