@@ -51,10 +51,23 @@ def atomic_write(path: Path, data: bytes) -> None:
 
 
 def ensure_private_dir(path: Path) -> Path:
-    """Create ``path`` (and parents) if needed and make it owner-only (0700)."""
+    """Create ``path`` and any missing parents owner-only (0700, whatever the umask). A directory
+    that already exists is left as it is: the module never changes what it did not create.
+
+    :raises OSError: if a directory cannot be created.
+    """
     path = Path(path)
-    path.mkdir(parents=True, exist_ok=True, mode=STATE_DIR_MODE)
-    os.chmod(path, STATE_DIR_MODE)
+    missing = []
+    current = path.absolute()
+    while not current.exists():
+        missing.append(current)
+        current = current.parent
+    for directory in reversed(missing):
+        try:
+            directory.mkdir(mode=STATE_DIR_MODE)
+        except FileExistsError:
+            continue  # made meanwhile by someone else: theirs
+        os.chmod(directory, STATE_DIR_MODE)
     return path
 
 
