@@ -65,6 +65,7 @@ from .selftest.pairwise import pairwise_check
 from .selftest.report import SelfTestReport
 from .selftest.runner import run_background, run_commanded, run_power_on
 from .store.atomic import atomic_write, ensure_private_dir
+from .store.initialise import build_then_rename, needs_initialising
 from .store.keystore import KEYSTORE_FILE, KeyStore
 from .store.lock import StateLock
 from .store.rootkey import ROOT_KEY_FILE, bind_root_key, create_root_key, load_root_key
@@ -180,8 +181,10 @@ class Module:
         rng.startup_test()
         lock = StateLock(state_dir)
         try:
-            if not state_dir.exists() or not any(state_dir.iterdir()):
-                module = cls._initialise(ensure_private_dir(state_dir), config, rng)
+            if needs_initialising(state_dir, INITIALISED_MARKER):
+                build_then_rename(state_dir, lambda work: cls._initialise(work, config, rng).close_files(),
+                                  marker=INITIALISED_MARKER)
+                module = cls._open(state_dir, rng, config)
             elif (state_dir / DESTROYED_MARKER).is_file():
                 module = DestroyedModule(state_dir)
             else:
@@ -236,6 +239,12 @@ class Module:
         store.set_meta(_KEY_MATERIAL_DIGEST, module._key_material_digest())
         atomic_write(state_dir / INITIALISED_MARKER, f"softscm {__version__}\n".encode())
         return module
+
+    def close_files(self) -> None:
+        """Close the stores without recording anything (a module built to be opened again)."""
+        self.store.close()
+        if self.audit is not None:
+            self.audit.close()
 
     def close(self) -> None:
         """Record the stop, checkpoint the log, release the stores and the directory."""
