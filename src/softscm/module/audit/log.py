@@ -35,6 +35,7 @@ from ..crypto.aead import open_sealed, seal
 from ..crypto.rng import Rng, system_rng
 from ..store.atomic import ensure_private_dir
 from ..store.wal import WalDatabase
+from .unlogged import UnloggedCounter
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +60,8 @@ def _is_full(exc: sqlite3.Error) -> bool:
 
 class AuditLog(WalDatabase):
     """Appends typed, hash-chained, MACed entries and signs checkpoints. Never loses an event
-    silently: one that cannot be written is counted and reported once space returns."""
+    silently: one that cannot be written is counted (in memory and in ``audit/unlogged``, so the
+    count survives a restart) and reported as ``LOG_UNLOGGED`` once the log can be written."""
 
     def __init__(self, db: sqlite3.Connection, signing_seed: bytes, seal_key: bytes, *,
                  clock: Callable[[], float], rng: Rng, epoch_size: int, checkpoint_interval: int) -> None:
@@ -68,7 +70,11 @@ class AuditLog(WalDatabase):
         self._seal_key = seal_key
         self._clock, self._rng = clock, rng
         self.epoch_size, self.checkpoint_interval = epoch_size, checkpoint_interval
-        self.unlogged = 0
+        directory = Path(db.execute("PRAGMA database_list").fetchone()[2]).parent
+        self._unlogged = UnloggedCounter(directory, hmac.new(seal_key, b"softscm audit unlogged v1",
+                                                             hashlib.sha256).digest())
+        self._unlogged.ensure()
+        self.unlogged = self._unlogged.count  # events a full disk kept out, before a restart too
         row = db.execute("SELECT epoch, sealed_key FROM state WHERE id=1").fetchone()
         if row is None:
             raise StoreCorruptError("the audit log has lost its epoch key")
@@ -194,8 +200,10 @@ class AuditLog(WalDatabase):
             if not _is_full(exc):
                 log.error("audit log write failed: %s", exc.__class__.__name__)
             self.unlogged += len(items) - (1 if items and items[0][0] is Event.LOG_UNLOGGED and self.unlogged else 0)
+            self._unlogged.store(self.unlogged)
             return []
         self.unlogged = 0
+        self._unlogged.store(0)
         self._recorded = generation
         self._head, self._key, self.epoch = head, key, epoch
         for entry in entries:
