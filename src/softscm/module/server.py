@@ -18,7 +18,7 @@ from typing import Any
 
 from ..wire.codec import EventMessage, Reply, Request
 from ..wire.defs import Command
-from ..wire.errors import InternalError, ProtocolError, ScmError, TransportError
+from ..wire.errors import BusyError, InternalError, ProtocolError, ScmError, TransportError
 from ..wire.defs import MAX_FRAME_SIZE
 from ..wire.framing import HEADER, FrameTooLargeError, frame
 from .dispatch import TABLE
@@ -32,6 +32,9 @@ Sender = Callable[[bytes], None]
 
 OUTPUT_LIMIT = 1024 * 1024  # replies queued for one connection before its frames wait
 MAX_UNREAD = 64 * 1024 * 1024  # output a connection may leave unread before it is closed
+MAX_CONNECTIONS = 256  # stream connections served at once; one more is refused with BUSY
+MAX_BUFFERED = 48 * 1024 * 1024  # partial request frames held for all connections together
+FAIR_SHARE = 256 * 1024  # what one connection may always hold, whatever the others hold
 
 
 class Connection:
@@ -125,6 +128,9 @@ class _StreamProtocol(asyncio.Protocol):
     Flow control: a client that does not read its replies stops being read. Frames are taken
     only while less than :data:`OUTPUT_LIMIT` bytes of replies wait here and the transport's own
     buffer is below its high-water mark; the rest wait, unread, until the output drains.
+
+    Memory: the bytes of a partial frame count against the server's :data:`MAX_BUFFERED`; a
+    connection holding more than :data:`FAIR_SHARE` while that pool is spent is closed (logged).
     """
 
     def __init__(self, server: Server) -> None:
@@ -138,9 +144,16 @@ class _StreamProtocol(asyncio.Protocol):
         self._reading = False
         self._blocked = False  # the transport is over its high-water mark
         self._stalled = False  # frames wait in the buffer and reading is paused
+        self._counted = 0  # bytes of this buffer counted in the server's pool
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self._transport = transport  # type: ignore[assignment]
+        if not self._server.admit(self):
+            log.warning("refusing a connection: %d are open already", MAX_CONNECTIONS)
+            transport.write(frame(Reply.failure(0, BusyError(  # type: ignore[attr-defined]
+                f"the module serves at most {MAX_CONNECTIONS} connections at once")).to_bytes()))
+            transport.close()
+            return
         self._connection = Connection(self._server.module, self._emit)
 
     def _emit(self, data: bytes) -> None:
@@ -157,6 +170,8 @@ class _StreamProtocol(asyncio.Protocol):
             self.flush()
 
     def data_received(self, data: bytes) -> None:
+        if self._connection is None:
+            return  # refused or closed: nothing it sends is kept
         buffer = self._buffer
         buffer += data
         self._reading = True
@@ -164,6 +179,8 @@ class _StreamProtocol(asyncio.Protocol):
             self._read_frames(buffer, self._server.module)
         finally:
             self._reading = False
+        if not self._account():
+            return
         if self._transport is not None and not self._transport.is_closing() and self._has_frame():
             self._stalled = True
             self._transport.pause_reading()
@@ -192,6 +209,25 @@ class _StreamProtocol(asyncio.Protocol):
             if module.changes != before and not self.holding:
                 self.holding = True
                 self._server.hold(self)
+
+    def _account(self) -> bool:
+        """Count this connection's buffered bytes in the server's pool; close it (and return
+        False) if it holds more than its fair share while the pool is spent."""
+        held = len(self._buffer)
+        self._server.buffered += held - self._counted
+        self._counted = held
+        if held > FAIR_SHARE and self._server.buffered > MAX_BUFFERED:
+            log.warning("closing a connection holding a %d-byte partial frame: %d bytes are buffered for all "
+                        "connections (limit %d)", held, self._server.buffered, MAX_BUFFERED)
+            self._release()
+            self.abort()
+            return False
+        return True
+
+    def _release(self) -> None:
+        self._server.buffered -= self._counted
+        self._counted = 0
+        self._buffer = bytearray()
 
     def _has_frame(self) -> bool:
         buffer = self._buffer
@@ -236,8 +272,10 @@ class _StreamProtocol(asyncio.Protocol):
             self._transport.abort()
 
     def connection_lost(self, exc: Exception | None) -> None:
+        self._release()
         if self._connection is not None:
             self._connection.close()
+            self._server.leave(self)
         self._connection = None
         self._transport = None
 
@@ -251,7 +289,19 @@ class Server:
         self._loop = asyncio.get_running_loop()
         self._monitor = self._loop.create_task(run_monitor(module))
         self._held: list[_StreamProtocol] = []
+        self._open: set[_StreamProtocol] = set()
+        self.buffered = 0  # bytes of partial frames held for all connections
         module.defer_sync(True)  # durability comes from _flush, before any reply depends on it
+
+    def admit(self, protocol: _StreamProtocol) -> bool:
+        """Count a new connection in; False if :data:`MAX_CONNECTIONS` are open already."""
+        if len(self._open) >= MAX_CONNECTIONS:
+            return False
+        self._open.add(protocol)
+        return True
+
+    def leave(self, protocol: _StreamProtocol) -> None:
+        self._open.discard(protocol)
 
     @property
     def flush_pending(self) -> bool:
