@@ -10,6 +10,23 @@ from ..wire.errors import InvalidArgumentError
 
 _MISSING = object()
 T = TypeVar("T")
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+
+
+def bounded_int(name: str, value: Any, *, min: int | None = None, max: int | None = None) -> int:
+    """``value`` if it is an integer (not a bool) within ``min..max``, which default to the int64
+    range: every integer the module takes fits SQLite and C, and its message never shows a huge
+    number.
+
+    :raises InvalidArgumentError: naming the argument and the range.
+    """
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise InvalidArgumentError(f"argument {name!r} must be an integer")
+    low = INT64_MIN if min is None else min
+    high = INT64_MAX if max is None else max
+    if not low <= value <= high:
+        raise InvalidArgumentError(f"argument {name!r} is out of range ({low}..{high})")
+    return value
 
 
 class Args:
@@ -39,18 +56,17 @@ class Args:
         return value
 
     def int(self, name: str, default: Any = _MISSING, *, min: int | None = None, max: int | None = None) -> int:
-        value = self._get(name, default)
-        if not isinstance(value, int) or isinstance(value, bool):
-            raise InvalidArgumentError(f"argument {name!r} must be an integer")
-        if (min is not None and value < min) or (max is not None and value > max):
-            raise InvalidArgumentError(f"argument {name!r} is out of range")
-        return value
+        """An integer within ``min..max`` (by default the int64 range), see :func:`bounded_int`."""
+        return bounded_int(name, self._get(name, default), min=min, max=max)
 
     def float(self, name: str, default: Any = _MISSING) -> float:
         value = self._get(name, default)
         if not isinstance(value, (int, float)) or isinstance(value, bool):
             raise InvalidArgumentError(f"argument {name!r} must be a number")
-        return float(value)
+        try:
+            return float(value)
+        except OverflowError:
+            raise InvalidArgumentError(f"argument {name!r} is out of range") from None
 
     def bool(self, name: str, default: Any = _MISSING) -> bool:
         value = self._get(name, default)

@@ -106,6 +106,9 @@ def main(state_dir: Path | None, socket_path: Path | None, no_unix: bool, tcp: s
         module = Module.start(state_dir, config=config)
     except ScmError as exc:
         raise click.ClickException(f"cannot start the module on {state_dir}: {exc.message}") from None
+    except OSError as exc:  # whatever the checks above missed: a clear line, never a traceback
+        raise click.ClickException(f"cannot start the module on {state_dir}: {exc.strerror} "
+                                   f"({exc.filename or 'the state directory'})") from None
     try:
         _run(_serve(module, socket_path, tcp, ready_file))
     finally:

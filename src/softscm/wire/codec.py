@@ -54,6 +54,8 @@ class Request:
             raise _with_id(ProtocolError("command must be an integer"), request_id)
         if not isinstance(args, dict) or not all(isinstance(k, str) for k in args):
             raise _with_id(ProtocolError("args must be a map with text keys"), request_id)
+        if not 0 <= command <= MAX_ID:
+            raise _with_id(UnknownCommandError("unknown command (the number is out of range)"), request_id)
         try:
             return cls(request_id, Command(command), args)
         except ValueError:

@@ -150,6 +150,7 @@ class ErrorCode(IntEnum):
     SENSOR = 31
     STORE_ROLLBACK = 32
     LIMIT_EXCEEDED = 33
+    STORAGE_UNAVAILABLE = 34
 
 
 @unique

@@ -139,6 +139,13 @@ class StorageFullError(ScmError):
     code = ErrorCode.STORAGE_FULL
 
 
+class StorageUnavailableError(ScmError):
+    """The state directory cannot be written: a read-only file system, or permissions that do not
+    let the daemon's user write there."""
+
+    code = ErrorCode.STORAGE_UNAVAILABLE
+
+
 class ScmTimeoutError(ScmError, TimeoutError):
     """The wait ended before the event arrived."""
 
