@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from ..wire.defs import KdfType, KeyType
-from ..wire.errors import InvalidArgumentError
+from ..wire.errors import InvalidArgumentError, InvalidSlotError
 
 _MISSING = object()
 T = TypeVar("T")
@@ -18,14 +18,16 @@ def bounded_int(name: str, value: Any, *, min: int | None = None, max: int | Non
     range: every integer the module takes fits SQLite and C, and its message never shows a huge
     number.
 
-    :raises InvalidArgumentError: naming the argument and the range.
+    :raises InvalidArgumentError: naming the argument and the range (:class:`InvalidSlotError`
+        for an argument named ``slot`` or ``*_slot``: a slot number).
     """
     if not isinstance(value, int) or isinstance(value, bool):
         raise InvalidArgumentError(f"argument {name!r} must be an integer")
     low = INT64_MIN if min is None else min
     high = INT64_MAX if max is None else max
     if not low <= value <= high:
-        raise InvalidArgumentError(f"argument {name!r} is out of range ({low}..{high})")
+        error = InvalidSlotError if name == "slot" or name.endswith("_slot") else InvalidArgumentError
+        raise error(f"argument {name!r} is out of range ({low}..{high})")
     return value
 
 

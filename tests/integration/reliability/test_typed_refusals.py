@@ -21,10 +21,10 @@ ROOT = Path(__file__).resolve().parents[3]
 
 BAD = [
     ("find-slot-master-2^63", Command.WALLET_FIND_SLOT, {"node_addr": "m/0", "master_slot": 2**63},
-     ErrorCode.INVALID_ARGUMENT),
+     ErrorCode.INVALID_SLOT),
     ("log-read-since-2^63", Command.LOG_READ, {"since_seq": 2**63}, ErrorCode.INVALID_ARGUMENT),
-    ("public-key-slot-10^5000", Command.GET_PUBLIC_KEY, {"slot": 10**5000}, ErrorCode.INVALID_ARGUMENT),
-    ("sign-slot--2^64", Command.SIGN, {"slot": -(2**64), "data": bytes(32)}, ErrorCode.INVALID_ARGUMENT),
+    ("public-key-slot-10^5000", Command.GET_PUBLIC_KEY, {"slot": 10**5000}, ErrorCode.INVALID_SLOT),
+    ("sign-slot--2^64", Command.SIGN, {"slot": -(2**64), "data": bytes(32)}, ErrorCode.INVALID_SLOT),
     ("tap-direction-bytes", Command.SIM_SET, {"action": "tap", "direction": b"\x01"}, ErrorCode.INVALID_ARGUMENT),
     ("tap-g-10^5000", Command.SIM_SET, {"action": "tap", "g": 10**5000}, ErrorCode.INVALID_ARGUMENT),
     ("accel-sample-text", Command.SIM_SET, {"action": "accel", "samples": [[0, "x", 1, 1]]},

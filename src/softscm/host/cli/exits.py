@@ -73,6 +73,9 @@ EXIT_CODES: Mapping[ErrorCode, Exit] = {
     ErrorCode.TRANSPORT: Exit.UNREACHABLE,
     ErrorCode.INTERNAL: Exit.MODULE_ERROR,
     ErrorCode.SENSOR: Exit.MODULE_ERROR,
+    ErrorCode.STORE_ROLLBACK: Exit.MODULE_ERROR,
+    ErrorCode.LIMIT_EXCEEDED: Exit.USAGE,
+    ErrorCode.STORAGE_UNAVAILABLE: Exit.MODULE_ERROR,
 }
 
 # "\b" keeps click from re-wrapping the lines.
