@@ -62,3 +62,25 @@ def test_the_unit_runs_scmd_unprivileged_with_dumps_off():
     assert service["CapabilityBoundingSet"] == "" and service["StateDirectory"] == "softscm"
     assert "@system-service" in service["SystemCallFilter"]
     assert "u softscm" in (ROOT / "deploy" / "softscm.sysusers.conf").read_text()
+
+
+def test_sigabrt_with_unlimited_cores_writes_no_core(unlimited_cores, daemon_factory, tmp_path):
+    """The adversarial run's SIGABRT left a 25 MB core holding keys; now nothing is written."""
+    pattern = Path("/proc/sys/kernel/core_pattern").read_text().strip()
+    if pattern.startswith("|") or "/" in pattern or unlimited_cores == 0:
+        pytest.skip(f"cores are not written to the working directory here (core_pattern {pattern!r})")
+    import os
+    import signal
+
+    cwd = os.getcwd()
+    os.chdir(tmp_path)  # scmd inherits it: a core named by core_pattern would land here
+    try:
+        daemon = daemon_factory()
+    finally:
+        os.chdir(cwd)
+    with daemon.connect() as scm:
+        scm.import_key("secp256k1", bytes(range(1, 33)))
+    daemon.process.send_signal(signal.SIGABRT)
+    daemon.process.wait(timeout=10)
+    assert daemon.process.returncode == -signal.SIGABRT
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith("core")]
