@@ -12,7 +12,7 @@ import pytest
 from softscm.wire.defs import Command, ErrorCode, KdfType, KeyType
 from softscm.wire.errors import LimitExceededError
 
-from .rawclient import RawClient, request
+from ...campaign.rawclient import RawClient, request
 
 MAX_BATCH = 4096
 
