@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from ...campaign import crash, fuzz, hygiene, soak
+from ...campaign import crash, faults, fuzz, hygiene, soak
 
 KILLS = 60
 DECODER_CASES = 10_000
@@ -36,6 +36,12 @@ def test_sigkill_over_a_mixed_workload_loses_nothing_acknowledged(fast_dir):
     report = crash.run(fast_dir / "state", KILLS, seed=17)
     assert report.failures == []
     assert report.kills == KILLS and report.acknowledged > KILLS and report.checked > 10 * KILLS
+
+
+def test_torn_state_files_are_refused_typed_or_start_whole(fast_dir):
+    """Found by this campaign: a torn simulated-device or RTC file raised JSONDecodeError."""
+    report = faults.torn_writes(fast_dir, 8, seed=17)
+    assert report.failures == [] and report.tried >= 40 and report.refused and report.intact
 
 
 def test_fuzzed_frames_get_a_request_or_a_typed_error():

@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ...wire.errors import InvalidArgumentError
+from ...wire.errors import InvalidArgumentError, StoreCorruptError
 from ..store.atomic import atomic_write, ensure_private_dir
 from .hal import PERIMETER_CHANNELS, AccelSample, Battery
 
@@ -190,7 +190,10 @@ def load_state(directory: Path) -> SimulatedState:
     path = directory / STATE_FILE
     if not path.exists():
         return SimulatedState()
-    return SimulatedState(**json.loads(path.read_text()))
+    try:
+        return SimulatedState(**json.loads(path.read_text()))
+    except (ValueError, TypeError):
+        raise StoreCorruptError(f"the simulated device's state file {path} is damaged") from None
 
 
 def save_state(directory: Path, state: SimulatedState) -> None:
