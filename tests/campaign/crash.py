@@ -3,7 +3,8 @@ acknowledged was lost and nothing removed came back.
 
 A driver process (this module run with ``python -m``) imports softscm once and forks one child
 per round. The child starts the module on the state directory (after a kill, that is the
-restart), reports what it finds (every slot and its public key, the wallets, the host events in
+restart) and serves it in-process (the embedded transport: the real codec, session and
+dispatch; every write committed durably before its reply), reports what it finds (every slot and its public key, the wallets, the host events in
 the audit log, whether old lock blobs still open), then runs random operations (generate,
 import and remove keys, create wallets, derive wallet nodes, host events, lock), writing a line
 to a pipe before each one and another once it returns (acknowledged: durable, the module syncs
@@ -40,37 +41,42 @@ class CrashReport:
 # -- the child -----------------------------------------------------------------------------------
 
 def _child(state_dir: Path, write_fd: int, seed: int, locks: list[list[str]]) -> None:
-    from softscm.module.module import Module
-    from softscm.wire.codec import Request
-    from softscm.wire.defs import Command, Event
+    from softscm.embedded import EmbeddedClient
+    from softscm.module import lifecycle
+    from softscm.module.server import InProcessHost
+    from softscm.wire.defs import Event, KeyType
 
     out = os.fdopen(write_fd, "w", buffering=1)
     rng = random.Random(seed)
-    module = Module.start(state_dir)
-    ids = iter(range(1, 2**31))
+    module = lifecycle.start(state_dir)
+    host = InProcessHost(module)  # the embedded transport: the real codec, session and dispatch
+    scm = EmbeddedClient(host)
 
-    def call(command: Command, args: dict[str, Any]) -> Any:
-        return module.execute(Request(next(ids), command, args))
+    def inventory() -> tuple[dict[int, str], list[tuple[str, int]], list[Any], list[int]]:
+        store = module.live().store
+        slots = {slot: store.get(slot).public.hex() for slot, _ in store.list_slots()}
+        wallets = [(w.name, w.master_slot) for w in store.list_wallets()]
+        audit = module.events.audit
+        events = [e.details.get("host_tag") for e in audit.read(events=[int(Event.HOST_EVENT)])] if audit else []
+        plain = [slot for slot in slots if slot >= 16 and store.get(slot).wallet_id is None]
+        return slots, wallets, events, plain
 
-    slots = {slot: module.store.get(slot).public.hex() for slot, _ in module.store.list_slots()}
-    wallets = [w.name for w in module.store.list_wallets()]
-    events = [e.details.get("host_tag") for e in module.audit.read(events=[int(Event.HOST_EVENT)])]
+    slots, wallets, events, user = host.call(inventory)
     unlocked = []
     for blob, data in locks:
         try:
-            unlocked.append(call(Command.UNLOCK, {"blob": bytes.fromhex(blob)}).hex() == data)
+            unlocked.append(scm.unlock(bytes.fromhex(blob)).hex() == data)
         except Exception:  # noqa: BLE001 - reported as not unlocked
             unlocked.append(False)
-    out.write(json.dumps({"report": {"slots": slots, "wallets": wallets, "events": events, "unlocked": unlocked,
-                                     "state": module.state.name}}) + "\n")
-    user = [s for s in slots if s >= 16 and module.store.get(s).wallet_id is None]  # removable alone
-    masters = [w.master_slot for w in module.store.list_wallets()]
+    out.write(json.dumps({"report": {"slots": slots, "wallets": [name for name, _ in wallets], "events": events,
+                                     "unlocked": unlocked, "state": module.state.name}}) + "\n")
+    masters = [slot for _, slot in wallets]
     step = 0
     while True:
         step += 1
         choice = rng.random()
         if choice < 0.3 or not user:
-            op = {"op": "gen", "key_type": rng.choice(KEY_TYPES)}
+            op: dict[str, Any] = {"op": "gen", "key_type": rng.choice(KEY_TYPES)}
         elif choice < 0.45:
             op = {"op": "import", "key": rng.randbytes(32).hex()}
         elif choice < 0.6:
@@ -87,26 +93,26 @@ def _child(state_dir: Path, write_fd: int, seed: int, locks: list[list[str]]) ->
         try:
             result: Any = None
             if op["op"] == "gen":
-                result = call(Command.GEN_KEY, {"key_type": op["key_type"]})
+                result = scm.gen_key_pair(KeyType(op["key_type"]))
                 user.append(result)
             elif op["op"] == "import":
-                result = call(Command.IMPORT_KEY, {"key_type": 1, "private_key": bytes.fromhex(op["key"])})
+                result = scm.import_key(KeyType.SECP256K1, bytes.fromhex(op["key"]))
                 user.append(result)
             elif op["op"] == "remove":
-                call(Command.REMOVE_KEY, {"slot": op["slot"]})
+                scm.remove_key(op["slot"])
                 user.remove(op["slot"])
             elif op["op"] == "wallet":
-                result = call(Command.WALLET_CREATE, {"key_type": 1, "name": op["name"]})["slot"]
+                result, _ = scm.create_wallet(KeyType.SECP256K1, op["name"])
                 masters.append(result)
             elif op["op"] == "derive":
-                result = call(Command.WALLET_DERIVE, {"parent_slot": op["master"], "path": op["path"]})["slot"]
+                result = scm.derive_wallet_path(op["master"], op["path"])
             elif op["op"] == "event":
-                call(Command.LOG_HOST_EVENT, {"kind": "custom", "details": {"tag": op["tag"]}})
+                scm.record_host_event("custom", tag=op["tag"])
             else:
-                result = call(Command.LOCK, {"data": bytes.fromhex(op["data"])}).hex()
+                result = scm.lock(bytes.fromhex(op["data"])).hex()
             ack: dict[str, Any] = {"ack": op, "result": result}
             if op["op"] in ("gen", "import", "wallet", "derive"):
-                ack["public"] = module.store.get(result).public.hex()
+                ack["public"] = host.call(lambda: module.live().store.get(result).public.hex())
             out.write(json.dumps(ack) + "\n")
         except Exception as exc:  # noqa: BLE001 - a typed refusal (no free slot, a node removed...)
             out.write(json.dumps({"refused": op, "error": type(exc).__name__}) + "\n")

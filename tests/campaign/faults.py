@@ -32,7 +32,7 @@ def _public(scm, slot: int) -> bytes:  # noqa: ANN001
 def _contents(state: Path) -> tuple[dict[int, bytes], list[str]]:
     with open_embedded(state) as scm:
         slots = {slot: _public(scm, slot) for slot, _ in scm.list_slots().slots}
-        wallets = sorted(w["name"] for w in scm.list_wallets())
+        wallets = sorted(w.name for w in scm.list_wallets())
     return slots, wallets
 
 

@@ -3,8 +3,8 @@
 The module is single-threaded: its state is touched from the loop's thread only. A handler whose
 request would hold the loop for long (a large batch, many PBKDF2 iterations) does its state work
 first (load the key, draw randomness) and returns an :class:`Offloaded` holding the remaining pure
-computation. The server runs it on a worker thread and sends its result (or its error) as the
-reply; the loop goes on serving other clients and the sensor monitor meanwhile. The work must
+computation (which returns the reply message). The dispatcher passes it through; the server runs
+it on a worker thread and sends its result (or its error) as the reply; the loop goes on serving other clients and the sensor monitor meanwhile. The work must
 not touch module state and must not write: its reply does not wait for a flush to disk.
 
 The work releases the GIL where it matters (OpenSSL signing and verifying, hashlib's PBKDF2), so

@@ -152,7 +152,7 @@ def check_item_count(data: bytes, limit: int) -> None:
 
 
 def _with_id(error: ScmError, request_id: int) -> ScmError:
-    error.request_id = request_id  # type: ignore[attr-defined]
+    error.request_id = request_id
     return error
 
 

@@ -16,7 +16,7 @@ import signal
 import sys
 from pathlib import Path
 
-from softscm.module.module import Module
+from softscm.module import lifecycle
 
 FINAL_STEP = "build_then_rename"
 
@@ -36,9 +36,9 @@ def _run(target: Path, kill_at: int | None, report: Path | None) -> None:
                 os.kill(os.getpid(), signal.SIGKILL)
 
     sys.setprofile(hook)
-    module = Module.start(target)
+    module = lifecycle.start(target)
     sys.setprofile(None)
-    module.close()
+    lifecycle.close(module)
     if report is not None:
         report.write_text(json.dumps([calls, final]))
 

@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 
 from softscm.embedded import open_embedded
-from softscm.module.module import INITIALISED_MARKER
+from softscm.module.lifecycle import INITIALISED_MARKER
+from softscm.wire.defs import ModuleState
 from softscm.module.store.initialise import WORK_DIR
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -61,7 +62,7 @@ def test_sigkill_during_first_initialisation(fast_dir, mode):
         if mode == "empty":
             assert target.stat().st_mode & 0o777 == 0o750  # the user's directory, left as made
         with open_embedded(target) as scm:
-            assert scm.status()["state"] == "READY"
+            assert scm.status().state is ModuleState.READY
             assert len(scm.list_slots().slots) == 16
         assert not list(target.parent.glob(f".{target.name}.init-*"))  # no build left beside it
         assert WORK_DIR not in os.listdir(target)

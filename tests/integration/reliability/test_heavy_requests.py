@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from softscm.wire.defs import Command, ErrorCode, KdfType, KeyType
+from softscm.wire.defs import Command, ErrorCode, KdfType, KeyType, ModuleState
 from softscm.wire.errors import LimitExceededError
 
 from ...campaign.rawclient import RawClient, request
@@ -41,7 +41,7 @@ def test_a_second_client_is_served_within_a_second_while_maximal_requests_run(da
         while time.monotonic() - started < 1.5:
             t0 = time.monotonic()
             other.sign(p256, os.urandom(32))
-            assert other.status()["state"] == "READY"
+            assert other.status().state is ModuleState.READY
             latencies.append(time.monotonic() - t0)
     replies = {heavy.reply(timeout=120).id: None for _ in burst}
     elapsed = time.monotonic() - started

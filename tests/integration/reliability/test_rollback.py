@@ -7,7 +7,7 @@ import shutil
 
 import pytest
 
-from softscm.wire.defs import KeyType
+from softscm.wire.defs import KeyType, ModuleState
 
 WAL = "keystore.db-wal"
 
@@ -41,8 +41,8 @@ def _start_or_refuse(daemon, slots, removed) -> str:
     with daemon.connect() as scm:
         listed = {slot for slot, _ in scm.list_slots().slots}
         assert set(slots) <= listed and removed not in listed
-        assert [w for w in scm.list_wallets() if w["name"] == "acknowledged"]
-        assert scm.status()["state"] == "READY"
+        assert [w for w in scm.list_wallets() if w.name == "acknowledged"]
+        assert scm.status().state is ModuleState.READY
     daemon.stop()
     return "intact"
 

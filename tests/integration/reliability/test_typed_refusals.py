@@ -143,7 +143,7 @@ def test_a_service_users_empty_state_directory_in_roots_parent_serves(reachable_
     state.mkdir(mode=0o700)
     os.chown(state, 65534, 65534)
     code = ("import sys; from softscm.embedded import open_embedded\n"
-            "with open_embedded(sys.argv[1]) as scm: print(scm.status()['state'], len(scm.list_slots().slots))\n")
+            "with open_embedded(sys.argv[1]) as scm: print(scm.status().state.name, len(scm.list_slots().slots))\n")
     for _ in range(2):  # initialise, then open again
         result = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", sys.executable, "-c",
                                  code, str(state)], capture_output=True, text=True, timeout=60, cwd=ROOT)
