@@ -112,7 +112,7 @@ def _child(state_dir: Path, write_fd: int, seed: int, locks: list[list[str]]) ->
                 result = scm.lock(bytes.fromhex(op["data"])).hex()
             ack: dict[str, Any] = {"ack": op, "result": result}
             if op["op"] in ("gen", "import", "wallet", "derive"):
-                ack["public"] = host.call(lambda: module.live().store.get(result).public.hex())
+                ack["public"] = host.call(lambda slot=result: module.live().store.get(slot).public.hex())
             out.write(json.dumps(ack) + "\n")
         except Exception as exc:  # noqa: BLE001 - a typed refusal (no free slot, a node removed...)
             out.write(json.dumps({"refused": op, "error": type(exc).__name__}) + "\n")

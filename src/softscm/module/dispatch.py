@@ -42,7 +42,7 @@ class Route:
         return self.request.COMMAND
 
 
-def route(request: type[Q], handler: Callable[[Q], Message] | Callable[[Q], Awaitable[Message]], *,
+def route(request: type[Q], handler: Callable[[Q], Message | Offloaded] | Callable[[Q], Awaitable[Message]], *,
           states: frozenset[ModuleState] = READY, blocking: bool = False) -> Route:
     """The route of ``request``'s command to ``handler``, allowed only in ``states``."""
     return Route(request, handler, states, blocking)

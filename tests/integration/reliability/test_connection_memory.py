@@ -11,7 +11,7 @@ from softscm.module.server import MAX_BUFFERED, MAX_CONNECTIONS
 from softscm.wire.codec import MAX_REQUEST_ITEMS
 from softscm.wire.defs import Command, ErrorCode
 
-from ...campaign.rawclient import RawClient, request
+from ...campaign.rawclient import RawClient
 
 MiB = 1024 * 1024
 

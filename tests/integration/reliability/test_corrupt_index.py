@@ -82,7 +82,7 @@ def test_flipped_index_bits_never_answer_another_key(template, tmp_path):
         db = KeyStore._connect(copy / KEYSTORE_FILE)
         store = KeyStore(db, root_key, system_rng, fresh=True)
 
-        def find(wallet: str, node: str) -> int | None:
+        def find(wallet: str, node: str, store: KeyStore = store) -> int | None:
             record = store.find_wallet(name=wallet)
             return None if record is None else store.find_node(record.id, node)
 

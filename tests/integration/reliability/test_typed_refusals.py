@@ -15,7 +15,7 @@ import pytest
 from softscm.wire.defs import Command, ErrorCode, KeyType
 
 from ...conftest import run_scmd
-from ...campaign.rawclient import RawClient, request
+from ...campaign.rawclient import RawClient
 
 ROOT = Path(__file__).resolve().parents[3]
 
