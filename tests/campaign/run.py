@@ -64,7 +64,9 @@ def _fault_tests() -> tuple[int, int, float]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--kills", type=int, default=1000)
-    parser.add_argument("--fuzz", type=int, default=1_000_000, help="fuzz cases: half decoder, half commands")
+    parser.add_argument("--fuzz", type=int, default=1_000_000, help="fuzz cases in all (decoder and commands)")
+    parser.add_argument("--command-fuzz", type=int, default=None,
+                        help="of those, cases through the real scmd (default: half)")
     parser.add_argument("--soak", type=float, default=600.0, help="soak seconds")
     parser.add_argument("--torn", type=int, default=50, help="torn writes per state file")
     parser.add_argument("--seed", type=int, default=int(time.time()))
@@ -93,12 +95,12 @@ def main() -> int:
         rows.append(("fault tests (WAL deleted/truncated/flipped, old keystore copy, corrupt index pages, "
                      "ENOSPC, read-only and unwritable directories, 60 x 4 MiB partial frames, core dumps, "
                      "first-init kills, typed refusals)", f"{passed} tests, {seconds:.0f} s", f"{failed} failed"))
-        half = options.fuzz // 2
+        through_scmd = options.fuzz // 2 if options.command_fuzz is None else min(options.command_fuzz, options.fuzz)
         print(f"fuzzing: {options.fuzz} cases ...", flush=True)
         started = time.monotonic()
-        decoder = fuzz.fuzz_decoder(half, seed_value=options.seed)
+        decoder = fuzz.fuzz_decoder(options.fuzz - through_scmd, seed_value=options.seed)
         daemon = daemons("fuzz")
-        commands = fuzz.fuzz_commands(str(daemon.socket), options.fuzz - half, seed_value=options.seed)
+        commands = fuzz.fuzz_commands(str(daemon.socket), through_scmd, seed_value=options.seed)
         ok &= not decoder.failures and not commands.failures and daemon.process.poll() is None
         rows.append(("fuzzing (hypothesis): frame decoder", f"{decoder.cases} cases",
                      f"{len(decoder.failures)} untyped"))
