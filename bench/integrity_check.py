@@ -35,8 +35,7 @@ def main() -> None:
                 scm.create_wallet(KeyType.SECP256K1, f"w{i}")
             scm.gen_key_pairs(KeyType.NISTP256, 640 - 16 - 128)
             keys = len(scm.list_slots().slots)
-            module = scm.host.module
-            store = module.store
+            store = scm.host.module.live().store
             integrity = best(lambda: scm.host.call(lambda: store._db.execute("PRAGMA integrity_check(1)").fetchone()))
             quick = best(lambda: scm.host.call(lambda: store._db.execute("PRAGMA quick_check").fetchone()))
             full = best(lambda: scm.host.call(store.verify_integrity))
