@@ -25,7 +25,7 @@ from softscm.wire.errors import ScmError
 from .rawclient import RawClient
 
 # every argument name a handler reads (scanned from module/commands) and the simulator's
-NAMES = sorted(set("""action axis blob chain_code channel claim count data deterministic entropy events extendable
+NAMES = sorted(set("""wallet action axis blob chain_code channel claim count data deterministic entropy events extendable
 flashes foreign full group_count group_index group_threshold hardened high index info integrity items
 iteration_exponent iterations kat key kind length limit log low lp_max_bits lp_period_us master_gen_key master_slot
 max_delay_ns member_count member_threshold min_delay_ns mnemonic name node_addr notify off_ms on_ms parent_slot

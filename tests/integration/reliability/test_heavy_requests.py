@@ -81,3 +81,15 @@ def test_offloaded_results_match_the_inline_ones(scm):
     raw = scm.ecdh(x, peer)
     assert scm.ecdh(x, peer, kdf="pbkdf2-sha256", salt=b"s", iterations=50_000, length=48) == \
         hashlib.pbkdf2_hmac("sha256", raw, b"s", 50_000, 48)
+
+
+def test_gen_keys_that_cannot_fit_are_refused_before_any_is_generated(scm):
+    """Found by the full campaign (a fuzzed GEN_KEYS of ~1,000 keys took over a second on a loaded
+    machine): the keys were all generated, then refused for want of slots."""
+    from softscm.wire.errors import NoFreeSlotError
+
+    started = time.monotonic()
+    with pytest.raises(NoFreeSlotError, match="free user slots"):
+        scm.gen_key_pairs(KeyType.NISTP256, 1000)
+    assert time.monotonic() - started < 0.05
+    assert len(scm.gen_key_pairs(KeyType.NISTP256, 3)) == 3

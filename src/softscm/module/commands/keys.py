@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from ...wire.defs import EPHEMERAL_SLOT, FIRST_USER_SLOT, Event, Mode
-from ...wire.errors import ExportDisabledError, InvalidSlotError, NotPermittedError, WalletError
+from ...wire.errors import ExportDisabledError, InvalidSlotError, NoFreeSlotError, NotPermittedError, WalletError
 from ...wire.messages import Done
 from ...wire.messages.keys import (
     DisableExportRequest,
@@ -63,6 +63,9 @@ class KeyCommands:
 
         :raises NoFreeSlotError: if they do not all fit.
         """
+        free = self._store.free_user_slots()
+        if request.count > free:  # before generating them: a refusal costs nothing
+            raise NoFreeSlotError(f"{request.count} keys do not fit in the {free} free user slots")
         slots = self._store.put_keys([self._keys.generate(request.key_type) for _ in range(request.count)])
         label = request.key_type.label
         self._events.record_many([(Event.KEY_GENERATED, {"slot": slot, "key_type": label}) for slot in slots])

@@ -392,6 +392,11 @@ class KeyStore(WalDatabase):
         if not 0 <= slot < FIRST_USER_SLOT + self.user_capacity:
             raise InvalidSlotError(f"slot {slot} is outside 0..{FIRST_USER_SLOT + self.user_capacity - 1}")
 
+    def free_user_slots(self) -> int:
+        """How many user slots are free (one indexed count, no decryption)."""
+        used = self._db.execute("SELECT COUNT(*) FROM keys WHERE slot >= ?", (FIRST_USER_SLOT,)).fetchone()[0]
+        return self.user_capacity - int(used)
+
     def _free_user_slot(self) -> int:
         """The lowest free user slot. Every slot below ``self._free_hint`` is known to be taken."""
         end = FIRST_USER_SLOT + self.user_capacity
