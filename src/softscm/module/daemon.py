@@ -18,6 +18,7 @@ from ..wire.address import default_socket_path
 from ..wire.defs import DEFAULT_FOREIGN_CAPACITY, DEFAULT_USER_CAPACITY, DEFAULT_WALLET_CAPACITY
 from ..wire.errors import ScmError
 from . import lifecycle
+from .hardening import disable_core_dumps
 from .module import Module, ModuleConfig
 from .sensors.linux import LinuxPaths
 from .server import Server
@@ -108,6 +109,7 @@ def main(state_dir: Path | None, socket_path: Path | None, no_unix: bool, socket
          selftest_interval: tuple[float, float], allow_fault_injection: bool, accept_code_digest: bool,
          ready_file: Path | None, log_level: str) -> None:
     """Run the softscm module daemon."""
+    disable_core_dumps()  # before any key is loaded: a core would hold them
     logging.basicConfig(level=log_level.upper(), stream=sys.stderr,
                         format="%(asctime)s scmd %(levelname)s %(name)s: %(message)s")
     state_dir = (state_dir or default_state_dir()).absolute()
@@ -122,6 +124,9 @@ def main(state_dir: Path | None, socket_path: Path | None, no_unix: bool, socket
         module = lifecycle.start(state_dir, config=config)
     except ScmError as exc:
         raise click.ClickException(f"cannot start the module on {state_dir}: {exc.message}") from None
+    except OSError as exc:  # whatever the checks above missed: a clear line, never a traceback
+        raise click.ClickException(f"cannot start the module on {state_dir}: {exc.strerror} "
+                                   f"({exc.filename or 'the state directory'})") from None
     try:
         _run(_serve(module, socket_path, tcp, ready_file, group))
     finally:

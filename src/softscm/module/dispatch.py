@@ -20,6 +20,7 @@ from ..wire.errors import DestroyedError, InternalError, ModuleStateError, Proto
 from ..wire.messages import Message
 from ..wire.messages import Request as RequestMessage
 from .access.caller import Session
+from .offload import Offloaded
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +50,7 @@ class Route:
         return self.request.COMMAND
 
 
-def route(request: type[Q], handler: Callable[..., Message] | Callable[..., Awaitable[Message]], *,
+def route(request: type[Q], handler: Callable[..., Message | Offloaded] | Callable[..., Awaitable[Message]], *,
           states: frozenset[ModuleState] = READY, blocking: bool = False, role: Role = Role.USER,
           uses: Slots | None = None, creates: Slots | None = None, session: bool = False) -> Route:
     """The route of ``request``'s command to ``handler``, allowed only in ``states`` and to callers
@@ -131,6 +132,8 @@ class Dispatcher:
             return Reply.failure(request.id, InternalError("internal error; the request had no effect"))
         counters.ops[name] = counters.ops.get(name, 0) + 1
         counters.seconds[name] = counters.seconds.get(name, 0.0) + time.perf_counter() - started
+        if isinstance(result, Offloaded):  # the server runs it off the loop and replies then
+            return Reply.success(request.id, result)
         return Reply.success(request.id, result.to_wire())
 
     def execute(self, request: Request, session: Session) -> Any:

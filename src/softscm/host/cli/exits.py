@@ -76,6 +76,9 @@ EXIT_CODES: Mapping[ErrorCode, Exit] = {
     ErrorCode.SENSOR: Exit.MODULE_ERROR,
     ErrorCode.ACCESS_DENIED: Exit.NOT_PERMITTED,
     ErrorCode.PIN_LOCKED: Exit.NOT_PERMITTED,
+    ErrorCode.STORE_ROLLBACK: Exit.MODULE_ERROR,
+    ErrorCode.LIMIT_EXCEEDED: Exit.USAGE,
+    ErrorCode.STORAGE_UNAVAILABLE: Exit.MODULE_ERROR,
 }
 
 # "\b" keeps click from re-wrapping the lines.
