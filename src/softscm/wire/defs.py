@@ -148,6 +148,9 @@ class ErrorCode(IntEnum):
     TRANSPORT = 29
     INTERNAL = 30
     SENSOR = 31
+    LUKS = 42
+    LUKS_KEY = 43
+    ENROLMENT = 44
 
 
 @unique

@@ -204,6 +204,24 @@ class SensorUnavailableError(ScmError):
     code = ErrorCode.SENSOR
 
 
+class LuksError(ScmError):
+    """A cryptsetup operation failed, or the device is not a usable LUKS2 volume."""
+
+    code = ErrorCode.LUKS
+
+
+class LuksKeyError(LuksError):
+    """The key or passphrase does not open the volume (or that key slot)."""
+
+    code = ErrorCode.LUKS_KEY
+
+
+class EnrolmentError(LuksError):
+    """The volume is not in a state the enrolment can start or continue from."""
+
+    code = ErrorCode.ENROLMENT
+
+
 def _collect() -> dict[ErrorCode, type[ScmError]]:
     table: dict[ErrorCode, type[ScmError]] = {}
     pending: list[type[ScmError]] = [ScmError]

@@ -73,6 +73,9 @@ EXIT_CODES: Mapping[ErrorCode, Exit] = {
     ErrorCode.TRANSPORT: Exit.UNREACHABLE,
     ErrorCode.INTERNAL: Exit.MODULE_ERROR,
     ErrorCode.SENSOR: Exit.MODULE_ERROR,
+    ErrorCode.LUKS: Exit.MODULE_ERROR,
+    ErrorCode.LUKS_KEY: Exit.VERIFICATION_FAILED,
+    ErrorCode.ENROLMENT: Exit.NOT_PERMITTED,
 }
 
 # "\b" keeps click from re-wrapping the lines.

@@ -1,0 +1,72 @@
+"""Who holds the volume keys: a small interface, and its implementation over a module client.
+
+Today the module's general calls do the work (``get_random``, ``lock``, ``unlock``, each refused
+by the module unless it is READY). The module-side ``disk`` commands will take the same place:
+the module makes and locks the key in one step and releases it only when the boot gate allows.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol, runtime_checkable
+
+from ...wire.defs import LockKey, ModuleState
+from ...wire.errors import ModuleStateError
+
+VOLUME_KEY_SIZES = (32, 64)
+
+
+@runtime_checkable
+class KeyCustody(Protocol):
+    """Makes volume keys and gives them back only to the module that locked them."""
+
+    @property
+    def serial(self) -> str:
+        """The serial number of the module whose blobs this custody makes."""
+        ...
+
+    def new_volume_key(self, size: int = 64) -> tuple[bytes, bytes]:
+        """A new random key from the module and the module-locked blob of it: ``(key, blob)``.
+
+        :raises ModuleStateError: if the module is not READY.
+        """
+        ...
+
+    def unlock_volume_key(self, blob: bytes) -> bytes:
+        """The key inside ``blob``.
+
+        :raises ModuleStateError: if the module is not READY (e.g. HOLD).
+        :raises AuthenticationError: if this module did not lock the blob.
+        """
+        ...
+
+
+class ClientCustody:
+    """:class:`KeyCustody` over a module client (``softscm.connect(...)``), using its RNG and its
+    module-bound lock key."""
+
+    def __init__(self, client: Any) -> None:
+        self._client = client
+        self._serial: str | None = None
+
+    @property
+    def serial(self) -> str:
+        if self._serial is None:
+            self._serial = str(self._client.info().serial)
+        return self._serial
+
+    def require_ready(self) -> None:
+        """:raises ModuleStateError: unless the module reports READY."""
+        state = str(self._client.status()["state"])
+        if state != ModuleState.READY.name:
+            raise ModuleStateError(f"the module is {state}, not READY: it does not release disk keys")
+
+    def new_volume_key(self, size: int = 64) -> tuple[bytes, bytes]:
+        if size not in VOLUME_KEY_SIZES:
+            raise ValueError(f"a volume key is {' or '.join(map(str, VOLUME_KEY_SIZES))} bytes, not {size}")
+        self.require_ready()
+        key = bytes(self._client.get_random(size))
+        return key, bytes(self._client.lock(key, key=LockKey.MODULE))
+
+    def unlock_volume_key(self, blob: bytes) -> bytes:
+        self.require_ready()
+        return bytes(self._client.unlock(blob))
