@@ -25,6 +25,8 @@ from ...wire.errors import LuksError, LuksKeyError
 
 #: cryptsetup's exit status for "no key available with this passphrase" / permission denied.
 _EXIT_NO_PERMISSION = 2
+#: What cryptsetup says (with status 1) when a key opens no key slot of a volume being re-encrypted.
+_NO_USABLE_KEYSLOT = b"No usable keyslot is available"
 _MAX_KEYSLOTS = 32  # LUKS2
 _HEX_PAIRS = re.compile(r"(?:[0-9a-f]{2}\s*)+")
 
@@ -175,8 +177,8 @@ class Cryptsetup:
     # -- reading ------------------------------------------------------------------------------------
 
     def metadata(self, device: str | Path) -> LuksMetadata:
-        """The volume's LUKS2 metadata. :raises LuksError: if it is not a LUKS2 volume."""
-        self._require_luks2(device)
+        """The volume's LUKS2 metadata. :raises LuksError: if it is not a LUKS2 volume (cryptsetup
+        refuses to dump JSON metadata of anything else)."""
         return LuksMetadata.parse(self._run(["luksDump", "--dump-json-metadata", str(device)]).stdout)
 
     def uuid(self, device: str | Path) -> str:
@@ -277,29 +279,26 @@ class Cryptsetup:
         """:raises LuksError: if there is no such token."""
         self._run(["token", "remove", "--token-id", str(token_id), str(device)])
 
-    def reencrypt(self, device: str | Path, key: bytes, *, keyslot: int | None = None, init_only: bool = False,
-                  resume_only: bool = False, pbkdf: Pbkdf | None = None,
-                  progress: ProgressCallback | None = None) -> None:
+    def reencrypt(self, device: str | Path, key: bytes, *, keyslot: int | None = None, resume_only: bool = False,
+                  pbkdf: Pbkdf | None = None, progress: ProgressCallback | None = None) -> None:
         """Re-encrypt the volume to a new, random volume key; ``key`` opens ``keyslot``, which is
         carried over to the new key (and every token assigned to it with it). Other key slots are
         dropped. Runs online when the volume is active, offline otherwise; a regular image file is
         re-encrypted offline after checking that no loop device is attached to it.
 
-        ``init_only`` writes the new key slot and the re-encryption state without touching data;
-        ``resume_only`` continues a started re-encryption (cryptsetup keeps the volume openable
-        throughout and resumes where it stopped); it needs no ``keyslot``.
+        ``resume_only`` continues a re-encryption that was cut off (cryptsetup keeps the volume
+        openable throughout and resumes where it stopped); it needs no ``keyslot``.
 
         :raises LuksKeyError: if ``key`` does not open ``keyslot``. :raises LuksError: otherwise.
         """
-        if keyslot is None and not resume_only:
-            raise ValueError("a re-encryption starts from a key slot")
         args = ["reencrypt", "--key-file", "-", "--progress-json", "--progress-frequency", "1"]
         if resume_only:  # the key opens the old or the new slot: cryptsetup tries each
             args.append("--resume-only")
+        elif keyslot is None:
+            raise ValueError("a re-encryption starts from a key slot")
         else:
-            args += ["--key-slot", str(keyslot), *(["--init-only"] if init_only else []),
-                     *(pbkdf.args() if pbkdf else [])]
-        if not init_only and _is_regular_file(device):
+            args += ["--key-slot", str(keyslot), *(pbkdf.args() if pbkdf else [])]
+        if _is_regular_file(device):
             _refuse_attached_image(Path(device))
             args.append("--force-offline-reencrypt")
         args.append(str(device))
@@ -323,12 +322,6 @@ class Cryptsetup:
 
     # -- plumbing -----------------------------------------------------------------------------------
 
-    def _require_luks2(self, device: str | Path) -> None:
-        result = subprocess.run([self.binary, "isLuks", "--type", "luks2", str(device)], stdin=subprocess.DEVNULL,
-                                capture_output=True, check=False)
-        if result.returncode != 0:
-            raise LuksError(f"{device} is not a LUKS2 volume")
-
     def _run(self, args: list[str], *, stdin: bytes | None = None, pass_fds: Sequence[int] = (),
              on_stdout: Callable[[bytes], None] | None = None) -> subprocess.CompletedProcess[bytes]:
         command = [self.binary, "--batch-mode", *args]
@@ -340,7 +333,7 @@ class Cryptsetup:
             returncode, out, err = _stream(command, stdin, pass_fds, on_stdout)
         if returncode != 0:
             detail = _first_line(err) or f"exit status {returncode}"
-            if returncode == _EXIT_NO_PERMISSION:
+            if returncode == _EXIT_NO_PERMISSION or _NO_USABLE_KEYSLOT in err:
                 raise LuksKeyError(f"cryptsetup {args[0]}: {detail}")
             raise LuksError(f"cryptsetup {args[0]}: {detail}")
         return subprocess.CompletedProcess(command, returncode, out, err)

@@ -12,9 +12,10 @@ point the old key (the factory passphrase) or the new one (the module's key) ope
 4. ``VERIFY``         the key the module unlocks opens that slot (``open --test-passphrase``).
 5. ``REMOVE_DEFAULT`` the default slots are removed, authorised by the module's key (``enrolled``).
 6. ``REKEY_START``    (re-key only) the digest of the current volume key is recorded (``rekeying``).
-7. ``REKEY_INIT``     ``cryptsetup reencrypt --init-only``: a new random volume key and key slot.
-8. ``REKEY_DATA``     ``cryptsetup reencrypt --resume-only``: the data, resumable where it stopped.
-9. ``FINISH``         the token names the slot of the new volume key (``rekeyed``).
+7. ``REKEY_DATA``     ``cryptsetup reencrypt``: a new random volume key, its key slot for the same
+                      module key, and the data; cut off, it is resumed (``--resume-only``) where
+                      it stopped, and both volume keys' slots open the volume meanwhile.
+8. ``FINISH``         the token names the slot of the new volume key (``rekeyed``).
 """
 
 from __future__ import annotations
@@ -39,7 +40,6 @@ class Step(Enum):
     VERIFY = "verify"
     REMOVE_DEFAULT = "remove-default"
     REKEY_START = "rekey-start"
-    REKEY_INIT = "rekey-init"
     REKEY_DATA = "rekey-data"
     FINISH = "finish"
 
@@ -114,8 +114,8 @@ class Enroller:
             raise EnrolmentError(f"{device} has no softscm key slot")
         token = found[1]
         key = self.custody.unlock_volume_key(token.blob)
-        if verify:
-            self.cryptsetup.test_key(device, key, keyslot=token.keyslot)
+        if verify:  # mid re-encryption only the pair of slots opens it, not one alone
+            self.cryptsetup.test_key(device, key, keyslot=None if meta.reencrypting else token.keyslot)
         return key
 
     # -- enrolling ----------------------------------------------------------------------------------
@@ -236,8 +236,8 @@ class Enroller:
             self.cryptsetup.reencrypt(device, key, resume_only=True, progress=self._on_progress)
             return token
         if hmac.compare_digest(meta.segment_digest().value, token.rekey_from):
-            self._step(Step.REKEY_INIT, done)
-            self.cryptsetup.reencrypt(device, key, keyslot=token.keyslot, init_only=True, pbkdf=self.pbkdf)
+            self._step(Step.REKEY_DATA, done)
+            self.cryptsetup.reencrypt(device, key, keyslot=token.keyslot, pbkdf=self.pbkdf, progress=self._on_progress)
             return token
         bound = meta.tokens[token_id].keyslots
         if len(bound) != 1:

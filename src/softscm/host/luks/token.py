@@ -54,14 +54,16 @@ class SoftscmToken:
             if version != TOKEN_VERSION:
                 raise LuksError(f"softscm token version {version} is not supported")
             keyslot = int(document["keyslot"])
-            bound = [int(k) for k in document["keyslots"]]  # during a re-encryption: old and new slot
-            if bound and keyslot not in bound:
+            state = EnrolState(document["state"])
+            bound = [int(k) for k in document["keyslots"]]
+            # re-encryption moves the assignment to the new slot before the token records it
+            if bound and keyslot not in bound and state is not EnrolState.REKEYING:
                 raise LuksError("the softscm token is not assigned to the key slot it names")
             return cls(
                 blob=base64.b64decode(document["blob"], validate=True),
                 serial=str(document["serial"]),
                 keyslot=keyslot,
-                state=EnrolState(document["state"]),
+                state=state,
                 default_keyslots=tuple(int(k) for k in document.get("default_keyslots", [])),
                 bound=bool(bound),
                 rekey_from=str(document.get("rekey_from", "")),

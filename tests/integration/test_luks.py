@@ -1,0 +1,302 @@
+"""LUKS2 volumes under a real scmd, with the real cryptsetup on image files made here.
+
+The baseline is what a factory would flash: a small ext4 file system encrypted in place by
+``cryptsetup reencrypt --encrypt`` under a shared default passphrase; each test copies it, as each
+unit gets a copy. This kernel has no device-mapper, so "open and mount" is shown with the same
+key cryptsetup accepts: see :func:`read_file_with`.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import textwrap
+from collections.abc import Iterator
+from pathlib import Path
+
+import pyrage
+import pytest
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
+from softscm.host.luks import ClientCustody, Cryptsetup, Enroller, EnrolState, Pbkdf, Step
+from softscm.host.luks.escrow import EscrowRecord, parse_identities, parse_recipient
+from softscm.host.luks.keyscript import KeyscriptExit
+from softscm.host.luks.recovery import (add_recovery_passphrase, escrow_is_current, escrow_volume, header_escrow,
+                                        recover_volume_key)
+from softscm.module.selftest.kat import KAT_NAMES
+from softscm.wire.errors import AuthenticationError, EnrolmentError, LuksKeyError
+
+from ..conftest import Daemon
+
+DEFAULT = b"factory default passphrase"
+CHEAP = Pbkdf("pbkdf2", iterations=1000)
+CONTENT = b"unit data written before encryption\n"
+
+pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="loop devices and mount need root (CI runs as root)")
+
+
+@pytest.fixture(scope="module")
+def baseline(tmp_path_factory) -> Path:
+    """A LUKS2 image holding an ext4 file system with one file, opened by ``DEFAULT``."""
+    image = tmp_path_factory.mktemp("baseline") / "baseline.img"
+    with open(image, "wb") as out:
+        out.truncate(12 * 1024 * 1024)
+    subprocess.run(["mkfs.ext4", "-q", "-F", str(image), "8M"], check=True)
+    mount = image.parent / "mnt"
+    mount.mkdir()
+    subprocess.run(["mount", "-o", "loop", str(image), str(mount)], check=True)
+    try:
+        (mount / "hello.txt").write_bytes(CONTENT)
+    finally:
+        subprocess.run(["umount", str(mount)], check=True)
+    subprocess.run(["cryptsetup", "reencrypt", "--encrypt", "--type", "luks2", "--batch-mode",
+                    "--reduce-device-size", "4M", "--luks2-metadata-size", "16k", "--luks2-keyslots-size", "2m",
+                    *CHEAP.args(), "--key-file", "-", str(image)], input=DEFAULT, check=True, capture_output=True)
+    return image
+
+
+@pytest.fixture
+def unit(baseline, tmp_path) -> Path:
+    """This unit's copy of the baseline image."""
+    copy = tmp_path / "unit.img"
+    shutil.copyfile(baseline, copy)
+    return copy
+
+
+@pytest.fixture(scope="module")
+def daemon(tmp_path_factory) -> Iterator[Daemon]:
+    """One scmd for the file's tests (each test enrols its own copy of the baseline)."""
+    root = tmp_path_factory.mktemp("scmd")
+    daemon = Daemon(root / "scm", root / "scm.sock").start()
+    yield daemon
+    daemon.stop()
+
+
+@pytest.fixture(scope="module")
+def module(daemon):
+    with daemon.connect() as client:
+        yield client
+
+
+@pytest.fixture
+def enroller(module) -> Enroller:
+    return Enroller(ClientCustody(module), Cryptsetup(), pbkdf=CHEAP)
+
+
+def read_file_with(image: Path, key: bytes, tmp_path: Path) -> bytes:
+    """Read the file on the volume with ``key``: cryptsetup checks the key and gives the volume key
+    (``luksDump --dump-volume-key``); the data segment is decrypted as dm-crypt would
+    (aes-xts-plain64, 512-byte sectors, the sector number as the tweak) into a plain image, which is
+    loop-mounted and read. (This kernel has no device-mapper for ``cryptsetup open``.)"""
+    cryptsetup = Cryptsetup()
+    volume_key = cryptsetup.volume_key(image, key)
+    segment = json.loads(subprocess.run(["cryptsetup", "luksDump", "--dump-json-metadata", str(image)], check=True,
+                                        capture_output=True).stdout)["segments"]["0"]
+    assert segment["encryption"] == "aes-xts-plain64" and segment["sector_size"] == 512
+    data = image.read_bytes()[int(segment["offset"]):]
+    plain = bytearray()
+    for sector in range(len(data) // 512):
+        decryptor = Cipher(algorithms.AES(volume_key), modes.XTS(sector.to_bytes(16, "little"))).decryptor()
+        plain += decryptor.update(data[sector * 512:(sector + 1) * 512]) + decryptor.finalize()
+    copy = tmp_path / "decrypted.img"
+    copy.write_bytes(plain)
+    mount = tmp_path / "mnt"
+    mount.mkdir(exist_ok=True)
+    subprocess.run(["mount", "-o", "loop,ro", str(copy), str(mount)], check=True)
+    try:
+        return (mount / "hello.txt").read_bytes()
+    finally:
+        subprocess.run(["umount", str(mount)], check=True)
+        copy.unlink()
+
+
+def test_after_enrolment_only_the_module_key_opens_the_volume(enroller, unit, baseline, tmp_path):
+    cryptsetup = enroller.cryptsetup
+    result = enroller.enroll(unit, DEFAULT)
+    assert result.state is EnrolState.ENROLLED
+    assert result.steps == (Step.WRITE_TOKEN, Step.ADD_KEY, Step.BIND_TOKEN, Step.VERIFY, Step.REMOVE_DEFAULT)
+    key = enroller.unlock_key(unit)
+    assert len(key) == 64
+    assert cryptsetup.opens(unit, key) and not cryptsetup.opens(unit, DEFAULT)
+    meta = cryptsetup.metadata(unit)
+    assert list(meta.keyslots) == [result.keyslot]
+    token = cryptsetup.export_token(unit, result.token_id)
+    assert token["type"] == "softscm" and token["keyslots"] == [str(result.keyslot)]
+    assert token["serial"] == enroller.custody.serial and token["version"] == 1
+    assert key not in base64.b64decode(token["blob"]) and key not in unit.read_bytes()  # only the locked blob
+    # without re-encryption the volume key is still the baseline's
+    assert cryptsetup.volume_key(unit, key) == cryptsetup.volume_key(baseline, DEFAULT)
+    assert read_file_with(unit, key, tmp_path) == CONTENT
+    # a rerun has nothing left to do
+    assert enroller.enroll(unit, None).steps == ()
+    status = enroller.status(unit)
+    assert status.state is EnrolState.ENROLLED and status.default_keyslots == () and not status.reencrypting
+
+
+def test_a_second_module_cannot_unlock_the_token(enroller, unit, daemon_factory):
+    enroller.enroll(unit, DEFAULT)
+    blob = base64.b64decode(enroller.cryptsetup.export_token(unit, 0)["blob"])
+    with daemon_factory("other").connect() as other:
+        custody = ClientCustody(other)
+        assert custody.serial != enroller.custody.serial
+        with pytest.raises(AuthenticationError):
+            custody.unlock_volume_key(blob)
+        stranger = Enroller(custody, enroller.cryptsetup, pbkdf=CHEAP)
+        with pytest.raises(AuthenticationError):
+            stranger.unlock_key(unit)
+        with pytest.raises(EnrolmentError, match="enrolled with module"):
+            stranger.enroll(unit, DEFAULT)
+
+
+def test_the_default_passphrase_must_open_the_volume(enroller, unit):
+    with pytest.raises(LuksKeyError):
+        enroller.enroll(unit, b"not the default")
+    assert enroller.status(unit).state is None  # nothing was written
+
+
+def test_reencryption_gives_each_unit_its_own_volume_key(enroller, baseline, tmp_path):
+    cryptsetup = enroller.cryptsetup
+    shared = cryptsetup.volume_key(baseline, DEFAULT)
+    volume_keys = {}
+    for name, reencrypt in (("plain-a", False), ("plain-b", False), ("own-a", True), ("own-b", True)):
+        image = tmp_path / f"{name}.img"
+        shutil.copyfile(baseline, image)
+        progress = []
+        enroller_with_progress = Enroller(enroller.custody, cryptsetup, pbkdf=CHEAP, on_progress=progress.append)
+        result = enroller_with_progress.enroll(image, DEFAULT, reencrypt=reencrypt)
+        assert result.state is (EnrolState.REKEYED if reencrypt else EnrolState.ENROLLED)
+        assert (Step.REKEY_DATA in result.steps) is reencrypt and bool(progress) is reencrypt
+        key = enroller.unlock_key(image)
+        volume_keys[name] = cryptsetup.volume_key(image, key)
+        assert not cryptsetup.opens(image, DEFAULT) and list(cryptsetup.metadata(image).keyslots) == [result.keyslot]
+    assert volume_keys["plain-a"] == volume_keys["plain-b"] == shared  # the option matters:
+    assert len({volume_keys["own-a"], volume_keys["own-b"], shared}) == 3  # without it, units share a key
+    if progress:
+        assert progress[-1].done_bytes == progress[-1].total_bytes > 0
+    assert read_file_with(tmp_path / "own-a.img", enroller.unlock_key(tmp_path / "own-a.img"), tmp_path) == CONTENT
+
+
+_ENROL_AND_DIE = textwrap.dedent("""
+    import os, signal, sys, threading
+    import softscm
+    from softscm.host.luks import ClientCustody, Cryptsetup, Enroller, Pbkdf, Step
+    url, image, kill_at, delay = sys.argv[1], sys.argv[2], Step(sys.argv[3]), float(sys.argv[4])
+    def die():
+        os.killpg(0, signal.SIGKILL)  # this process and any cryptsetup it runs
+    def on_step(step):
+        if step is kill_at:
+            if delay:
+                threading.Timer(delay, die).start()  # part way through the step
+            else:
+                die()  # the previous steps done, this one not started
+    with softscm.connect(url) as client:
+        Enroller(ClientCustody(client), Cryptsetup(), pbkdf=Pbkdf("pbkdf2", iterations=1000),
+                 on_step=on_step).enroll(image, sys.stdin.buffer.read(), reencrypt=True)
+    print("finished")
+""")
+
+
+@pytest.mark.parametrize(("kill_at", "delay"), [*((step, 0.0) for step in Step), (Step.REKEY_DATA, 0.02)],
+                         ids=lambda v: v.value if isinstance(v, Step) else f"after-{v}s")
+def test_an_enrolment_killed_at_any_step_leaves_an_openable_volume_and_finishes_on_rerun(
+        daemon, enroller, unit, kill_at, delay):
+    cryptsetup = enroller.cryptsetup
+    run = subprocess.run([sys.executable, "-c", _ENROL_AND_DIE, daemon.url, str(unit), kill_at.value, str(delay)],
+                         input=DEFAULT, capture_output=True, start_new_session=True, timeout=60)
+    assert run.returncode == -signal.SIGKILL, run.stderr.decode()
+    status = enroller.status(unit)
+    default_opens = cryptsetup.opens(unit, DEFAULT)
+    module_opens = status.state is not None and cryptsetup.opens(
+        unit, enroller.custody.unlock_volume_key(base64.b64decode(cryptsetup.export_token(unit, 0)["blob"])))
+    assert default_opens or module_opens  # never neither
+    steps = list(Step)
+    if steps.index(kill_at) <= steps.index(Step.REMOVE_DEFAULT) and not delay:
+        assert default_opens  # the default slot goes only in REMOVE_DEFAULT
+    if steps.index(kill_at) > steps.index(Step.ADD_KEY):
+        assert module_opens
+    result = enroller.enroll(unit, DEFAULT, reencrypt=True)
+    assert result.state is EnrolState.REKEYED
+    key = enroller.unlock_key(unit)
+    assert cryptsetup.opens(unit, key) and not cryptsetup.opens(unit, DEFAULT)
+    assert list(cryptsetup.metadata(unit).keyslots) == [result.keyslot] and not enroller.status(unit).reencrypting
+
+
+def _keyscript(url: str, image: Path) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run([sys.executable, "-m", "softscm.host.luks.keyscript", "--url", url],
+                          env={**os.environ, "CRYPTTAB_SOURCE": str(image)}, capture_output=True, timeout=60)
+
+
+def test_the_keyscript_prints_the_key_only_while_the_module_is_ready(daemon_factory, unit):
+    daemon = daemon_factory("scm", "--allow-fault-injection")
+    with daemon.connect() as client:
+        enroller = Enroller(ClientCustody(client), Cryptsetup(), pbkdf=CHEAP)
+        enroller.enroll(unit, DEFAULT)
+        key = enroller.unlock_key(unit)
+        ready = _keyscript(daemon.url, unit)
+        assert ready.returncode == KeyscriptExit.OK and ready.stdout == key, ready.stderr
+        piped = subprocess.run(["cryptsetup", "open", "--test-passphrase", "--key-file", "-", str(unit)],
+                               input=ready.stdout, check=False)
+        assert piped.returncode == 0
+        client.inject_fault(kat=KAT_NAMES[0])
+        client.run_self_test()
+        assert client.status()["state"] == "ERROR"
+        refused = _keyscript(daemon.url, unit)
+        assert refused.returncode == KeyscriptExit.NOT_READY and refused.stdout == b""
+        assert b"ERROR" in refused.stderr and key.hex().encode() not in refused.stderr
+    daemon.stop()
+    gone = _keyscript(daemon.url, unit)
+    assert gone.returncode == KeyscriptExit.UNREACHABLE and gone.stdout == b""
+
+
+def test_escrow_and_recovery_open_the_volume_without_the_module(enroller, unit, tmp_path):
+    cryptsetup = enroller.cryptsetup
+    enroller.enroll(unit, DEFAULT)
+    operator = pyrage.x25519.Identity.generate()
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(tmp_path / "op_ssh")], check=True)
+    recipients = [parse_recipient(str(operator.to_public())),
+                  parse_recipient((tmp_path / "op_ssh.pub").read_text())]
+    record = escrow_volume(enroller, unit, recipients)
+    assert EscrowRecord.parse(record.to_bytes()) == record == EscrowRecord.parse_armor(record.to_armor())
+    assert header_escrow(cryptsetup, unit) == record and escrow_is_current(cryptsetup, unit, record)
+    volume_key = cryptsetup.volume_key(unit, enroller.unlock_key(unit))
+    # the module is gone: only the operator's private key and the volume remain
+    identity_file = tmp_path / "operator.age"
+    identity_file.write_text(f"# operator\n{operator}\n")
+    identities = parse_identities(identity_file.read_bytes())
+    assert recover_volume_key(cryptsetup, unit, record, identities) == volume_key
+    assert recover_volume_key(cryptsetup, unit, record, parse_identities((tmp_path / "op_ssh").read_bytes())) \
+        == volume_key
+    # stock age reads it too (the sealed part is UUID || volume key)
+    sealed = tmp_path / "sealed.age"
+    sealed.write_bytes(record.sealed)
+    plain = subprocess.run(["age", "--decrypt", "-i", str(identity_file), str(sealed)], check=True,
+                           capture_output=True).stdout
+    assert plain == record.volume_uuid.bytes + volume_key
+    recovery = b"operator recovery passphrase"
+    slot = add_recovery_passphrase(cryptsetup, unit, record, identities, recovery, pbkdf=CHEAP)
+    cryptsetup.test_key(unit, recovery, keyslot=slot)
+    assert read_file_with(unit, recovery, tmp_path) == CONTENT
+    with pytest.raises(AuthenticationError):
+        recover_volume_key(cryptsetup, unit, record, [pyrage.x25519.Identity.generate()])
+
+
+def test_rekey_rotates_the_volume_key_and_an_escrow_goes_stale(enroller, unit):
+    cryptsetup = enroller.cryptsetup
+    enroller.enroll(unit, DEFAULT)
+    operator = pyrage.x25519.Identity.generate()
+    record = escrow_volume(enroller, unit, [operator.to_public()], in_header=False)
+    before = cryptsetup.volume_key(unit, enroller.unlock_key(unit))
+    result = enroller.rekey(unit)
+    assert result.state is EnrolState.REKEYED and result.steps[0] is Step.REKEY_START
+    middle = cryptsetup.volume_key(unit, enroller.unlock_key(unit))
+    enroller.rekey(unit)  # a further rotation
+    after = cryptsetup.volume_key(unit, enroller.unlock_key(unit))
+    assert len({before, middle, after}) == 3
+    assert not escrow_is_current(cryptsetup, unit, record)
+    with pytest.raises(EnrolmentError, match="older volume key"):
+        recover_volume_key(cryptsetup, unit, record, [operator])
