@@ -239,12 +239,18 @@ class Enroller:
             self._step(Step.REKEY_DATA, done)
             self.cryptsetup.reencrypt(device, key, keyslot=token.keyslot, pbkdf=self.pbkdf, progress=self._on_progress)
             return token
+        # done: the token's slot for the new volume key, and perhaps the old slot if cryptsetup was
+        # cut off while dropping it
+        current = meta.segment_digest().id
         bound = meta.tokens[token_id].keyslots
-        if len(bound) != 1:
-            raise EnrolmentError("after re-encryption the softscm token is not assigned to one key slot")
+        new = [slot for slot in bound if meta.keyslots[slot].digest == current]
+        if len(new) != 1:
+            raise EnrolmentError("after re-encryption the softscm token has no single key slot for the volume key")
         self._step(Step.FINISH, done)
-        self.cryptsetup.test_key(device, key, keyslot=bound[0])
-        finished = token.evolve(state=EnrolState.REKEYED, keyslot=bound[0], rekey_from="")
+        self.cryptsetup.test_key(device, key, keyslot=new[0])
+        for stale in (slot for slot in bound if slot != new[0]):
+            self.cryptsetup.kill_slot(device, stale, auth=key)
+        finished = token.evolve(state=EnrolState.REKEYED, keyslot=new[0], rekey_from="")
         self._write(device, token_id, finished)
         return finished
 
