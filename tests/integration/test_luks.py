@@ -21,8 +21,11 @@ from pathlib import Path
 
 import pyrage
 import pytest
+from click.testing import CliRunner
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
+from softscm.host.cli.exits import Exit
+from softscm.host.cli.main import cli
 from softscm.host.luks import ClientCustody, Cryptsetup, Enroller, EnrolState, Pbkdf, Step
 from softscm.host.luks.escrow import EscrowRecord, parse_identities, parse_recipient
 from softscm.host.luks.keyscript import KeyscriptExit
@@ -184,7 +187,9 @@ def test_reencryption_gives_each_unit_its_own_volume_key(enroller, baseline, tmp
 _ENROL_AND_DIE = textwrap.dedent("""
     import os, signal, sys, threading
     import softscm
-    from softscm.host.luks import ClientCustody, Cryptsetup, Enroller, Pbkdf, Step
+    from softscm.host.cli.exits import Exit
+from softscm.host.cli.main import cli
+from softscm.host.luks import ClientCustody, Cryptsetup, Enroller, Pbkdf, Step
     url, image, kill_at, midway = sys.argv[1], sys.argv[2], Step(sys.argv[3]), sys.argv[4] == "midway"
     def die():
         os.killpg(0, signal.SIGKILL)  # this process and any cryptsetup it runs
@@ -311,3 +316,49 @@ def test_rekey_rotates_the_volume_key_and_an_escrow_goes_stale(enroller, unit):
     assert not escrow_is_current(cryptsetup, unit, record)
     with pytest.raises(EnrolmentError, match="older volume key"):
         recover_volume_key(cryptsetup, unit, record, [operator])
+
+
+def test_scmctl_luks_enrol_status_unlock_escrow_rekey_recover(daemon, unit, tmp_path):
+    def scmctl(*args: str, input: bytes | None = None):
+        result = CliRunner().invoke(cli, ["--url", daemon.url, "--json", *args], input=input)
+        assert "Traceback" not in result.output, result.output
+        return result, (json.loads(result.stdout) if result.exit_code == 0 else None)
+
+    result, status = scmctl("luks", "status", str(unit))
+    assert result.exit_code == 0 and status["state"] is None and status["keyslots"] == [0]
+    result, _ = scmctl("luks", "enroll", str(unit), input=b"wrong passphrase\n")
+    assert result.exit_code == Exit.VERIFICATION_FAILED
+    result, enrolled = scmctl("luks", "enroll", str(unit), input=DEFAULT + b"\n")
+    assert result.exit_code == 0 and enrolled["state"] == "enrolled", result.output
+    assert enrolled["steps"] == ["write-token", "add-key", "bind-token", "verify", "remove-default"]
+    assert DEFAULT.decode() not in result.output
+    result, opened = scmctl("luks", "unlock", str(unit))
+    assert result.exit_code == 0 and opened["opens"] is True
+    operator = pyrage.x25519.Identity.generate()
+    identity = tmp_path / "operator.age"
+    identity.write_text(f"{operator}\n")
+    armored = tmp_path / "escrow.txt"
+    result, escrowed = scmctl("luks", "escrow", str(unit), "--recipient", str(operator.to_public()), "--out",
+                              str(armored))
+    assert result.exit_code == 0 and escrowed["recipients"] == 1
+    result, status = scmctl("luks", "status", str(unit))
+    assert status["state"] == "enrolled" and status["escrow_in_header"] and status["escrow_current"]
+    result, rekeyed = scmctl("luks", "rekey", str(unit))
+    assert result.exit_code == 0 and rekeyed["state"] == "rekeyed" and "rekey-data" in rekeyed["steps"]
+    result, status = scmctl("luks", "status", str(unit))
+    assert status["state"] == "rekeyed" and not status["escrow_current"]  # re-keyed since: escrow again
+    result, _ = scmctl("luks", "recover", str(unit), "--identity", str(identity), "--escrow", str(armored),
+                       input=b"new\nnew\n")
+    assert result.exit_code == Exit.NOT_PERMITTED and "older volume key" in result.output
+    scmctl("luks", "escrow", str(unit), "--recipient", str(operator.to_public()))
+    recovery = b"operator recovery passphrase"
+    result, recovered = scmctl("luks", "recover", str(unit), "--identity", str(identity), "--pbkdf", "pbkdf2",
+                               "--pbkdf-force-iterations", "1000", input=recovery + b"\n" + recovery + b"\n")
+    assert result.exit_code == 0, result.output
+    Cryptsetup().test_key(unit, recovery, keyslot=recovered["keyslot"])
+    # this kernel has no device-mapper: opening fails as a typed LUKS error, not a traceback
+    result, _ = scmctl("luks", "unlock", str(unit), "--name", "softscm-test")
+    if Path("/dev/mapper/control").exists() and result.exit_code == 0:
+        subprocess.run(["cryptsetup", "close", "softscm-test"], check=True)
+    else:
+        assert result.exit_code == Exit.MODULE_ERROR and "LuksError" in result.output

@@ -91,15 +91,8 @@ class Enroller:
     # -- reading ------------------------------------------------------------------------------------
 
     def status(self, device: str | Path) -> VolumeStatus:
-        """The volume's enrolment state. :raises LuksError: if it is not LUKS2 or the token is malformed."""
-        meta = self.cryptsetup.metadata(device)
-        found = _find_token(meta)
-        token = found[1] if found else None
-        defaults = tuple(k for k in (token.default_keyslots if token else ()) if k in meta.keyslots)
-        return VolumeStatus(str(device), self.cryptsetup.uuid(device), token.state if token else None,
-                            token.serial if token else None, token.keyslot if token else None,
-                            tuple(sorted(meta.keyslots)), defaults, found[0] if found else None, meta.reencrypting,
-                            meta.segment_digest().value)
+        """See :func:`read_status`."""
+        return read_status(self.cryptsetup, device)
 
     def unlock_key(self, device: str | Path, *, verify: bool = True) -> bytes:
         """The key that opens the enrolled volume, from its token through the module.
@@ -261,6 +254,21 @@ class Enroller:
         if self._on_step is not None:
             self._on_step(step)
         done.append(step)
+
+
+def read_status(cryptsetup: Cryptsetup, device: str | Path) -> VolumeStatus:
+    """The volume's enrolment state, from its metadata alone (no module, no key).
+
+    :raises LuksError: if it is not LUKS2 or the token is malformed.
+    """
+    meta = cryptsetup.metadata(device)
+    found = _find_token(meta)
+    token = found[1] if found else None
+    defaults = tuple(k for k in (token.default_keyslots if token else ()) if k in meta.keyslots)
+    return VolumeStatus(str(device), cryptsetup.uuid(device), token.state if token else None,
+                        token.serial if token else None, token.keyslot if token else None,
+                        tuple(sorted(meta.keyslots)), defaults, found[0] if found else None, meta.reencrypting,
+                        meta.segment_digest().value)
 
 
 def _find_token(meta: LuksMetadata) -> tuple[int, SoftscmToken] | None:
