@@ -13,10 +13,12 @@ import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import textwrap
 from collections.abc import Iterator
+from contextlib import ExitStack
 from pathlib import Path
 
 import pyrage
@@ -362,3 +364,48 @@ def test_scmctl_luks_enrol_status_unlock_escrow_rekey_recover(daemon, unit, tmp_
         subprocess.run(["cryptsetup", "close", "softscm-test"], check=True)
     else:
         assert result.exit_code == Exit.MODULE_ERROR and "LuksError" in result.output
+
+
+HOOK = Path(__file__).resolve().parents[2] / "deploy" / "initramfs" / "hooks" / "softscm-luks"
+
+
+def test_the_initramfs_hook_brings_a_keyscript_that_unlocks_from_inside_the_initramfs(unit, tmp_path):
+    """The hook fills an initramfs tree (on the skeleton and with the cryptsetup that mkinitramfs and
+    the cryptroot hook provide); the key script then runs chrooted in that tree, against a module on
+    loopback TCP, and its output opens the volume there, as cryptroot pipes it."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    module = Daemon(tmp_path / "scm", tmp_path / "scm.sock", ["--tcp", f"127.0.0.1:{port}"]).start()
+    root = tmp_path / "initramfs"
+    with ExitStack() as cleanup:
+        cleanup.callback(module.stop)
+        with module.connect() as client:
+            enroller = Enroller(ClientCustody(client), Cryptsetup(), pbkdf=CHEAP)
+            enroller.enroll(unit, DEFAULT)
+            key = enroller.unlock_key(unit)
+        for directory in ("usr/bin", "usr/sbin", "usr/lib/x86_64-linux-gnu", "usr/lib64", "dev", "proc"):
+            (root / directory).mkdir(parents=True, exist_ok=True)
+        for link in ("bin", "sbin", "lib", "lib64"):
+            (root / link).symlink_to(f"usr/{link}")
+        (root / "usr/lib64/ld-linux-x86-64.so.2").symlink_to("../lib/x86_64-linux-gnu/ld-linux-x86-64.so.2")
+        conf = tmp_path / "luks-unlock.conf"
+        conf.write_text(f"SOFTSCM_PYTHON={sys.executable}\nSOFTSCM_URL=tcp:127.0.0.1:{port}\n")
+        env = {**os.environ, "DESTDIR": str(root), "verbose": "n", "SOFTSCM_LUKS_CONF": str(conf)}
+        subprocess.run(["sh", "-c", ". /usr/share/initramfs-tools/hook-functions; "
+                        "copy_exec /usr/sbin/cryptsetup || true; copy_exec /bin/sh || true"], env=env, check=True)
+        subprocess.run(["sh", str(HOOK)], env=env, check=True)
+        assert (root / "usr/lib/softscm/python/softscm/host/luks/keyscript.py").exists()
+        assert not (root / "usr/lib/softscm/python/softscm/module").exists()  # never the module side
+        shutil.copyfile(unit, root / "volume.img")
+        for target, args in (("dev", ["--bind", "/dev"]), ("proc", ["-t", "proc", "proc"])):
+            subprocess.run(["mount", *args, str(root / target)], check=True)
+            cleanup.callback(subprocess.run, ["umount", str(root / target)], check=True)
+        boot = {"PATH": "/usr/sbin:/usr/bin", "CRYPTTAB_SOURCE": "/volume.img"}  # the URL from the copied conf
+        printed = subprocess.run(["chroot", str(root), "/lib/cryptsetup/scripts/scm-luks-unlock"], env=boot,
+                                 capture_output=True, timeout=60)
+        assert printed.returncode == 0 and printed.stdout == key, printed.stderr
+        opened = subprocess.run(["chroot", str(root), "sh", "-c", "/lib/cryptsetup/scripts/scm-luks-unlock | "
+                                 "cryptsetup open --test-passphrase --key-file - /volume.img"], env=boot,
+                                capture_output=True, timeout=60)
+        assert opened.returncode == 0, opened.stderr

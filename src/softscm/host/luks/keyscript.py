@@ -62,6 +62,8 @@ def main(argv: list[str] | None = None) -> int:
         return _fail(KeyscriptExit.FAILED, exc.message)
     except ScmError as exc:
         return _fail(KeyscriptExit.REFUSED, f"{exc.__class__.__name__}: {exc.message}")
+    except (OSError, LookupError, ValueError) as exc:  # a broken boot environment: fail without a key
+        return _fail(KeyscriptExit.FAILED, f"{exc.__class__.__name__}: {exc}")
     sys.stdout.buffer.write(key)
     sys.stdout.buffer.flush()
     return KeyscriptExit.OK
