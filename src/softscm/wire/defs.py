@@ -302,6 +302,9 @@ class Event(IntEnum):
     LOG_CHECKPOINT = 61
     LOG_UNLOGGED = 62
     PROVISIONED = 70
+    DISK_KEY_CREATED = 71
+    DISK_KEY_RELEASED = 72
+    DISK_KEY_REFUSED = 73
 
 
 @unique
