@@ -17,6 +17,7 @@ import socket
 import subprocess
 import sys
 import textwrap
+import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
@@ -146,11 +147,14 @@ def test_after_enrolment_only_the_module_key_opens_the_volume(enroller, unit, ba
 def test_a_second_module_cannot_unlock_the_token(enroller, unit, daemon_factory):
     enroller.enroll(unit, DEFAULT)
     blob = base64.b64decode(enroller.cryptsetup.export_token(unit, 0)["blob"])
+    volume = uuid.UUID(enroller.cryptsetup.uuid(unit)).bytes
+    with pytest.raises(AuthenticationError):
+        enroller.custody.unlock_volume_key(blob, uuid.uuid4().bytes)  # this module, another volume
     with daemon_factory("other").connect() as other:
         custody = ClientCustody(other)
         assert custody.serial != enroller.custody.serial
         with pytest.raises(AuthenticationError):
-            custody.unlock_volume_key(blob)
+            custody.unlock_volume_key(blob, volume)
         stranger = Enroller(custody, enroller.cryptsetup, pbkdf=CHEAP)
         with pytest.raises(AuthenticationError):
             stranger.unlock_key(unit)
@@ -189,9 +193,7 @@ def test_reencryption_gives_each_unit_its_own_volume_key(enroller, baseline, tmp
 _ENROL_AND_DIE = textwrap.dedent("""
     import os, signal, sys, threading
     import softscm
-    from softscm.host.cli.exits import Exit
-from softscm.host.cli.main import cli
-from softscm.host.luks import ClientCustody, Cryptsetup, Enroller, Pbkdf, Step
+    from softscm.host.luks import ClientCustody, Cryptsetup, Enroller, Pbkdf, Step
     url, image, kill_at, midway = sys.argv[1], sys.argv[2], Step(sys.argv[3]), sys.argv[4] == "midway"
     def die():
         os.killpg(0, signal.SIGKILL)  # this process and any cryptsetup it runs
@@ -229,7 +231,8 @@ def test_an_enrolment_killed_at_any_step_leaves_an_openable_volume_and_finishes_
         assert len(status.keyslots) > 1 and status.state is EnrolState.REKEYING
     default_opens = cryptsetup.opens(unit, DEFAULT)
     module_opens = status.state is not None and cryptsetup.opens(
-        unit, enroller.custody.unlock_volume_key(base64.b64decode(cryptsetup.export_token(unit, 0)["blob"])))
+        unit, enroller.custody.unlock_volume_key(base64.b64decode(cryptsetup.export_token(unit, 0)["blob"]),
+                                                 uuid.UUID(cryptsetup.uuid(unit)).bytes))
     assert default_opens or module_opens  # never neither
     steps = list(Step)
     if steps.index(kill_at) <= steps.index(Step.REMOVE_DEFAULT):

@@ -21,6 +21,7 @@ point the old key (the factory passphrase) or the new one (the module's key) ope
 from __future__ import annotations
 
 import hmac
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum, unique
@@ -106,7 +107,7 @@ class Enroller:
         if found is None or not found[1].bound:
             raise EnrolmentError(f"{device} has no softscm key slot")
         token = found[1]
-        key = self.custody.unlock_volume_key(token.blob)
+        key = self.custody.unlock_volume_key(token.blob, _volume_id(self.cryptsetup, device))
         if verify:  # mid re-encryption only the pair of slots opens it, not one alone
             self.cryptsetup.test_key(device, key, keyslot=None if meta.reencrypting else token.keyslot)
         return key
@@ -165,7 +166,8 @@ class Enroller:
                          and self.cryptsetup.opens(device, default_passphrase, keyslot=slot))
         if not defaults:
             raise LuksKeyError("the default passphrase opens no key slot of the volume")
-        _, blob = self.custody.new_volume_key(key_size)  # the next step has the module unlock it again
+        # the next step has the module unlock the key again
+        _, blob = self.custody.new_volume_key(key_size, _volume_id(self.cryptsetup, device))
         token = SoftscmToken(blob, self.custody.serial, meta.free_keyslot(), EnrolState.ADDING, defaults)
         token_id = min(set(range(len(meta.tokens) + 1)) - set(meta.tokens))
         self._step(Step.WRITE_TOKEN, done)
@@ -187,7 +189,7 @@ class Enroller:
 
     def _adding(self, device: str | Path, meta: LuksMetadata, token_id: int, token: SoftscmToken,
                 default_passphrase: bytes | None, done: list[Step]) -> SoftscmToken:
-        key = self.custody.unlock_volume_key(token.blob)
+        key = self.custody.unlock_volume_key(token.blob, _volume_id(self.cryptsetup, device))
         if token.keyslot not in meta.keyslots:
             if default_passphrase is None:
                 raise EnrolmentError("adding the module's key slot needs the default passphrase")
@@ -223,7 +225,7 @@ class Enroller:
 
     def _rekeying(self, device: str | Path, meta: LuksMetadata, token_id: int, token: SoftscmToken,
                   done: list[Step]) -> SoftscmToken:
-        key = self.custody.unlock_volume_key(token.blob)
+        key = self.custody.unlock_volume_key(token.blob, _volume_id(self.cryptsetup, device))
         if meta.reencrypting:
             self._step(Step.REKEY_DATA, done)
             self.cryptsetup.reencrypt(device, key, resume_only=True, progress=self._on_progress)
@@ -269,6 +271,11 @@ def read_status(cryptsetup: Cryptsetup, device: str | Path) -> VolumeStatus:
                         token.serial if token else None, token.keyslot if token else None,
                         tuple(sorted(meta.keyslots)), defaults, found[0] if found else None, meta.reencrypting,
                         meta.segment_digest().value)
+
+
+def _volume_id(cryptsetup: Cryptsetup, device: str | Path) -> bytes:
+    """What a key's blob is bound to: the volume's LUKS UUID (16 bytes)."""
+    return uuid.UUID(cryptsetup.uuid(device)).bytes
 
 
 def _find_token(meta: LuksMetadata) -> tuple[int, SoftscmToken] | None:
