@@ -221,7 +221,7 @@ def test_an_enrolment_killed_at_any_step_leaves_an_openable_volume_and_finishes_
         daemon, enroller, unit, kill_at, midway):
     cryptsetup = enroller.cryptsetup
     if midway:  # a longer data segment (its size follows the device), so the kill lands inside it
-        os.truncate(unit, 40 * 1024 * 1024)
+        os.truncate(unit, 24 * 1024 * 1024)
     run = subprocess.run([sys.executable, "-c", _ENROL_AND_DIE, daemon.url, str(unit), kill_at.value,
                           "midway" if midway else "before"],
                          input=DEFAULT, capture_output=True, start_new_session=True, timeout=60)

@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any, cast
 
 from ...wire.errors import LuksError, LuksKeyError
 
@@ -372,15 +372,14 @@ def _stream(command: list[str], stdin: bytes | None, pass_fds: Sequence[int],
     """Run ``command`` feeding each stdout line to ``on_stdout`` as it comes (stderr kept)."""
     with subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                           pass_fds=tuple(pass_fds)) as process:
-        assert process.stdin is not None and process.stdout is not None and process.stderr is not None
-        process.stdin.write(stdin or b"")
-        process.stdin.close()
+        feed, out, err = cast(IO[bytes], process.stdin), cast(IO[bytes], process.stdout), cast(IO[bytes], process.stderr)
+        feed.write(stdin or b"")
+        feed.close()
         lines = []
-        for line in process.stdout:
+        for line in out:
             lines.append(line)
             on_stdout(line)
-        err = process.stderr.read()
-        return process.wait(), b"".join(lines), err
+        return process.wait(), b"".join(lines), err.read()
 
 
 def _progress_reader(progress: ProgressCallback | None) -> Callable[[bytes], None] | None:
