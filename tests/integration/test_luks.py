@@ -352,6 +352,9 @@ def test_scmctl_luks_enrol_status_unlock_escrow_rekey_recover(daemon, unit, tmp_
     assert result.exit_code == 0 and rekeyed["state"] == "rekeyed" and "rekey-data" in rekeyed["steps"]
     result, status = scmctl("luks", "status", str(unit))
     assert status["state"] == "rekeyed" and not status["escrow_current"]  # re-keyed since: escrow again
+    human = CliRunner().invoke(cli, ["--url", daemon.url, "luks", "rekey", str(unit)])
+    assert human.exit_code == 0 and "rekey-data" in human.output and "re-encrypting" in human.output
+    assert "rekeyed (module key in slot" in human.output
     result, _ = scmctl("luks", "recover", str(unit), "--identity", str(identity), "--escrow", str(armored),
                        input=b"new\nnew\n")
     assert result.exit_code == Exit.NOT_PERMITTED and "older volume key" in result.output
