@@ -55,8 +55,10 @@ def main() -> None:
         data_bytes = make_baseline(baseline, args.size_mib)
         unit = base / "unit.img"
         enrol, enrol_rekey, rekey_only, alone = [], [], [], []
+        marks: dict[Step, float] = {}
         with running_scmd(base) as url, softscm.connect(url) as client:
             custody = ClientCustody(client)
+            timed = Enroller(custody, pbkdf=PBKDF, on_step=lambda step: marks.__setitem__(step, time.perf_counter()))
             for _ in range(args.runs):
                 shutil.copyfile(baseline, unit)
                 started = time.perf_counter()
@@ -64,10 +66,8 @@ def main() -> None:
                 enrol.append(time.perf_counter() - started)
 
                 shutil.copyfile(baseline, unit)
-                marks: dict[Step, float] = {}
-                enroller = Enroller(custody, pbkdf=PBKDF, on_step=lambda s: marks.__setitem__(s, time.perf_counter()))
                 started = time.perf_counter()
-                enroller.enroll(unit, DEFAULT, reencrypt=True)
+                timed.enroll(unit, DEFAULT, reencrypt=True)
                 enrol_rekey.append(time.perf_counter() - started)
                 rekey_only.append(marks[Step.FINISH] - marks[Step.REKEY_DATA])
 

@@ -35,6 +35,7 @@ from softscm.host.luks.keyscript import KeyscriptExit
 from softscm.host.luks.recovery import (add_recovery_passphrase, escrow_is_current, escrow_volume, header_escrow,
                                         recover_volume_key)
 from softscm.module.selftest.kat import KAT_NAMES
+from softscm.wire.defs import BootPolicy, Event, ModuleState
 from softscm.wire.errors import AuthenticationError, EnrolmentError, LuksKeyError
 
 from ..conftest import Daemon
@@ -263,12 +264,23 @@ def test_the_keyscript_prints_the_key_only_while_the_module_is_ready(daemon_fact
         piped = subprocess.run(["cryptsetup", "open", "--test-passphrase", "--key-file", "-", str(unit)],
                                input=ready.stdout, check=False)
         assert piped.returncode == 0
+        # a supervised boot policy closes the gate until the boot partition verifies in this boot
+        client.set_supervised_boot_policy(int(BootPolicy.HOLD))
+        gated = _keyscript(daemon.url, unit)
+        assert gated.returncode == KeyscriptExit.NOT_READY and gated.stdout == b"" and b"boot" in gated.stderr
+        client.set_supervised_boot_policy(int(BootPolicy.NONE))
+        assert _keyscript(daemon.url, unit).stdout == key
         client.inject_fault(kat=KAT_NAMES[0])
         client.run_self_test()
-        assert client.status()["state"] == "ERROR"
+        assert client.status().state is ModuleState.ERROR
         refused = _keyscript(daemon.url, unit)
         assert refused.returncode == KeyscriptExit.NOT_READY and refused.stdout == b""
         assert b"ERROR" in refused.stderr and key.hex().encode() not in refused.stderr
+        entries, _ = client.read_log(events=["DISK_KEY_RELEASED", "DISK_KEY_REFUSED"])
+        refusals = [e.details for e in entries if e.event == Event.DISK_KEY_REFUSED]
+        assert [r["reason"] for r in refusals] == ["boot not verified"]  # in ERROR the command is not served
+        assert sum(e.event == Event.DISK_KEY_RELEASED for e in entries) >= 3
+        assert all(key.hex() not in json.dumps(e.details) for e in entries)
     daemon.stop()
     gone = _keyscript(daemon.url, unit)
     assert gone.returncode == KeyscriptExit.UNREACHABLE and gone.stdout == b""

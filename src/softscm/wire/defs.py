@@ -111,6 +111,8 @@ class Command(IntEnum):
     PROVISION_LUKS_KEY = 800
     CERT_STORE = 801
     CERT_GET = 802
+    DISK_NEW_KEY = 810
+    DISK_UNLOCK = 811
 
 
 @unique

@@ -24,7 +24,10 @@ class Module:
 
     def custody(self, key: bytes = bytes(range(32))) -> DiskCustody:
         return DiskCustody(key, os.urandom, state=lambda: self.state, boot_gate=lambda: self.boot_verified,
-                           record=lambda event, **details: self.events.append((event, details)))
+                           events=self)
+
+    def record(self, event: Event, **details: object) -> None:
+        self.events.append((event, details))
 
 
 @pytest.mark.parametrize("size", [32, 64])

@@ -17,6 +17,7 @@ from typing import Any
 
 from ...wire.defs import Event, ModuleState
 from ...wire.errors import AuthenticationError, InvalidArgumentError, ModuleStateError
+from ..audit.recorder import Recorder
 from ..crypto.aead import NONCE_SIZE, TAG_SIZE, open_sealed, seal
 from ..crypto.rng import Rng
 
@@ -24,8 +25,6 @@ DISK_BLOB_MAGIC = b"SCD1"
 VOLUME_KEY_SIZES = (32, 64)
 MAX_VOLUME_ID = 64
 _HEADER = struct.Struct(">4sB")  # magic, volume id length
-
-Recorder = Callable[..., None]
 
 
 @dataclass(frozen=True)
@@ -57,17 +56,17 @@ class DiskBlob:
 class DiskCustody:
     """Makes and releases volume keys. ``state`` reads the module's state; ``boot_gate`` says
     whether the boot gate allows releasing disk keys now (no policy set, or the boot partition
-    verified in this boot); ``record`` writes an audit event."""
+    verified in this boot); ``events`` takes the audit events."""
 
     def __init__(self, key: bytes, rng: Rng, *, state: Callable[[], ModuleState], boot_gate: Callable[[], bool],
-                 record: Recorder) -> None:
+                 events: Recorder) -> None:
         if len(key) != 32:
             raise ValueError("the disk key is 32 bytes")
         self._key = key
         self._rng = rng
         self._state = state
         self._boot_gate = boot_gate
-        self._record = record
+        self._events = events
 
     def new_volume_key(self, size: int = 64, volume_id: bytes = b"") -> tuple[bytes, bytes]:
         """A new volume key and its blob: ``(key, blob)``.
@@ -81,7 +80,7 @@ class DiskCustody:
         self._require_ready("create")
         key = self._rng(size)
         blob = DiskBlob(volume_id, seal(self._key, key, _aad(volume_id), self._rng))
-        self._record(Event.DISK_KEY_CREATED, volume=volume_id.hex(), size=size)
+        self._events.record(Event.DISK_KEY_CREATED, volume=volume_id.hex(), size=size)
         return key, blob.to_bytes()
 
     def unlock_volume_key(self, blob: bytes, volume_id: bytes = b"") -> bytes:
@@ -103,7 +102,7 @@ class DiskCustody:
         except AuthenticationError:
             self._refuse(volume_id, "authentication")
             raise
-        self._record(Event.DISK_KEY_RELEASED, volume=volume_id.hex())
+        self._events.record(Event.DISK_KEY_RELEASED, volume=volume_id.hex())
         return key
 
     def _require_ready(self, action: str, volume_id: bytes = b"") -> None:
@@ -114,7 +113,7 @@ class DiskCustody:
             raise ModuleStateError(f"the module is {state.name}, not READY: it does not {action} disk keys")
 
     def _refuse(self, volume_id: bytes, reason: str) -> None:
-        self._record(Event.DISK_KEY_REFUSED, volume=volume_id.hex(), reason=reason)
+        self._events.record(Event.DISK_KEY_REFUSED, volume=volume_id.hex(), reason=reason)
 
 
 def _aad(volume_id: bytes) -> bytes:

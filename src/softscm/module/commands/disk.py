@@ -1,0 +1,22 @@
+"""Disk encryption: make a volume key, release one."""
+
+from __future__ import annotations
+
+from ...wire.messages.disk import DiskKey, DiskNewKeyRequest, DiskUnlockRequest, VolumeKey
+from ..disk import DiskCustody
+from ..dispatch import Route, route
+
+
+class DiskCommands:
+    def __init__(self, disk: DiskCustody) -> None:
+        self._disk = disk
+
+    def routes(self) -> list[Route]:
+        return [route(DiskNewKeyRequest, self.new_key), route(DiskUnlockRequest, self.unlock)]
+
+    def new_key(self, request: DiskNewKeyRequest) -> VolumeKey:
+        key, blob = self._disk.new_volume_key(request.size, request.volume_id)
+        return VolumeKey(key, blob)
+
+    def unlock(self, request: DiskUnlockRequest) -> DiskKey:
+        return DiskKey(self._disk.unlock_volume_key(request.blob, request.volume_id))
