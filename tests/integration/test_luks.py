@@ -29,7 +29,7 @@ from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
 from softscm.host.cli.exits import Exit
 from softscm.host.cli.main import cli
-from softscm.host.luks import ClientCustody, Cryptsetup, Enroller, EnrolState, Pbkdf, Step
+from softscm.host.luks import ClientCustody, Cryptsetup, Enroller, EnrolResult, EnrolState, Pbkdf, Step
 from softscm.host.luks.escrow import EscrowRecord, parse_identities, parse_recipient
 from softscm.host.luks.keyscript import KeyscriptExit
 from softscm.host.luks.recovery import (add_recovery_passphrase, escrow_is_current, escrow_volume, header_escrow,
@@ -216,36 +216,58 @@ _ENROL_AND_DIE = textwrap.dedent("""
 """)
 
 
-@pytest.mark.parametrize(("kill_at", "midway"), [*((step, False) for step in Step), (Step.REKEY_DATA, True)],
-                         ids=lambda v: v.value if isinstance(v, Step) else ("midway" if v else "before"))
-def test_an_enrolment_killed_at_any_step_leaves_an_openable_volume_and_finishes_on_rerun(
-        daemon, enroller, unit, kill_at, midway):
-    cryptsetup = enroller.cryptsetup
-    if midway:  # a longer data segment (its size follows the device), so the kill lands inside it
-        os.truncate(unit, 24 * 1024 * 1024)
-    run = subprocess.run([sys.executable, "-c", _ENROL_AND_DIE, daemon.url, str(unit), kill_at.value,
+def _enrol_and_die(url: str, unit: Path, kill_at: Step, *, midway: bool = False) -> None:
+    run = subprocess.run([sys.executable, "-c", _ENROL_AND_DIE, url, str(unit), kill_at.value,
                           "midway" if midway else "before"],
                          input=DEFAULT, capture_output=True, start_new_session=True, timeout=60)
     assert run.returncode == -signal.SIGKILL, run.stderr.decode()
+
+
+def _openers(enroller: Enroller, unit: Path) -> tuple[bool, bool]:
+    """Whether the default passphrase, and the key the module unlocks, open the volume now."""
+    cryptsetup = enroller.cryptsetup
     status = enroller.status(unit)
-    if midway:  # killed inside cryptsetup: the new volume key's slot is written (the data may have begun)
-        assert len(status.keyslots) > 1 and status.state is EnrolState.REKEYING
-    default_opens = cryptsetup.opens(unit, DEFAULT)
     module_opens = status.state is not None and cryptsetup.opens(
         unit, enroller.custody.unlock_volume_key(base64.b64decode(cryptsetup.export_token(unit, 0)["blob"]),
                                                  uuid.UUID(cryptsetup.uuid(unit)).bytes))
-    assert default_opens or module_opens  # never neither
-    steps = list(Step)
-    if steps.index(kill_at) <= steps.index(Step.REMOVE_DEFAULT):
-        assert default_opens  # the default slot goes only in REMOVE_DEFAULT
-    if steps.index(kill_at) > steps.index(Step.ADD_KEY):
-        assert module_opens
-    result = enroller.enroll(unit, DEFAULT, reencrypt=True)
+    return cryptsetup.opens(unit, DEFAULT), module_opens
+
+
+def _assert_finished(enroller: Enroller, unit: Path, result: EnrolResult) -> None:
     assert result.state is EnrolState.REKEYED
-    assert (Step.REKEY_DATA in result.steps) is (steps.index(kill_at) <= steps.index(Step.REKEY_DATA))
     key = enroller.unlock_key(unit)
-    assert cryptsetup.opens(unit, key) and not cryptsetup.opens(unit, DEFAULT)
-    assert list(cryptsetup.metadata(unit).keyslots) == [result.keyslot] and not enroller.status(unit).reencrypting
+    assert enroller.cryptsetup.opens(unit, key) and not enroller.cryptsetup.opens(unit, DEFAULT)
+    assert list(enroller.cryptsetup.metadata(unit).keyslots) == [result.keyslot]
+    assert not enroller.status(unit).reencrypting
+
+
+def test_an_enrolment_killed_before_each_step_in_turn_never_locks_the_volume_and_finishes(daemon, enroller, unit):
+    """Run after run is SIGKILLed, each just before the next step would start (so each run does one
+    step); after every kill the default key or the module's opens the volume, and the last run
+    finishes."""
+    steps = list(Step)
+    for kill_at in steps:
+        _enrol_and_die(daemon.url, unit, kill_at)
+        default_opens, module_opens = _openers(enroller, unit)
+        assert default_opens or module_opens, kill_at  # never neither
+        assert default_opens is (steps.index(kill_at) <= steps.index(Step.REMOVE_DEFAULT)), kill_at
+        assert module_opens is (steps.index(kill_at) > steps.index(Step.ADD_KEY)), kill_at
+    result = enroller.enroll(unit, None, reencrypt=True)
+    assert result.steps == (Step.FINISH,)  # the killed runs did every step before it
+    _assert_finished(enroller, unit, result)
+
+
+def test_an_enrolment_killed_inside_the_reencryption_resumes(daemon, enroller, unit):
+    os.truncate(unit, 24 * 1024 * 1024)  # a longer data segment (its size follows the device)
+    _enrol_and_die(daemon.url, unit, Step.REKEY_DATA, midway=True)
+    status = enroller.status(unit)
+    # killed inside cryptsetup: the new volume key's slot is written (the data may have begun)
+    assert len(status.keyslots) > 1 and status.state is EnrolState.REKEYING
+    default_opens, module_opens = _openers(enroller, unit)
+    assert module_opens and not default_opens
+    result = enroller.enroll(unit, None, reencrypt=True)
+    assert result.steps[0] in (Step.REKEY_DATA, Step.FINISH)
+    _assert_finished(enroller, unit, result)
 
 
 def _keyscript(url: str, image: Path) -> subprocess.CompletedProcess[bytes]:
