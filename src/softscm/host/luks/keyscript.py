@@ -2,9 +2,10 @@
 ``softscm-luks-unlock@`` unit.
 
 It reads the volume's softscm token, asks the module to unlock the key in it and writes the key
-to stdout, for ``cryptsetup open --key-file -``. It prints the key only when the module answers and
-is READY; otherwise (unreachable, HOLD, ERROR, another module's token) it prints nothing on
-stdout, one line on stderr, and exits non-zero, so the boot does not get the key.
+to stdout, for ``cryptsetup open --key-file -``. It prints the key only when the module answers,
+is READY and its boot gate is open; otherwise (unreachable, HOLD, ERROR, boot not verified,
+another module's token) it prints nothing on stdout, one line on stderr, and exits non-zero, so
+the boot does not get the key.
 
 The device comes from the first argument or ``$CRYPTTAB_SOURCE``; the module from ``--url``,
 ``$SOFTSCM_URL`` or the default socket.
@@ -28,7 +29,7 @@ class KeyscriptExit(IntEnum):
     FAILED = 1  # no usable token, or cryptsetup failed
     USAGE = 2
     UNREACHABLE = 3  # the module did not answer
-    NOT_READY = 4  # the module answered but is not READY (HOLD, ERROR, ...): it keeps the key
+    NOT_READY = 4  # the module answered but is not READY (HOLD, ERROR, ...) or its boot gate is closed
     REFUSED = 5  # the module refused the token (another module's, or tampered with)
 
 
