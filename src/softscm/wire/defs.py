@@ -121,6 +121,8 @@ class Command(IntEnum):
     ACCESS_LIST = 906
     ACCESS_GRANT_KEY = 907
     ACCESS_REVOKE_KEY = 908
+    DISK_NEW_KEY = 810
+    DISK_UNLOCK = 811
 
 
 @unique
@@ -163,6 +165,9 @@ class ErrorCode(IntEnum):
     STORAGE_UNAVAILABLE = 34
     ACCESS_DENIED = 51
     PIN_LOCKED = 52
+    LUKS = 42
+    LUKS_KEY = 43
+    ENROLMENT = 44
 
 
 @unique
@@ -326,6 +331,9 @@ class Event(IntEnum):
     ACCESS_DENIED = 55
     ACCESS_CHANGE = 56
     LOGIN = 57
+    DISK_KEY_CREATED = 71
+    DISK_KEY_RELEASED = 72
+    DISK_KEY_REFUSED = 73
 
 
 @unique

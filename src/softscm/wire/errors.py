@@ -236,6 +236,22 @@ class PinLockedError(AccessDeniedError):
     """Too many wrong administrator PINs: the PIN is locked until the module owner resets it."""
 
     code = ErrorCode.PIN_LOCKED
+class LuksError(ScmError):
+    """A cryptsetup operation failed, or the device is not a usable LUKS2 volume."""
+
+    code = ErrorCode.LUKS
+
+
+class LuksKeyError(LuksError):
+    """The key or passphrase does not open the volume (or that key slot)."""
+
+    code = ErrorCode.LUKS_KEY
+
+
+class EnrolmentError(LuksError):
+    """The volume is not in a state the enrolment can start or continue from."""
+
+    code = ErrorCode.ENROLMENT
 
 
 def _collect() -> dict[ErrorCode, type[ScmError]]:

@@ -79,6 +79,9 @@ EXIT_CODES: Mapping[ErrorCode, Exit] = {
     ErrorCode.STORE_ROLLBACK: Exit.MODULE_ERROR,
     ErrorCode.LIMIT_EXCEEDED: Exit.USAGE,
     ErrorCode.STORAGE_UNAVAILABLE: Exit.MODULE_ERROR,
+    ErrorCode.LUKS: Exit.MODULE_ERROR,
+    ErrorCode.LUKS_KEY: Exit.VERIFICATION_FAILED,
+    ErrorCode.ENROLMENT: Exit.NOT_PERMITTED,
 }
 
 # "\b" keeps click from re-wrapping the lines.

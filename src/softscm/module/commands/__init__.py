@@ -11,6 +11,7 @@ from ..dispatch import Dispatcher, Route
 from ..module import Module
 from .access import AccessCommands
 from .admin import AdminCommands
+from .disk import DiskCommands
 from .keys import KeyCommands
 from .log import LogCommands
 from .operations import OperationCommands
@@ -40,4 +41,5 @@ def routes(module: Module) -> list[Route]:
         *SensorCommands(module.sensors, services.clock, module.led, services.monitor, module.policy,
                         module.save_policy, module.events, mode).routes(),
         *SelfTestCommands(services.selftests, module).routes(),
+        *DiskCommands(services.disk).routes(),
     ]
