@@ -1,0 +1,417 @@
+"""The module's supervised-boot service: manifest state, fault policy, remediation, authorisation.
+
+State lives in a small name → bytes storage (the keystore's MACed meta values), so it is inside
+the module's encrypted, integrity-checked store and never on the host's disk:
+
+``boot.manifest`` the signed manifest; ``boot.policy`` the fault action; ``boot.min_version`` the
+lowest security version accepted; ``boot.held`` whether the boot is held (so a restart keeps
+holding); ``boot.tap_code`` and ``boot.admin`` the authorisation secrets' stored forms.
+
+What the module does about a decision is injected as :class:`BootHooks` (enter/leave HOLD,
+destroy, record an audit event, show an LED code), so the service holds no socket, thread or
+module reference. The development/production mode is an argument of :meth:`BootService.verify`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from enum import IntEnum, unique
+from typing import Any, Protocol
+
+from ...wire.defs import BOOT_SIGNER_SLOT, BootPolicy, Event, Mode
+from ...wire.errors import (
+    BootAuthorizationError,
+    BootHeldError,
+    BootManifestError,
+    InvalidArgumentError,
+    ModuleStateError,
+)
+from ..crypto.keys import PublicKey
+from ..crypto.rng import Rng, system_rng
+from ..sensors.tap import TapCodeRecognizer
+from .authorise import (
+    AdminCommitment,
+    AuthAction,
+    AuthMethod,
+    Challenge,
+    ChallengeBook,
+    check_admin_shares,
+    check_tap_code,
+    encode_tap_code,
+    new_admin_shares,
+    redeem_token,
+)
+from .manifest import DEFAULT_CM4_FILES, BootManifest, ManifestEntry, Signer, UnlistedPolicy, Verifier
+from .partition import BootPartition
+from .remediation import GoldenStore, RecoveryRecord, RestoreResult, restore, write_recovery
+from .verify import FaultReason, Progress, VerificationReport, current_entry, verify_partition
+
+LED_BOOT_FILE = (4, 2)
+"""A verified-boot file failed its check."""
+LED_BOOT_PROCESS = (22, 9)
+"""The verified-boot process failed (manifest signature, rollback)."""
+LED_REPEATS = 3
+
+_MANIFEST, _POLICY, _MIN_VERSION, _HELD = "boot.manifest", "boot.policy", "boot.min_version", "boot.held"
+_TAP_CODE, _ADMIN = "boot.tap_code", "boot.admin"
+
+
+class MetaStorage(Protocol):
+    """Durable module values by name (``KeyStore.get_meta``/``set_meta``)."""
+
+    def get_meta(self, name: str) -> bytes | None: ...
+
+    def set_meta(self, name: str, value: bytes) -> None: ...
+
+
+@dataclass(frozen=True)
+class BootHooks:
+    """What the module does for the service."""
+
+    enter_hold: Callable[[], None]
+    leave_hold: Callable[[], None]
+    destroy: Callable[[], None]
+    record: Callable[..., None]
+    """``record(event, **fields)``: an audit log entry (fields are plain CBOR values)."""
+    show_led: Callable[[int, int, int], None]
+    """``show_led(code, subcode, repeats)``."""
+
+
+@unique
+class Outcome(IntEnum):
+    """What a verification led to; the boot gate goes on for VERIFIED, LOGGED and
+    ALLOWED_DEVELOPMENT and NOT_CONFIGURED, and holds otherwise."""
+
+    VERIFIED = 0
+    LOGGED = 1
+    HELD = 2
+    DESTROYED = 3
+    ALLOWED_DEVELOPMENT = 4
+    NOT_CONFIGURED = 5
+
+    @property
+    def boot_may_continue(self) -> bool:
+        return self not in (Outcome.HELD, Outcome.DESTROYED)
+
+
+@dataclass(frozen=True)
+class BootDecision:
+    outcome: Outcome
+    report: VerificationReport | None
+
+
+@dataclass(frozen=True)
+class RemediationResult:
+    restore: RestoreResult
+    report: VerificationReport
+    recovery: RecoveryRecord | None
+
+
+class BootService:
+    """Supervised boot for one module.
+
+    ``signer(slot)`` and ``verifier(slot)`` give the module's slot key as a
+    :data:`~softscm.module.boot.manifest.Signer`/:data:`~softscm.module.boot.manifest.Verifier`;
+    ``known_keys()`` gives the foreign keys allowed to sign remote authorisations, by slot.
+    """
+
+    def __init__(self, storage: MetaStorage, hooks: BootHooks, *, signer: Callable[[int], Signer],
+                 verifier: Callable[[int], Verifier], serial: str, golden: GoldenStore | None = None,
+                 known_keys: Callable[[], Mapping[int, PublicKey]] = dict, rng: Rng = system_rng,
+                 clock: Callable[[], float] = time.time, tap_recognizer: TapCodeRecognizer | None = None,
+                 workers: int | None = None) -> None:
+        self._storage, self._hooks = storage, hooks
+        self._signer, self._verifier = signer, verifier
+        self.serial, self._golden, self._known_keys = serial, golden, known_keys
+        self._rng, self._clock = rng, clock
+        self._tap = tap_recognizer or TapCodeRecognizer()
+        self._challenges = ChallengeBook(rng, clock)
+        self._workers = workers
+        self._verified_version: int | None = None
+
+    # -- stored state --------------------------------------------------------------------------
+
+    def manifest(self) -> BootManifest | None:
+        """The stored manifest, or ``None`` if none was signed yet.
+
+        :raises BootManifestError: if the stored manifest is malformed.
+        """
+        raw = self._storage.get_meta(_MANIFEST)
+        return None if raw is None else BootManifest.parse(raw)
+
+    def _require_manifest(self) -> BootManifest:
+        manifest = self.manifest()
+        if manifest is None:
+            raise BootManifestError("no boot manifest has been signed")
+        return manifest
+
+    @property
+    def policy(self) -> BootPolicy:
+        raw = self._storage.get_meta(_POLICY)
+        return BootPolicy(raw[0]) if raw else BootPolicy.NONE
+
+    def set_policy(self, policy: BootPolicy | int) -> None:
+        """:raises InvalidArgumentError: for a number that is not a :class:`BootPolicy`."""
+        try:
+            policy = BootPolicy(policy)
+        except ValueError:
+            raise InvalidArgumentError("the boot policy is 0 (log), 1 (self-destruct) or 2 (hold)") from None
+        self._storage.set_meta(_POLICY, bytes([policy]))
+        self._hooks.record(Event.POLICY_CHANGE, setting="boot_policy", value=int(policy))
+
+    @property
+    def minimum_version(self) -> int:
+        raw = self._storage.get_meta(_MIN_VERSION)
+        return int.from_bytes(raw, "big") if raw else 0
+
+    @property
+    def held(self) -> bool:
+        return self._storage.get_meta(_HELD) == b"\x01"
+
+    def _set_held(self, held: bool) -> None:
+        self._storage.set_meta(_HELD, b"\x01" if held else b"\x00")
+
+    def _refuse_while_held(self) -> None:
+        if self.held:
+            raise BootHeldError("the boot is held: remediate and authorise first")
+
+    # -- manifest edits --------------------------------------------------------------------------
+
+    def _store(self, manifest: BootManifest, partition: BootPartition | None, changed: Sequence[ManifestEntry],
+               why: str) -> BootManifest:
+        signed = manifest.signed(self._signer(manifest.signer_slot))
+        signed.verify(self._verifier(signed.signer_slot))
+        if self._golden is not None and partition is not None:
+            for entry in changed:
+                self._golden.capture(partition, entry)
+            self._golden.prune(signed.paths)
+        self._storage.set_meta(_MANIFEST, signed.to_bytes())
+        self._hooks.record(Event.BOOT_MANIFEST_CHANGE, change=why, files=list(e.path for e in changed),
+                           security_version=signed.security_version)
+        return signed
+
+    def files(self) -> tuple[ManifestEntry, ...]:
+        """The guarded files (none if no manifest was signed)."""
+        manifest = self.manifest()
+        return manifest.entries if manifest else ()
+
+    def add_or_update(self, partition: BootPartition, path: str, slot: int = BOOT_SIGNER_SLOT) -> ManifestEntry:
+        """Guard ``path`` with its current contents and re-sign the manifest with ``slot``.
+
+        :raises BootHeldError: while the boot is held.
+        :raises FileNotFoundError: if the partition has no such file.
+        """
+        self._refuse_while_held()
+        entry = current_entry(partition, path)
+        base = self.manifest() or BootManifest(security_version=max(1, self.minimum_version))
+        manifest = BootManifest(base.with_entries([entry]).entries, base.security_version, base.unlisted, slot)
+        self._store(manifest, partition, [entry], "add")
+        return entry
+
+    def remove(self, path: str) -> None:
+        """Stop guarding ``path`` and re-sign.
+
+        :raises BootHeldError: while the boot is held.
+        :raises BootManifestError: if there is no manifest.
+        :raises InvalidArgumentError: if the manifest does not list ``path``.
+        """
+        self._refuse_while_held()
+        manifest = self._require_manifest().without(path)
+        self._store(manifest, None, [], "remove")
+        if self._golden is not None:
+            self._golden.prune(manifest.paths)
+
+    def sign_all(self, partition: BootPartition, *, paths: Sequence[str] | None = None,
+                 unlisted: UnlistedPolicy | None = None, security_version: int | None = None,
+                 slot: int | None = None) -> BootManifest:
+        """Replace the manifest with the current contents of ``paths`` (default: every file on the
+        partition), keeping the unlisted policy, version and slot unless given.
+
+        :raises BootHeldError: while the boot is held.
+        :raises BootRollbackError: never; a ``security_version`` below the accepted minimum is
+            refused with :class:`InvalidArgumentError` instead.
+        :raises FileNotFoundError: if a named path is not on the partition.
+        """
+        self._refuse_while_held()
+        base = self.manifest() or BootManifest(security_version=max(1, self.minimum_version))
+        version = base.security_version if security_version is None else security_version
+        if version < self.minimum_version:
+            raise InvalidArgumentError(f"the security version may not go below {self.minimum_version}")
+        wanted = [f.path for f in partition.files()] if paths is None else list(paths)
+        entries = [current_entry(partition, p) for p in wanted]
+        manifest = BootManifest(tuple(entries), version, base.unlisted if unlisted is None else unlisted,
+                                base.signer_slot if slot is None else slot)
+        return self._store(manifest, partition, entries, "sign-all")
+
+    def sign_defaults(self, partition: BootPartition, **options: Any) -> BootManifest:
+        """:meth:`sign_all` over the default Raspberry Pi CM4 boot files."""
+        return self.sign_all(partition, paths=DEFAULT_CM4_FILES, **options)
+
+    # -- verification and fault actions ------------------------------------------------------------
+
+    def verify(self, partition: BootPartition, mode: Mode, progress: Progress | None = None) -> BootDecision:
+        """Verify ``partition`` and act on a failure by the policy (production) or by showing the
+        LED code, allowing the boot and re-signing (development). Every result is logged.
+
+        :raises BootVerificationError: if the partition cannot be read at all.
+        """
+        manifest = self.manifest()
+        if manifest is None:
+            self._hooks.record(Event.BOOT_VERIFIED, configured=False)
+            return BootDecision(Outcome.NOT_CONFIGURED, None)
+        report = verify_partition(partition, manifest, self._verifier(manifest.signer_slot),
+                                  minimum_version=self.minimum_version, workers=self._workers, progress=progress)
+        if report.ok:
+            self._verified_version = manifest.security_version
+            self._hooks.record(Event.BOOT_VERIFIED, files=report.files_checked,
+                               security_version=report.security_version)
+            return BootDecision(Outcome.HELD if self.held else Outcome.VERIFIED, report)
+        self._verified_version = None
+        self._hooks.record(Event.BOOT_VERIFY_FAILED, faults=[str(f) for f in report.faults],
+                           files=list(report.failed_paths), mode=Mode(mode).name.lower())
+        file_fault = all(f.path for f in report.faults)
+        self._hooks.show_led(*(LED_BOOT_FILE if file_fault else LED_BOOT_PROCESS), LED_REPEATS)
+        if self.held:
+            return BootDecision(Outcome.HELD, report)
+        if mode is Mode.DEVELOPMENT:
+            self._resign_for_development(partition, manifest, report)
+            return BootDecision(Outcome.ALLOWED_DEVELOPMENT, report)
+        policy = self.policy
+        if policy is BootPolicy.HOLD:
+            self._set_held(True)
+            self._hooks.record(Event.BOOT_HOLD, files=list(report.failed_paths))
+            self._hooks.enter_hold()
+            return BootDecision(Outcome.HELD, report)
+        if policy is BootPolicy.SELF_DESTRUCT:
+            self._hooks.destroy()
+            return BootDecision(Outcome.DESTROYED, report)
+        return BootDecision(Outcome.LOGGED, report)
+
+    def _resign_for_development(self, partition: BootPartition, manifest: BootManifest,
+                                report: VerificationReport) -> None:
+        present = {f.path for f in partition.files()}
+        keep = [p for p in manifest.paths if p in present]
+        keep += [f.path for f in report.faults if f.reason is FaultReason.UNLISTED]
+        version = max(manifest.security_version, self.minimum_version)
+        entries = [current_entry(partition, p) for p in keep]
+        resigned = BootManifest(tuple(entries), version, manifest.unlisted, manifest.signer_slot)
+        self._store(resigned, partition, entries, "development re-sign")
+        self._hooks.record(Event.BOOT_RESIGNED, files=list(report.failed_paths))
+
+    def confirm(self) -> int:
+        """The boot verified in this run is confirmed good: raise the accepted minimum security
+        version to its manifest's. Returns the new minimum.
+
+        :raises ModuleStateError: if no verification passed since the last failure or start.
+        :raises BootHeldError: while the boot is held.
+        """
+        self._refuse_while_held()
+        if self._verified_version is None:
+            raise ModuleStateError("no verified boot to confirm")
+        minimum = max(self.minimum_version, self._verified_version)
+        self._storage.set_meta(_MIN_VERSION, minimum.to_bytes(8, "big"))
+        self._hooks.record(Event.BOOT_CONFIRMED, minimum_version=minimum)
+        return minimum
+
+    # -- remediation ------------------------------------------------------------------------------
+
+    def remediate(self, partition: BootPartition, *, recovery_partition: int | None = None,
+                  normal_partition: int = 1, remove_unlisted: bool = False) -> RemediationResult:
+        """Restore faulted files from the golden copies and verify again; if it still fails and a
+        ``recovery_partition`` is given, write the tryboot switch to it. Leaving HOLD still needs
+        an authorisation.
+
+        :raises BootManifestError: if there is no manifest.
+        :raises BootVerificationError: if the partition cannot be read or written.
+        """
+        manifest = self._require_manifest()
+        verifier = self._verifier(manifest.signer_slot)
+        before = verify_partition(partition, manifest, verifier, minimum_version=self.minimum_version,
+                                  workers=self._workers)
+        restored = RestoreResult((), (), ())
+        if self._golden is not None and not before.ok:
+            restored = restore(partition, manifest, before, self._golden, remove_unlisted=remove_unlisted)
+        after = before if restored == RestoreResult((), (), ()) else verify_partition(
+            partition, manifest, verifier, minimum_version=self.minimum_version, workers=self._workers)
+        self._hooks.record(Event.BOOT_REMEDIATION, restored=list(restored.restored), removed=list(restored.removed),
+                           unrestorable=list(restored.unrestorable), ok=after.ok)
+        recovery = None
+        if not after.ok and recovery_partition is not None:
+            recovery = write_recovery(partition, recovery_partition, normal_partition)
+            self._hooks.record(Event.BOOT_RECOVERY, recovery_partition=recovery.recovery_partition,
+                               normal_partition=recovery.normal_partition, autoboot_sha256=recovery.sha256.hex())
+        if after.ok:
+            self._verified_version = manifest.security_version
+        return RemediationResult(restored, after, recovery)
+
+    # -- authorisation ------------------------------------------------------------------------------
+
+    def set_tap_code(self, code: Sequence[int]) -> None:
+        """:raises InvalidArgumentError: for a code :func:`encode_tap_code` refuses."""
+        self._storage.set_meta(_TAP_CODE, encode_tap_code(code))
+        self._hooks.record(Event.POLICY_CHANGE, setting="boot_tap_code")
+
+    def create_admin_shares(self, group_threshold: int, groups: Sequence[tuple[int, int]],
+                            passphrase: bytes = b"", iteration_exponent: int = 1) -> list[list[str]]:
+        """Draw a new admin secret, keep its commitment and return its SLIP-39 shares (once).
+
+        :raises InvalidArgumentError: for a layout SLIP-39 does not allow.
+        """
+        commitment, shares = new_admin_shares(group_threshold, groups, rng=self._rng, passphrase=passphrase,
+                                              iteration_exponent=iteration_exponent)
+        self._storage.set_meta(_ADMIN, commitment.to_bytes())
+        self._hooks.record(Event.POLICY_CHANGE, setting="boot_admin_shares")
+        return shares
+
+    def challenge(self, action: AuthAction = AuthAction.RELEASE_HOLD) -> Challenge:
+        """A fresh one-time challenge for a remote authorisation token."""
+        return self._challenges.issue(AuthAction(action))
+
+    def authorize_tap(self, tap_times: Sequence[float], now: float | None = None,
+                      action: AuthAction = AuthAction.RELEASE_HOLD) -> AuthAction:
+        """:raises BootAuthorizationError: if no tap code is set or the taps do not match it."""
+        def check() -> None:
+            expected = self._storage.get_meta(_TAP_CODE)
+            if expected is None:
+                raise BootAuthorizationError("the authorisation was refused")
+            check_tap_code(tap_times, expected, self._clock() if now is None else now, self._tap)
+        return self._authorize(AuthMethod.TAP, action, check)
+
+    def authorize_slip39(self, shares: Sequence[str], passphrase: bytes = b"",
+                         action: AuthAction = AuthAction.RELEASE_HOLD) -> AuthAction:
+        """:raises BootAuthorizationError: if no admin secret is set or the shares do not give it."""
+        def check() -> None:
+            stored = self._storage.get_meta(_ADMIN)
+            if stored is None:
+                raise BootAuthorizationError("the authorisation was refused")
+            check_admin_shares(shares, AdminCommitment.parse(stored), passphrase)
+        return self._authorize(AuthMethod.SLIP39, action, check)
+
+    def authorize_token(self, token: bytes, action: AuthAction = AuthAction.RELEASE_HOLD) -> AuthAction:
+        """:raises BootAuthorizationError: for a token that is malformed, replayed, expired, for
+        another module or action, or not signed by a known key."""
+        signer: list[int] = []
+
+        def check() -> None:
+            signer.append(redeem_token(token, self._challenges, serial=self.serial, action=action,
+                                       known_keys=self._known_keys(), now=self._clock()))
+        return self._authorize(AuthMethod.TOKEN, action, check, signer)
+
+    def _authorize(self, method: AuthMethod, action: AuthAction, check: Callable[[], None],
+                   signer: list[int] | None = None) -> AuthAction:
+        action = AuthAction(action)
+        try:
+            check()
+        except BootAuthorizationError:
+            self._hooks.record(Event.BOOT_AUTH_REFUSED, method=method.name.lower(), action=action.name.lower())
+            raise
+        fields: dict[str, Any] = {"method": method.name.lower(), "action": action.name.lower()}
+        if signer:
+            fields["foreign_slot"] = signer[0]
+        self._hooks.record(Event.BOOT_AUTHORIZED, **fields)
+        if action is AuthAction.RELEASE_HOLD and self.held:
+            self._set_held(False)
+            self._hooks.leave_hold()
+        return action
