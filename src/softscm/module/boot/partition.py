@@ -197,8 +197,6 @@ class FatImagePartition(BootPartition):
     @contextmanager
     def open(self, path: str) -> Iterator[IO[bytes]]:  # type: ignore[override]
         path = normalise_path(path)
-        if path not in {f.path for f in self._listing()[0]}:
-            raise FileNotFoundError(path)
         process = subprocess.Popen(["mcopy", "-n", "-i", self._target, f"::/{path}", "-"],
                                    stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=self._env, bufsize=0)
         stream = cast(IO[bytes], process.stdout)
@@ -211,7 +209,9 @@ class FatImagePartition(BootPartition):
             if not finished:
                 process.kill()
             code = process.wait()
-        if code != 0:
+        if code != 0:  # a missing file is only known once mcopy has failed: list to tell which
+            if path not in {f.path for f in self._listing()[0]}:
+                raise FileNotFoundError(path)
             raise BootVerificationError(f"{self.image.name}: reading {path} failed")
 
     def write_file(self, path: str, data: bytes) -> None:
