@@ -321,6 +321,23 @@ class BootPolicy(IntEnum):
 
 
 @unique
+class BootOutcome(IntEnum):
+    """What a boot verification led to; the boot gate lets the boot go on unless HELD or
+    DESTROYED."""
+
+    VERIFIED = 0
+    LOGGED = 1
+    HELD = 2
+    DESTROYED = 3
+    ALLOWED_DEVELOPMENT = 4
+    NOT_CONFIGURED = 5
+
+    @property
+    def boot_may_continue(self) -> bool:
+        return self not in (BootOutcome.HELD, BootOutcome.DESTROYED)
+
+
+@unique
 class BatteryAction(IntEnum):
     NONE = 0
     SLEEP = 1

@@ -10,10 +10,10 @@ from softscm.module.boot.authorise import AuthAction, AuthorizationToken
 from softscm.module.boot.manifest import DEFAULT_CM4_FILES, UnlistedPolicy
 from softscm.module.boot.partition import FatImagePartition
 from softscm.module.boot.remediation import AUTOBOOT_FILE, GoldenStore
-from softscm.module.boot.service import BootHooks, BootService, Outcome
+from softscm.module.boot.service import BootHooks, BootService
 from softscm.module.crypto.aead import open_sealed, seal
 from softscm.module.crypto.keys import PublicKey
-from softscm.wire.defs import BootPolicy, Event, KeyType, Mode
+from softscm.wire.defs import BootOutcome, BootPolicy, Event, KeyType, Mode
 from softscm.wire.errors import (
     BootAuthorizationError,
     BootHeldError,
@@ -81,7 +81,7 @@ def guard(service, image, **options):
 def test_no_manifest_lets_the_boot_go_on(rig, image):
     service, module, *_ = rig
     decision = service.verify(FatImagePartition(image), Mode.PRODUCTION)
-    assert decision.outcome is Outcome.NOT_CONFIGURED and decision.outcome.boot_may_continue
+    assert decision.outcome is BootOutcome.NOT_CONFIGURED and decision.outcome.boot_may_continue
 
 
 def test_a_clean_partition_verifies_and_confirm_raises_the_minimum(rig, image):
@@ -91,7 +91,7 @@ def test_a_clean_partition_verifies_and_confirm_raises_the_minimum(rig, image):
     with pytest.raises(ModuleStateError):
         service.confirm()
     decision = service.verify(partition, Mode.PRODUCTION)
-    assert decision.outcome is Outcome.VERIFIED and Event.BOOT_VERIFIED in module.kinds()
+    assert decision.outcome is BootOutcome.VERIFIED and Event.BOOT_VERIFIED in module.kinds()
     assert service.confirm() == 4 and service.minimum_version == 4
     with pytest.raises(InvalidArgumentError):
         service.sign_all(partition, security_version=3)
@@ -102,7 +102,7 @@ def test_production_log_only(rig, image):
     partition = guard(service, image)
     partition.write_file("cmdline.txt", b"init=/bin/sh\n")
     decision = service.verify(partition, Mode.PRODUCTION)
-    assert decision.outcome is Outcome.LOGGED and module.state == "READY"
+    assert decision.outcome is BootOutcome.LOGGED and module.state == "READY"
     failed = [f for e, f in module.events if e is Event.BOOT_VERIFY_FAILED]
     assert failed and failed[-1]["files"] == ["cmdline.txt"]
     assert module.leds == [(4, 2, 3)]
@@ -113,7 +113,7 @@ def test_production_hold_then_remediate_and_authorise(rig, image):
     partition = guard(service, image)
     service.set_policy(BootPolicy.HOLD)
     partition.write_file("kernel8.img", b"evil")
-    assert service.verify(partition, Mode.PRODUCTION).outcome is Outcome.HELD
+    assert service.verify(partition, Mode.PRODUCTION).outcome is BootOutcome.HELD
     assert module.state == "HOLD" and service.held and Event.BOOT_HOLD in module.kinds()
     with pytest.raises(BootHeldError):
         service.add_or_update(partition, "kernel8.img")  # no re-signing a way out
@@ -131,7 +131,7 @@ def test_production_hold_then_remediate_and_authorise(rig, image):
     assert module.state == "READY" and not service.held
     authorised = [f for e, f in module.events if e is Event.BOOT_AUTHORIZED]
     assert authorised == [{"method": "token", "action": "release_hold", "foreign_slot": 200}]
-    assert service.verify(partition, Mode.PRODUCTION).outcome is Outcome.VERIFIED
+    assert service.verify(partition, Mode.PRODUCTION).outcome is BootOutcome.VERIFIED
 
 
 def test_hold_survives_a_restart_of_the_service(rig, image, signer):
@@ -143,7 +143,7 @@ def test_hold_survives_a_restart_of_the_service(rig, image, signer):
     again = BootService(meta, module.hooks(), signer=lambda s: signer, verifier=lambda s: signer.verifier,
                         serial="SCM-1")
     assert again.held
-    assert again.verify(partition, Mode.PRODUCTION).outcome is Outcome.HELD
+    assert again.verify(partition, Mode.PRODUCTION).outcome is BootOutcome.HELD
 
 
 def test_production_self_destruct(rig, image):
@@ -151,7 +151,7 @@ def test_production_self_destruct(rig, image):
     partition = guard(service, image)
     service.set_policy(BootPolicy.SELF_DESTRUCT)
     partition.write_file("ssh", b"")  # unlisted under the strict policy
-    assert service.verify(partition, Mode.PRODUCTION).outcome is Outcome.DESTROYED
+    assert service.verify(partition, Mode.PRODUCTION).outcome is BootOutcome.DESTROYED
     assert module.state == "DESTROYED"
 
 
@@ -162,10 +162,10 @@ def test_development_shows_the_code_allows_and_re_signs(rig, image, policy):
     service.set_policy(policy)
     partition.write_file("config.txt", b"dtparam=debug\n")
     decision = service.verify(partition, Mode.DEVELOPMENT)
-    assert decision.outcome is Outcome.ALLOWED_DEVELOPMENT and decision.outcome.boot_may_continue
+    assert decision.outcome is BootOutcome.ALLOWED_DEVELOPMENT and decision.outcome.boot_may_continue
     assert module.state == "READY" and module.leds == [(4, 2, 3)]
     assert Event.BOOT_RESIGNED in module.kinds()
-    assert service.verify(partition, Mode.DEVELOPMENT).outcome is Outcome.VERIFIED
+    assert service.verify(partition, Mode.DEVELOPMENT).outcome is BootOutcome.VERIFIED
 
 
 def test_a_forged_manifest_shows_the_process_failure_code(rig, image, signer):
@@ -175,7 +175,7 @@ def test_a_forged_manifest_shows_the_process_failure_code(rig, image, signer):
     forged = BootManifest.parse(meta["boot.manifest"]).signed(P256Signer())
     meta["boot.manifest"] = forged.to_bytes()
     service.set_policy(BootPolicy.HOLD)
-    assert service.verify(partition, Mode.PRODUCTION).outcome is Outcome.HELD
+    assert service.verify(partition, Mode.PRODUCTION).outcome is BootOutcome.HELD
     assert module.leds == [(22, 9, 3)]
 
 

@@ -138,14 +138,15 @@ def mtools_env() -> dict[str, str]:
 
 
 class FatImagePartition(BootPartition):
-    """A FAT12/16/32 image file (or a partition inside a disk image at byte ``offset``)."""
+    """A FAT12/16/32 image file or block device (or a partition inside a disk image at byte
+    ``offset``)."""
 
     def __init__(self, image: str | os.PathLike[str], offset: int = 0) -> None:
         """:raises InvalidArgumentError: if ``image`` is not a file, mtools is missing or the
         image holds no FAT file system."""
         self.image = Path(image)
-        if not self.image.is_file():
-            raise InvalidArgumentError(f"{self.image} is not a file")
+        if not (self.image.is_file() or self.image.is_block_device()):
+            raise InvalidArgumentError(f"{self.image} is neither a file nor a block device")
         if shutil.which("mcopy") is None:
             raise InvalidArgumentError("reading FAT images needs mtools (mdir, mcopy)")
         self._target = f"{self.image}@@{offset}" if offset else str(self.image)

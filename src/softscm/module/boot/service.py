@@ -17,10 +17,9 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from enum import IntEnum, unique
 from typing import Any, Protocol
 
-from ...wire.defs import BOOT_SIGNER_SLOT, BootPolicy, Event, Mode
+from ...wire.defs import BOOT_SIGNER_SLOT, BootOutcome, BootPolicy, Event, Mode
 from ...wire.errors import (
     BootAuthorizationError,
     BootHeldError,
@@ -79,26 +78,9 @@ class BootHooks:
     """``show_led(code, subcode, repeats)``."""
 
 
-@unique
-class Outcome(IntEnum):
-    """What a verification led to; the boot gate goes on for VERIFIED, LOGGED and
-    ALLOWED_DEVELOPMENT and NOT_CONFIGURED, and holds otherwise."""
-
-    VERIFIED = 0
-    LOGGED = 1
-    HELD = 2
-    DESTROYED = 3
-    ALLOWED_DEVELOPMENT = 4
-    NOT_CONFIGURED = 5
-
-    @property
-    def boot_may_continue(self) -> bool:
-        return self not in (Outcome.HELD, Outcome.DESTROYED)
-
-
 @dataclass(frozen=True)
 class BootDecision:
-    outcome: Outcome
+    outcome: BootOutcome
     report: VerificationReport | None
 
 
@@ -260,34 +242,34 @@ class BootService:
         manifest = self.manifest()
         if manifest is None:
             self._hooks.record(Event.BOOT_VERIFIED, configured=False)
-            return BootDecision(Outcome.NOT_CONFIGURED, None)
+            return BootDecision(BootOutcome.NOT_CONFIGURED, None)
         report = verify_partition(partition, manifest, self._verifier(manifest.signer_slot),
                                   minimum_version=self.minimum_version, workers=self._workers, progress=progress)
         if report.ok:
             self._verified_version = manifest.security_version
             self._hooks.record(Event.BOOT_VERIFIED, files=report.files_checked,
                                security_version=report.security_version)
-            return BootDecision(Outcome.HELD if self.held else Outcome.VERIFIED, report)
+            return BootDecision(BootOutcome.HELD if self.held else BootOutcome.VERIFIED, report)
         self._verified_version = None
         self._hooks.record(Event.BOOT_VERIFY_FAILED, faults=[str(f) for f in report.faults],
                            files=list(report.failed_paths), mode=Mode(mode).name.lower())
         file_fault = all(f.path for f in report.faults)
         self._hooks.show_led(*(LED_BOOT_FILE if file_fault else LED_BOOT_PROCESS), LED_REPEATS)
         if self.held:
-            return BootDecision(Outcome.HELD, report)
+            return BootDecision(BootOutcome.HELD, report)
         if mode is Mode.DEVELOPMENT:
             self._resign_for_development(partition, manifest, report)
-            return BootDecision(Outcome.ALLOWED_DEVELOPMENT, report)
+            return BootDecision(BootOutcome.ALLOWED_DEVELOPMENT, report)
         policy = self.policy
         if policy is BootPolicy.HOLD:
             self._set_held(True)
             self._hooks.record(Event.BOOT_HOLD, files=list(report.failed_paths))
             self._hooks.enter_hold()
-            return BootDecision(Outcome.HELD, report)
+            return BootDecision(BootOutcome.HELD, report)
         if policy is BootPolicy.SELF_DESTRUCT:
             self._hooks.destroy()
-            return BootDecision(Outcome.DESTROYED, report)
-        return BootDecision(Outcome.LOGGED, report)
+            return BootDecision(BootOutcome.DESTROYED, report)
+        return BootDecision(BootOutcome.LOGGED, report)
 
     def _resign_for_development(self, partition: BootPartition, manifest: BootManifest,
                                 report: VerificationReport) -> None:
