@@ -153,6 +153,19 @@ def test_production_self_destruct(rig, image):
     partition.write_file("ssh", b"")  # unlisted under the strict policy
     assert service.verify(partition, Mode.PRODUCTION).outcome is BootOutcome.DESTROYED
     assert module.state == "DESTROYED"
+    assert partition.read_file("kernel8.img") != bytes(1 << 20)  # files are not wiped unless asked
+
+
+def test_self_destruct_can_also_wipe_the_guarded_files(rig, image):
+    service, module, *_ = rig
+    partition = guard(service, image)
+    service.set_policy(BootPolicy.SELF_DESTRUCT, wipe_files=True)
+    partition.write_file("cmdline.txt", b"init=/bin/sh\n")
+    assert service.verify(partition, Mode.PRODUCTION).outcome is BootOutcome.DESTROYED
+    assert partition.read_file("kernel8.img") == bytes(1 << 20)
+    assert partition.read_file("cmdline.txt") == bytes(13)
+    wiped = [f for e, f in module.events if e is Event.SELF_DESTRUCT]
+    assert len(wiped[0]["wiped"]) == 8 and module.state == "DESTROYED"
 
 
 @pytest.mark.parametrize("policy", list(BootPolicy))

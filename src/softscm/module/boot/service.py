@@ -3,9 +3,10 @@
 State lives in a small name → bytes storage (the keystore's MACed meta values), so it is inside
 the module's encrypted, integrity-checked store and never on the host's disk:
 
-``boot.manifest`` the signed manifest; ``boot.policy`` the fault action; ``boot.min_version`` the
-lowest security version accepted; ``boot.held`` whether the boot is held (so a restart keeps
-holding); ``boot.tap_code`` and ``boot.admin`` the authorisation secrets' stored forms.
+``boot.manifest`` the signed manifest; ``boot.policy`` the fault action; ``boot.wipe`` whether
+self-destruct also overwrites the guarded files; ``boot.min_version`` the lowest security version
+accepted; ``boot.held`` whether the boot is held (so a restart keeps holding); ``boot.tap_code``
+and ``boot.admin`` the authorisation secrets' stored forms.
 
 What the module does about a decision is injected as :class:`BootHooks` (enter/leave HOLD,
 destroy, record an audit event, show an LED code), so the service holds no socket, thread or
@@ -54,7 +55,7 @@ LED_BOOT_PROCESS = (22, 9)
 LED_REPEATS = 3
 
 _MANIFEST, _POLICY, _MIN_VERSION, _HELD = "boot.manifest", "boot.policy", "boot.min_version", "boot.held"
-_TAP_CODE, _ADMIN = "boot.tap_code", "boot.admin"
+_TAP_CODE, _ADMIN, _WIPE = "boot.tap_code", "boot.admin", "boot.wipe"
 
 
 class MetaStorage(Protocol):
@@ -134,14 +135,23 @@ class BootService:
         raw = self._storage.get_meta(_POLICY)
         return BootPolicy(raw[0]) if raw else BootPolicy.NONE
 
-    def set_policy(self, policy: BootPolicy | int) -> None:
-        """:raises InvalidArgumentError: for a number that is not a :class:`BootPolicy`."""
+    @property
+    def wipe_on_destroy(self) -> bool:
+        return self._storage.get_meta(_WIPE) == b"\x01"
+
+    def set_policy(self, policy: BootPolicy | int, *, wipe_files: bool = False) -> None:
+        """Set the fault action; with ``wipe_files``, self-destruct also overwrites the guarded
+        files on the partition with zeros.
+
+        :raises InvalidArgumentError: for a number that is not a :class:`BootPolicy`.
+        """
         try:
             policy = BootPolicy(policy)
         except ValueError:
             raise InvalidArgumentError("the boot policy is 0 (log), 1 (self-destruct) or 2 (hold)") from None
         self._storage.set_meta(_POLICY, bytes([policy]))
-        self._hooks.record(Event.POLICY_CHANGE, setting="boot_policy", value=int(policy))
+        self._storage.set_meta(_WIPE, b"\x01" if wipe_files else b"\x00")
+        self._hooks.record(Event.POLICY_CHANGE, setting="boot_policy", value=int(policy), wipe_files=wipe_files)
 
     @property
     def minimum_version(self) -> int:
@@ -267,9 +277,18 @@ class BootService:
             self._hooks.enter_hold()
             return BootDecision(BootOutcome.HELD, report)
         if policy is BootPolicy.SELF_DESTRUCT:
+            if self.wipe_on_destroy:
+                self._wipe(partition, manifest)
             self._hooks.destroy()
             return BootDecision(BootOutcome.DESTROYED, report)
         return BootDecision(BootOutcome.LOGGED, report)
+
+    def _wipe(self, partition: BootPartition, manifest: BootManifest) -> None:
+        present = {f.path: f.size for f in partition.files()}
+        wiped = [e.path for e in manifest.entries if e.path in present]
+        for path in wiped:
+            partition.write_file(path, bytes(present[path]))
+        self._hooks.record(Event.SELF_DESTRUCT, cause="boot verification", wiped=wiped)
 
     def _resign_for_development(self, partition: BootPartition, manifest: BootManifest,
                                 report: VerificationReport) -> None:
