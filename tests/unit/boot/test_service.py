@@ -42,6 +42,7 @@ class Module:
     events: list = field(default_factory=list)
     leds: list = field(default_factory=list)
     state: str = "READY"
+    policy: list = field(default_factory=list)
 
     def hooks(self) -> BootHooks:
         return BootHooks(enter_hold=lambda: setattr(self, "state", "HOLD"),
@@ -64,11 +65,13 @@ class Clock:
 @pytest.fixture
 def rig(tmp_path, signer):
     module, meta, clock, remote = Module(), Meta(), Clock(), P256Signer()
+    policy = [BootPolicy.NONE]
     golden = GoldenStore(tmp_path / "golden", lambda label, d: seal(KEK, d, label.encode()),
                          lambda label, b: open_sealed(KEK, b, label.encode()))
-    service = BootService(meta, module.hooks(), signer=lambda slot: signer, verifier=lambda slot: signer.verifier,
+    service = BootService(meta, module.hooks(), policy=lambda: policy[0], signer=lambda slot: signer, verifier=lambda slot: signer.verifier,
                           serial="SCM-1", golden=golden, clock=clock, workers=2,
                           known_keys=lambda: {200: PublicKey(KeyType.NISTP256, remote.public)})
+    module.policy = policy  # the module keeps the boot policy with its other settings
     return service, module, meta, clock, remote
 
 
@@ -111,7 +114,7 @@ def test_production_log_only(rig, image):
 def test_production_hold_then_remediate_and_authorise(rig, image):
     service, module, meta, clock, remote = rig
     partition = guard(service, image)
-    service.set_policy(BootPolicy.HOLD)
+    module.policy[0] = BootPolicy.HOLD
     partition.write_file("kernel8.img", b"evil")
     assert service.verify(partition, Mode.PRODUCTION).outcome is BootOutcome.HELD
     assert module.state == "HOLD" and service.held and Event.BOOT_HOLD in module.kinds()
@@ -137,10 +140,10 @@ def test_production_hold_then_remediate_and_authorise(rig, image):
 def test_hold_survives_a_restart_of_the_service(rig, image, signer):
     service, module, meta, clock, remote = rig
     partition = guard(service, image)
-    service.set_policy(BootPolicy.HOLD)
+    module.policy[0] = BootPolicy.HOLD
     partition.remove_file("start4.elf")
     service.verify(partition, Mode.PRODUCTION)
-    again = BootService(meta, module.hooks(), signer=lambda s: signer, verifier=lambda s: signer.verifier,
+    again = BootService(meta, module.hooks(), policy=lambda: BootPolicy.HOLD, signer=lambda s: signer, verifier=lambda s: signer.verifier,
                         serial="SCM-1")
     assert again.held
     assert again.verify(partition, Mode.PRODUCTION).outcome is BootOutcome.HELD
@@ -149,7 +152,7 @@ def test_hold_survives_a_restart_of_the_service(rig, image, signer):
 def test_production_self_destruct(rig, image):
     service, module, *_ = rig
     partition = guard(service, image)
-    service.set_policy(BootPolicy.SELF_DESTRUCT)
+    module.policy[0] = BootPolicy.SELF_DESTRUCT
     partition.write_file("ssh", b"")  # unlisted under the strict policy
     assert service.verify(partition, Mode.PRODUCTION).outcome is BootOutcome.DESTROYED
     assert module.state == "DESTROYED"
@@ -159,7 +162,8 @@ def test_production_self_destruct(rig, image):
 def test_self_destruct_can_also_wipe_the_guarded_files(rig, image):
     service, module, *_ = rig
     partition = guard(service, image)
-    service.set_policy(BootPolicy.SELF_DESTRUCT, wipe_files=True)
+    module.policy[0] = BootPolicy.SELF_DESTRUCT
+    service.set_wipe_on_destroy(True)
     partition.write_file("cmdline.txt", b"init=/bin/sh\n")
     assert service.verify(partition, Mode.PRODUCTION).outcome is BootOutcome.DESTROYED
     assert partition.read_file("kernel8.img") == bytes(1 << 20)
@@ -172,7 +176,7 @@ def test_self_destruct_can_also_wipe_the_guarded_files(rig, image):
 def test_development_shows_the_code_allows_and_re_signs(rig, image, policy):
     service, module, *_ = rig
     partition = guard(service, image)
-    service.set_policy(policy)
+    module.policy[0] = policy
     partition.write_file("config.txt", b"dtparam=debug\n")
     decision = service.verify(partition, Mode.DEVELOPMENT)
     assert decision.outcome is BootOutcome.ALLOWED_DEVELOPMENT and decision.outcome.boot_may_continue
@@ -187,7 +191,7 @@ def test_a_forged_manifest_shows_the_process_failure_code(rig, image, signer):
     from softscm.module.boot.manifest import BootManifest
     forged = BootManifest.parse(meta["boot.manifest"]).signed(P256Signer())
     meta["boot.manifest"] = forged.to_bytes()
-    service.set_policy(BootPolicy.HOLD)
+    module.policy[0] = BootPolicy.HOLD
     assert service.verify(partition, Mode.PRODUCTION).outcome is BootOutcome.HELD
     assert module.leds == [(22, 9, 3)]
 
@@ -217,8 +221,6 @@ def test_manifest_edits(rig, image):
         service.add_or_update(partition, "absent.txt")
     with pytest.raises(InvalidArgumentError):
         service.remove("bootcode.bin")
-    with pytest.raises(InvalidArgumentError):
-        service.set_policy(7)
     meta["boot.manifest"] = b"garbage"
     with pytest.raises(BootManifestError):
         service.manifest()
@@ -227,7 +229,7 @@ def test_manifest_edits(rig, image):
 def test_tap_and_slip39_authorise_and_each_attempt_is_logged(rig, image):
     service, module, meta, clock, _ = rig
     partition = guard(service, image)
-    service.set_policy(BootPolicy.HOLD)
+    module.policy[0] = BootPolicy.HOLD
     partition.write_file("kernel8.img", b"x")
     service.verify(partition, Mode.PRODUCTION)
     with pytest.raises(BootAuthorizationError):

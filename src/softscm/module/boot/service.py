@@ -3,14 +3,16 @@
 State lives in a small name → bytes storage (the keystore's MACed meta values), so it is inside
 the module's encrypted, integrity-checked store and never on the host's disk:
 
-``boot.manifest`` the signed manifest; ``boot.policy`` the fault action; ``boot.wipe`` whether
-self-destruct also overwrites the guarded files; ``boot.min_version`` the lowest security version
+``boot.manifest`` the signed manifest; ``boot.wipe`` whether self-destruct also overwrites the
+guarded files; ``boot.min_version`` the lowest security version
 accepted; ``boot.held`` whether the boot is held (so a restart keeps holding); ``boot.tap_code``
 and ``boot.admin`` the authorisation secrets' stored forms.
 
 What the module does about a decision is injected as :class:`BootHooks` (enter/leave HOLD,
 destroy, record an audit event, show an LED code), so the service holds no socket, thread or
-module reference. The development/production mode is an argument of :meth:`BootService.verify`.
+module reference. The fault action (:class:`BootPolicy`) is read through a callable, since the
+module keeps it with its other policy settings (``set_supervised_boot_policy``). The
+development/production mode is an argument of :meth:`BootService.verify`.
 """
 
 from __future__ import annotations
@@ -54,7 +56,7 @@ LED_BOOT_PROCESS = (22, 9)
 """The verified-boot process failed (manifest signature, rollback)."""
 LED_REPEATS = 3
 
-_MANIFEST, _POLICY, _MIN_VERSION, _HELD = "boot.manifest", "boot.policy", "boot.min_version", "boot.held"
+_MANIFEST, _MIN_VERSION, _HELD = "boot.manifest", "boot.min_version", "boot.held"
 _TAP_CODE, _ADMIN, _WIPE = "boot.tap_code", "boot.admin", "boot.wipe"
 
 
@@ -97,15 +99,17 @@ class BootService:
 
     ``signer(slot)`` and ``verifier(slot)`` give the module's slot key as a
     :data:`~softscm.module.boot.manifest.Signer`/:data:`~softscm.module.boot.manifest.Verifier`;
-    ``known_keys()`` gives the foreign keys allowed to sign remote authorisations, by slot.
+    ``known_keys()`` gives the foreign keys allowed to sign remote authorisations, by slot;
+    ``policy()`` the fault action.
     """
 
-    def __init__(self, storage: MetaStorage, hooks: BootHooks, *, signer: Callable[[int], Signer],
+    def __init__(self, storage: MetaStorage, hooks: BootHooks, *, policy: Callable[[], BootPolicy],
+                 signer: Callable[[int], Signer],
                  verifier: Callable[[int], Verifier], serial: str, golden: GoldenStore | None = None,
                  known_keys: Callable[[], Mapping[int, PublicKey]] = dict, rng: Rng = system_rng,
                  clock: Callable[[], float] = time.time, tap_recognizer: TapCodeRecognizer | None = None,
                  workers: int | None = None) -> None:
-        self._storage, self._hooks = storage, hooks
+        self._storage, self._hooks, self._policy = storage, hooks, policy
         self._signer, self._verifier = signer, verifier
         self.serial, self._golden, self._known_keys = serial, golden, known_keys
         self._rng, self._clock = rng, clock
@@ -131,27 +135,14 @@ class BootService:
         return manifest
 
     @property
-    def policy(self) -> BootPolicy:
-        raw = self._storage.get_meta(_POLICY)
-        return BootPolicy(raw[0]) if raw else BootPolicy.NONE
-
-    @property
     def wipe_on_destroy(self) -> bool:
         return self._storage.get_meta(_WIPE) == b"\x01"
 
-    def set_policy(self, policy: BootPolicy | int, *, wipe_files: bool = False) -> None:
-        """Set the fault action; with ``wipe_files``, self-destruct also overwrites the guarded
-        files on the partition with zeros.
-
-        :raises InvalidArgumentError: for a number that is not a :class:`BootPolicy`.
-        """
-        try:
-            policy = BootPolicy(policy)
-        except ValueError:
-            raise InvalidArgumentError("the boot policy is 0 (log), 1 (self-destruct) or 2 (hold)") from None
-        self._storage.set_meta(_POLICY, bytes([policy]))
-        self._storage.set_meta(_WIPE, b"\x01" if wipe_files else b"\x00")
-        self._hooks.record(Event.POLICY_CHANGE, setting="boot_policy", value=int(policy), wipe_files=wipe_files)
+    def set_wipe_on_destroy(self, wipe: bool) -> None:
+        """Whether self-destruct after a failed verification also overwrites the guarded files
+        on the partition with zeros."""
+        self._storage.set_meta(_WIPE, b"\x01" if wipe else b"\x00")
+        self._hooks.record(Event.POLICY_CHANGE, setting="boot_wipe_files", value=bool(wipe))
 
     @property
     def minimum_version(self) -> int:
@@ -270,7 +261,7 @@ class BootService:
         if mode is Mode.DEVELOPMENT:
             self._resign_for_development(partition, manifest, report)
             return BootDecision(BootOutcome.ALLOWED_DEVELOPMENT, report)
-        policy = self.policy
+        policy = BootPolicy(self._policy())
         if policy is BootPolicy.HOLD:
             self._set_held(True)
             self._hooks.record(Event.BOOT_HOLD, files=list(report.failed_paths))
