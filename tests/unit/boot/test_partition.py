@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import os
+import subprocess
 
 import pytest
 
-from softscm.module.boot.partition import DirectoryPartition, FatImagePartition, open_partition
+from softscm.module.boot.partition import DirectoryPartition, FatImagePartition, mtools_env, open_partition
 from softscm.wire.errors import BootVerificationError, InvalidArgumentError
 
 from .conftest import boot_files
@@ -77,3 +78,17 @@ def test_a_file_that_is_not_fat_is_refused(tmp_path):
     junk.write_bytes(b"\x55" * 65536)
     with pytest.raises(BootVerificationError):
         FatImagePartition(junk)
+
+
+def test_image_names_keep_their_case_spaces_dots_and_unicode(tmp_path):
+    image = tmp_path / "names.img"
+    subprocess.run(["mkfs.vfat", "-C", str(image), "1024"], check=True, capture_output=True)
+    partition = FatImagePartition(image)
+    assert partition.files() == []  # mdir fails on an empty root; that is an empty listing
+    names = ["README.TXT", "noext", "with  two spaces.txt", "a.b.c.d", "UPPERlower.Dat", ".hidden",
+             "Ünïcode long name.txt", "d1/d2/deep.bin"]
+    for index, name in enumerate(names):
+        partition.write_file(name, bytes([index]) * (index + 1))
+    subprocess.run(["mattrib", "-i", str(image), "+h", "+s", "::/noext"], check=True, env=mtools_env())
+    assert {f.path: f.size for f in partition.files()} == {n: i + 1 for i, n in enumerate(names)}
+    assert all(partition.read_file(n) == bytes([i]) * (i + 1) for i, n in enumerate(names))

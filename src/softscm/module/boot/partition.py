@@ -131,9 +131,9 @@ _MDIR_HEADER = re.compile(r"^Directory for ::(?P<dir>/.*)$")
 
 
 def mtools_env() -> dict[str, str]:
-    """The environment mtools runs in: no user configuration, C locale, no geometry checks."""
+    """The environment mtools runs in: no user configuration, UTF-8 names, no geometry checks."""
     env = dict(os.environ)
-    env.update(MTOOLSRC="/dev/null", MTOOLS_SKIP_CHECK="1", LC_ALL="C", LANG="C")
+    env.update(MTOOLSRC="/dev/null", MTOOLS_SKIP_CHECK="1", LC_ALL="C.UTF-8", LANG="C.UTF-8")
     return env
 
 
@@ -162,8 +162,18 @@ class FatImagePartition(BootPartition):
             raise BootVerificationError(f"{self.image.name}: {what}")
         return done.stdout.decode("utf-8", "surrogateescape")
 
+    def _mdir(self, *options: str) -> str:
+        """mdir's recursive listing; mdir fails on an empty root directory, which lists nothing."""
+        done = subprocess.run(["mdir", "-/", "-a", *options, "-i", self._target, "::"], capture_output=True,
+                              env=self._env, check=False)
+        if done.returncode != 0:
+            if b'File "::" not found' in done.stderr:
+                return ""
+            raise BootVerificationError(f"{self.image.name}: cannot be listed")
+        return done.stdout.decode("utf-8", "surrogateescape")
+
     def _listing(self) -> tuple[list[PartitionFile], set[str]]:
-        text = self._run("mdir", "-/", "-a", "-i", self._target, "::", what="cannot be listed")
+        text = self._mdir()
         files, dirs, current = [], set(), ""
         for line in text.splitlines():
             header = _MDIR_HEADER.match(line)
@@ -189,7 +199,7 @@ class FatImagePartition(BootPartition):
 
     def files(self) -> list[PartitionFile]:
         files, _dirs = self._listing()
-        bare = self._run("mdir", "-/", "-a", "-b", "-i", self._target, "::", what="cannot be listed")
+        bare = self._mdir("-b")
         names = {line[len("::/"):] for line in bare.splitlines() if line.startswith("::/") and not line.endswith("/")}
         if names != {f.path for f in files}:
             raise BootVerificationError(f"{self.image.name}: the directory listing could not be read")
