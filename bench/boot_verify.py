@@ -34,11 +34,11 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import Prehashed, decode_dss_signature
 
-from softscm.module.boot.manifest import DEFAULT_CM4_FILES, BootManifest, UnlistedPolicy
+from softscm.module.boot.manifest import DEFAULT_CM4_FILES, BootManifest
 from softscm.module.boot.partition import DirectoryPartition, FatImagePartition, mtools_env
 from softscm.module.boot.verify import current_entry, verify_partition
 from softscm.module.crypto.keys import PublicKey
-from softscm.wire.defs import KeyType
+from softscm.wire.defs import BootUnlistedPolicy, KeyType
 
 # share of the total per file, roughly as on a real CM4 boot partition (initrd and kernel dominate)
 SHARES = {"initrd.img": 0.55, "kernel8.img": 0.30, "start4.elf": 0.06, "bootcode.bin": 0.03,
@@ -96,7 +96,7 @@ def main() -> None:
         sign, verify = signer_and_verifier()
         dir_part, img_part = DirectoryPartition(directory), FatImagePartition(image)
         manifest = BootManifest(tuple(current_entry(dir_part, p) for p in DEFAULT_CM4_FILES), 1,
-                                UnlistedPolicy.FAIL).signed(sign)
+                                BootUnlistedPolicy.FAIL).signed(sign)
         for f in files + [str(image)]:  # warm the page cache
             with open(f, "rb") as stream:
                 while stream.read(1 << 20):

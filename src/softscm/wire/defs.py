@@ -338,6 +338,43 @@ class BootOutcome(IntEnum):
 
 
 @unique
+class BootUnlistedPolicy(IntEnum):
+    """What a file on the boot partition that the manifest does not list does to verification."""
+
+    IGNORE = 0
+    FAIL = 1
+
+
+@unique
+class BootFault(IntEnum):
+    """Why boot verification failed for a file (or, with an empty path, for the manifest)."""
+
+    MODIFIED = 1
+    MISSING = 2
+    UNLISTED = 3
+    SIZE = 4
+    BAD_SIGNATURE = 5
+    ROLLBACK = 6
+
+
+@unique
+class BootAuthAction(IntEnum):
+    """What a boot authorisation is for."""
+
+    RELEASE_HOLD = 1
+    RELEASE_SUSPENSION = 2
+
+
+@unique
+class BootAuthMethod(IntEnum):
+    """How a boot authorisation is given."""
+
+    TAP = 1
+    SLIP39 = 2
+    TOKEN = 3
+
+
+@unique
 class BatteryAction(IntEnum):
     NONE = 0
     SLEEP = 1

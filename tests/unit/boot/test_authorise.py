@@ -8,7 +8,6 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from softscm.module.boot.authorise import (
     AdminCommitment,
-    AuthAction,
     AuthorizationToken,
     ChallengeBook,
     check_admin_shares,
@@ -20,7 +19,7 @@ from softscm.module.boot.authorise import (
 from softscm.module.crypto.keys import PublicKey
 from softscm.module.sensors.simulated import synthetic_tap
 from softscm.module.sensors.tap import TapDetector
-from softscm.wire.defs import KeyType
+from softscm.wire.defs import BootAuthAction, KeyType
 from softscm.wire.errors import BootAuthorizationError, InvalidArgumentError
 
 from .conftest import P256Signer
@@ -54,11 +53,11 @@ def setup():
     return clock, book, p256, ed, keys
 
 
-def token_for(challenge, signer, *, serial=SERIAL, action=AuthAction.RELEASE_HOLD, expires) -> bytes:
+def token_for(challenge, signer, *, serial=SERIAL, action=BootAuthAction.RELEASE_HOLD, expires) -> bytes:
     return AuthorizationToken(challenge.nonce, serial, action, int(expires)).signed(signer).to_bytes()
 
 
-def redeem(data, book, keys, clock, action=AuthAction.RELEASE_HOLD):
+def redeem(data, book, keys, clock, action=BootAuthAction.RELEASE_HOLD):
     return redeem_token(data, book, serial=SERIAL, action=action, known_keys=keys, now=clock())
 
 
@@ -66,7 +65,7 @@ def redeem(data, book, keys, clock, action=AuthAction.RELEASE_HOLD):
 def test_a_good_token_is_accepted_once(setup, which, slot):
     clock, book, *_ = setup
     signer, keys = setup[which], setup[4]
-    challenge = book.issue(AuthAction.RELEASE_HOLD)
+    challenge = book.issue(BootAuthAction.RELEASE_HOLD)
     data = token_for(challenge, signer, expires=clock() + 30)
     assert AuthorizationToken.parse(data).serial == SERIAL
     assert redeem(data, book, keys, clock) == slot
@@ -74,44 +73,47 @@ def test_a_good_token_is_accepted_once(setup, which, slot):
         redeem(data, book, keys, clock)  # replayed
 
 
-def test_refused_tokens_burn_their_challenge(setup):
+REFUSED_TOKENS = {
+    "wrong key": lambda c, signer, now: token_for(c, P256Signer(), expires=now + 30),
+    "wrong serial": lambda c, signer, now: token_for(c, signer, serial="SCM-9999", expires=now + 30),
+    "wrong action": lambda c, signer, now: token_for(c, signer, action=BootAuthAction.RELEASE_SUSPENSION,
+                                                     expires=now + 30),
+    "token expired": lambda c, signer, now: token_for(c, signer, expires=now - 1),
+    "bad signature bytes": lambda c, signer, now: AuthorizationToken(c.nonce, SERIAL, BootAuthAction.RELEASE_HOLD,
+                                                                     int(now + 30), b"\x01" * 64).to_bytes(),
+}
+
+
+@pytest.mark.parametrize("case", list(REFUSED_TOKENS))
+def test_refused_tokens_burn_their_challenge(setup, case):
     clock, book, p256, _ed, keys = setup
-    cases = {
-        "wrong key": lambda c: token_for(c, P256Signer(), expires=clock() + 30),
-        "wrong serial": lambda c: token_for(c, p256, serial="SCM-9999", expires=clock() + 30),
-        "wrong action": lambda c: token_for(c, p256, action=AuthAction.RELEASE_SUSPENSION, expires=clock() + 30),
-        "token expired": lambda c: token_for(c, p256, expires=clock() - 1),
-        "bad signature bytes": lambda c: AuthorizationToken(c.nonce, SERIAL, AuthAction.RELEASE_HOLD,
-                                                            int(clock() + 30), b"\x01" * 64).to_bytes(),
-    }
-    for name, make in cases.items():
-        challenge = book.issue(AuthAction.RELEASE_HOLD)
-        with pytest.raises(BootAuthorizationError):
-            redeem(make(challenge), book, keys, clock)
-        good = token_for(challenge, p256, expires=clock() + 30)
-        with pytest.raises(BootAuthorizationError):
-            redeem(good, book, keys, clock)  # the challenge was spent by the refused attempt
+    challenge = book.issue(BootAuthAction.RELEASE_HOLD)
+    with pytest.raises(BootAuthorizationError):
+        redeem(REFUSED_TOKENS[case](challenge, p256, clock()), book, keys, clock)
+    good = token_for(challenge, p256, expires=clock() + 30)
+    with pytest.raises(BootAuthorizationError):
+        redeem(good, book, keys, clock)  # the challenge was spent by the refused attempt
 
 
 def test_an_expired_challenge_and_an_unknown_one_are_refused(setup):
     clock, book, p256, _ed, keys = setup
-    challenge = book.issue(AuthAction.RELEASE_HOLD)
+    challenge = book.issue(BootAuthAction.RELEASE_HOLD)
     clock.now += 61
     with pytest.raises(BootAuthorizationError):
         redeem(token_for(challenge, p256, expires=clock() + 30), book, keys, clock)
-    foreign = ChallengeBook(clock=clock).issue(AuthAction.RELEASE_HOLD)
+    foreign = ChallengeBook(clock=clock).issue(BootAuthAction.RELEASE_HOLD)
     with pytest.raises(BootAuthorizationError):
         redeem(token_for(foreign, p256, expires=clock() + 30), book, keys, clock)
-    for junk in (b"", b"\xa0", AuthorizationToken(b"x", SERIAL, AuthAction.RELEASE_HOLD, 1).to_bytes()[:-2]):
+    for junk in (b"", b"\xa0", AuthorizationToken(b"x", SERIAL, BootAuthAction.RELEASE_HOLD, 1).to_bytes()[:-2]):
         with pytest.raises(BootAuthorizationError):
             redeem(junk, book, keys, clock)
 
 
 def test_the_challenge_book_keeps_at_most_sixteen(setup):
     clock, book, p256, _ed, keys = setup
-    first = book.issue(AuthAction.RELEASE_HOLD)
+    first = book.issue(BootAuthAction.RELEASE_HOLD)
     for _ in range(16):
-        last = book.issue(AuthAction.RELEASE_HOLD)
+        last = book.issue(BootAuthAction.RELEASE_HOLD)
     with pytest.raises(BootAuthorizationError):
         redeem(token_for(first, p256, expires=clock() + 30), book, keys, clock)
     assert redeem(token_for(last, p256, expires=clock() + 30), book, keys, clock) == 130

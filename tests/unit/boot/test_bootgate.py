@@ -62,7 +62,8 @@ def test_destroyed_and_unreachable():
         raise TransportError("no module")
     assert run_gate(unreachable, lambda: ModuleState.READY, wait=True) is GateExit.UNREACHABLE
     states = iter([ModuleState.HOLD, ModuleState.DESTROYED])
-    assert run_gate(lambda: BootOutcome.HELD, lambda: next(states), wait=True, sleep=lambda s: None) is GateExit.DESTROYED
+    result = run_gate(lambda: BootOutcome.HELD, lambda: next(states), wait=True, sleep=lambda s: None)
+    assert result is GateExit.DESTROYED
 
 
 def _stub_gate(tmp_path: Path, exits: list[int]) -> Path:

@@ -12,9 +12,9 @@ from softscm.module.boot.manifest import (
     DEFAULT_CM4_FILES,
     BootManifest,
     ManifestEntry,
-    UnlistedPolicy,
     normalise_path,
 )
+from softscm.wire.defs import BootUnlistedPolicy
 from softscm.wire.errors import BootManifestError, InvalidArgumentError
 
 from .conftest import P256Signer
@@ -22,7 +22,7 @@ from .conftest import P256Signer
 
 def _manifest() -> BootManifest:
     entries = tuple(ManifestEntry(p, len(p) * 10, hashlib.sha256(p.encode()).digest()) for p in DEFAULT_CM4_FILES)
-    return BootManifest(entries, security_version=7, unlisted=UnlistedPolicy.FAIL)
+    return BootManifest(entries, security_version=7, unlisted=BootUnlistedPolicy.FAIL)
 
 
 def test_default_list_is_the_cm4_boot_files():
@@ -35,20 +35,20 @@ def test_round_trip_is_byte_exact_and_signed(signer):
     data = manifest.to_bytes()
     parsed = BootManifest.parse(data)
     assert parsed == manifest and parsed.to_bytes() == data
-    assert parsed.signer_slot == 15 and parsed.security_version == 7 and parsed.unlisted is UnlistedPolicy.FAIL
+    assert parsed.signer_slot == 15 and parsed.security_version == 7 and parsed.unlisted is BootUnlistedPolicy.FAIL
     parsed.verify(signer.verifier)
 
 
 def test_entries_are_sorted_so_order_does_not_change_the_bytes():
     manifest = _manifest()
-    reversed_ = BootManifest(tuple(reversed(manifest.entries)), 7, UnlistedPolicy.FAIL)
+    reversed_ = BootManifest(tuple(reversed(manifest.entries)), 7, BootUnlistedPolicy.FAIL)
     assert reversed_.body_bytes() == manifest.body_bytes()
     assert reversed_.paths == tuple(sorted(DEFAULT_CM4_FILES))
 
 
 @pytest.mark.parametrize("change", [
     lambda m: dataclasses.replace(m, security_version=8),
-    lambda m: dataclasses.replace(m, unlisted=UnlistedPolicy.IGNORE),
+    lambda m: dataclasses.replace(m, unlisted=BootUnlistedPolicy.IGNORE),
     lambda m: dataclasses.replace(m, signer_slot=3),
     lambda m: dataclasses.replace(m, entries=m.entries[1:]),
     lambda m: dataclasses.replace(m, entries=(dataclasses.replace(m.entries[0], size=1),) + m.entries[1:]),

@@ -6,11 +6,12 @@ import os
 
 import pytest
 
-from softscm.module.boot.manifest import DEFAULT_CM4_FILES, BootManifest, UnlistedPolicy
+from softscm.module.boot.manifest import DEFAULT_CM4_FILES, BootManifest
 from softscm.module.boot.partition import FatImagePartition
 from softscm.module.boot.remediation import AUTOBOOT_FILE, GoldenStore, autoboot_config, restore, write_recovery
-from softscm.module.boot.verify import FaultReason, current_entry, verify_partition
+from softscm.module.boot.verify import current_entry, verify_partition
 from softscm.module.crypto.aead import open_sealed, seal
+from softscm.wire.defs import BootFault, BootUnlistedPolicy
 from softscm.wire.errors import BootVerificationError, InvalidArgumentError
 
 KEK = bytes(range(32))
@@ -24,7 +25,7 @@ def golden_store(tmp_path) -> GoldenStore:
 def guarded(image, signer, golden):
     partition = FatImagePartition(image)
     entries = tuple(current_entry(partition, p) for p in DEFAULT_CM4_FILES)
-    manifest = BootManifest(entries, 1, UnlistedPolicy.FAIL).signed(signer)
+    manifest = BootManifest(entries, 1, BootUnlistedPolicy.FAIL).signed(signer)
     for entry in manifest.entries:
         golden.capture(partition, entry)
     return partition, manifest
@@ -56,7 +57,7 @@ def test_restore_repairs_the_image_and_the_next_verification_passes(image, signe
     partition.remove_file("overlays/vc4-kms-v3d.dtbo")
     partition.write_file("ssh", b"")
     report = verify_partition(partition, manifest, signer.verifier)
-    assert {f.reason for f in report.faults} == {FaultReason.SIZE, FaultReason.MISSING, FaultReason.UNLISTED}
+    assert {f.reason for f in report.faults} == {BootFault.SIZE, BootFault.MISSING, BootFault.UNLISTED}
     result = restore(partition, manifest, report, golden, remove_unlisted=True)
     assert set(result.restored) == {"kernel8.img", "overlays/vc4-kms-v3d.dtbo"}
     assert result.removed == ("ssh",) and result.unrestorable == ()

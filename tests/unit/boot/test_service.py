@@ -6,14 +6,14 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from softscm.module.boot.authorise import AuthAction, AuthorizationToken
-from softscm.module.boot.manifest import DEFAULT_CM4_FILES, UnlistedPolicy
+from softscm.module.boot.authorise import AuthorizationToken
+from softscm.module.boot.manifest import DEFAULT_CM4_FILES
 from softscm.module.boot.partition import FatImagePartition
 from softscm.module.boot.remediation import AUTOBOOT_FILE, GoldenStore
 from softscm.module.boot.service import BootHooks, BootService
 from softscm.module.crypto.aead import open_sealed, seal
 from softscm.module.crypto.keys import PublicKey
-from softscm.wire.defs import BootOutcome, BootPolicy, Event, KeyType, Mode
+from softscm.wire.defs import BootAuthAction, BootOutcome, BootPolicy, BootUnlistedPolicy, Event, KeyType, Mode
 from softscm.wire.errors import (
     BootAuthorizationError,
     BootHeldError,
@@ -68,7 +68,8 @@ def rig(tmp_path, signer):
     policy = [BootPolicy.NONE]
     golden = GoldenStore(tmp_path / "golden", lambda label, d: seal(KEK, d, label.encode()),
                          lambda label, b: open_sealed(KEK, b, label.encode()))
-    service = BootService(meta, module.hooks(), policy=lambda: policy[0], signer=lambda slot: signer, verifier=lambda slot: signer.verifier,
+    service = BootService(meta, module.hooks(), policy=lambda: policy[0], signer=lambda slot: signer,
+                          verifier=lambda slot: signer.verifier,
                           serial="SCM-1", golden=golden, clock=clock, workers=2,
                           known_keys=lambda: {200: PublicKey(KeyType.NISTP256, remote.public)})
     module.policy = policy  # the module keeps the boot policy with its other settings
@@ -77,7 +78,7 @@ def rig(tmp_path, signer):
 
 def guard(service, image, **options):
     partition = FatImagePartition(image)
-    service.sign_defaults(partition, unlisted=UnlistedPolicy.FAIL, **options)
+    service.sign_defaults(partition, unlisted=BootUnlistedPolicy.FAIL, **options)
     return partition
 
 
@@ -124,12 +125,12 @@ def test_production_hold_then_remediate_and_authorise(rig, image):
     assert result.restore.restored == ("kernel8.img",) and result.report.ok
     assert module.state == "HOLD"  # still held until authorised
     challenge = service.challenge()
-    token = AuthorizationToken(challenge.nonce, "SCM-1", AuthAction.RELEASE_HOLD, int(clock() + 60))
+    token = AuthorizationToken(challenge.nonce, "SCM-1", BootAuthAction.RELEASE_HOLD, int(clock() + 60))
     with pytest.raises(BootAuthorizationError):
         service.authorize_token(token.signed(P256Signer()).to_bytes())
     assert module.state == "HOLD" and Event.BOOT_AUTH_REFUSED in module.kinds()
     challenge = service.challenge()
-    token = AuthorizationToken(challenge.nonce, "SCM-1", AuthAction.RELEASE_HOLD, int(clock() + 60)).signed(remote)
+    token = AuthorizationToken(challenge.nonce, "SCM-1", BootAuthAction.RELEASE_HOLD, int(clock() + 60)).signed(remote)
     service.authorize_token(token.to_bytes())
     assert module.state == "READY" and not service.held
     authorised = [f for e, f in module.events if e is Event.BOOT_AUTHORIZED]
@@ -143,7 +144,8 @@ def test_hold_survives_a_restart_of_the_service(rig, image, signer):
     module.policy[0] = BootPolicy.HOLD
     partition.remove_file("start4.elf")
     service.verify(partition, Mode.PRODUCTION)
-    again = BootService(meta, module.hooks(), policy=lambda: BootPolicy.HOLD, signer=lambda s: signer, verifier=lambda s: signer.verifier,
+    again = BootService(meta, module.hooks(), policy=lambda: BootPolicy.HOLD, signer=lambda s: signer,
+                        verifier=lambda s: signer.verifier,
                         serial="SCM-1")
     assert again.held
     assert again.verify(partition, Mode.PRODUCTION).outcome is BootOutcome.HELD
@@ -247,5 +249,6 @@ def test_tap_and_slip39_authorise_and_each_attempt_is_logged(rig, image):
     service.authorize_slip39(shares[1:])
     assert module.state == "READY"
     methods = [(e, f["method"]) for e, f in module.events if e in (Event.BOOT_AUTHORIZED, Event.BOOT_AUTH_REFUSED)]
-    assert methods == [(Event.BOOT_AUTH_REFUSED, "tap"), (Event.BOOT_AUTH_REFUSED, "tap"), (Event.BOOT_AUTHORIZED, "tap"),
-                       (Event.BOOT_AUTH_REFUSED, "slip39"), (Event.BOOT_AUTHORIZED, "slip39")]
+    refused, authorised = Event.BOOT_AUTH_REFUSED, Event.BOOT_AUTHORIZED
+    assert methods == [(refused, "tap"), (refused, "tap"), (authorised, "tap"),
+                       (refused, "slip39"), (authorised, "slip39")]

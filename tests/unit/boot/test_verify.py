@@ -6,15 +6,16 @@ import subprocess
 
 import pytest
 
-from softscm.module.boot.manifest import DEFAULT_CM4_FILES, BootManifest, UnlistedPolicy
+from softscm.module.boot.manifest import DEFAULT_CM4_FILES, BootManifest
 from softscm.module.boot.partition import DirectoryPartition, FatImagePartition, mtools_env
-from softscm.module.boot.verify import FaultReason, FileFault, check_rollback, current_entry, verify_partition
+from softscm.module.boot.verify import FileFault, check_rollback, current_entry, verify_partition
+from softscm.wire.defs import BootFault, BootUnlistedPolicy
 from softscm.wire.errors import BootManifestError, BootRollbackError, BootVerificationError
 
 from .conftest import P256Signer, boot_files
 
 
-def signed_manifest(partition, signer, *, version=3, unlisted=UnlistedPolicy.FAIL) -> BootManifest:
+def signed_manifest(partition, signer, *, version=3, unlisted=BootUnlistedPolicy.FAIL) -> BootManifest:
     entries = tuple(current_entry(partition, p) for p in DEFAULT_CM4_FILES)
     return BootManifest(entries, version, unlisted).signed(signer)
 
@@ -50,7 +51,7 @@ def test_one_changed_byte_in_any_listed_file_is_named(image, signer, tmp_path, p
     manifest = signed_manifest(partition, signer)
     flip_byte(image, path, len(boot_files()[path]) // 2, tmp_path)
     report = verify_partition(partition, manifest, signer.verifier)
-    assert report.faults == (FileFault(path, FaultReason.MODIFIED),)
+    assert report.faults == (FileFault(path, BootFault.MODIFIED),)
     with pytest.raises(BootVerificationError, match=path.replace(".", r"\.")):
         report.raise_for_faults()
 
@@ -62,26 +63,26 @@ def test_removed_added_and_resized_files(image, signer):
     partition.write_file("cmdline.txt", b"init=/bin/sh\n")
     partition.write_file("overlays/evil.dtbo", b"\x00")
     report = verify_partition(partition, manifest, signer.verifier)
-    assert set(report.faults) == {FileFault("start4.elf", FaultReason.MISSING),
-                                  FileFault("cmdline.txt", FaultReason.SIZE),
-                                  FileFault("overlays/evil.dtbo", FaultReason.UNLISTED)}
+    assert set(report.faults) == {FileFault("start4.elf", BootFault.MISSING),
+                                  FileFault("cmdline.txt", BootFault.SIZE),
+                                  FileFault("overlays/evil.dtbo", BootFault.UNLISTED)}
     assert "overlays/evil.dtbo: unlisted" in report.describe()
 
 
 def test_unlisted_files_are_ignored_under_the_lenient_policy(boot_dir, signer):
     partition = DirectoryPartition(boot_dir)
-    manifest = signed_manifest(partition, signer, unlisted=UnlistedPolicy.IGNORE)
+    manifest = signed_manifest(partition, signer, unlisted=BootUnlistedPolicy.IGNORE)
     (boot_dir / "README.txt").write_bytes(b"hello")
     assert verify_partition(partition, manifest, signer.verifier).ok
-    strict = signed_manifest(partition, signer, unlisted=UnlistedPolicy.FAIL)
-    assert verify_partition(partition, strict, signer.verifier).faults == (FileFault("README.txt", FaultReason.UNLISTED),)
+    strict = signed_manifest(partition, signer, unlisted=BootUnlistedPolicy.FAIL)
+    assert verify_partition(partition, strict, signer.verifier).faults == (FileFault("README.txt", BootFault.UNLISTED),)
 
 
 def test_a_manifest_signed_by_another_key_fails_before_hashing(image, signer):
     partition = FatImagePartition(image)
     forged = signed_manifest(partition, P256Signer())
     report = verify_partition(partition, forged, signer.verifier)
-    assert report.faults == (FileFault("", FaultReason.BAD_SIGNATURE),) and report.bytes_hashed == 0
+    assert report.faults == (FileFault("", BootFault.BAD_SIGNATURE),) and report.bytes_hashed == 0
     with pytest.raises(BootManifestError):
         report.raise_for_faults()
 
@@ -90,7 +91,7 @@ def test_a_lower_security_version_is_a_rollback(image, signer):
     partition = FatImagePartition(image)
     old = signed_manifest(partition, signer, version=2)
     report = verify_partition(partition, old, signer.verifier, minimum_version=3)
-    assert report.faults == (FileFault("", FaultReason.ROLLBACK),)
+    assert report.faults == (FileFault("", BootFault.ROLLBACK),)
     with pytest.raises(BootRollbackError):
         report.raise_for_faults()
     with pytest.raises(BootRollbackError):

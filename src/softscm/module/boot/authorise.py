@@ -21,11 +21,11 @@ import hmac
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from enum import IntEnum, unique
 
 import cbor2
 import shamir_mnemonic
 
+from ...wire.defs import BootAuthAction
 from ...wire.errors import BootAuthorizationError, InvalidArgumentError, ScmError
 from ..crypto.keys import PublicKey
 from ..crypto.rng import Rng, system_rng
@@ -46,23 +46,6 @@ _COMMIT_LABEL = b"softscm boot admin secret"
 
 def _refused() -> BootAuthorizationError:
     return BootAuthorizationError("the authorisation was refused")
-
-
-@unique
-class AuthAction(IntEnum):
-    """What an authorisation is for."""
-
-    RELEASE_HOLD = 1
-    RELEASE_SUSPENSION = 2
-
-
-@unique
-class AuthMethod(IntEnum):
-    """How an authorisation was given."""
-
-    TAP = 1
-    SLIP39 = 2
-    TOKEN = 3
 
 
 # -- tap code ----------------------------------------------------------------------------------
@@ -163,7 +146,7 @@ class Challenge:
     """A one-time challenge the module issued."""
 
     nonce: bytes
-    action: AuthAction
+    action: BootAuthAction
     expires: float
 
 
@@ -174,10 +157,10 @@ class ChallengeBook:
         self._rng, self._clock, self.ttl_s = rng, clock, ttl_s
         self._open: list[Challenge] = []
 
-    def issue(self, action: AuthAction) -> Challenge:
+    def issue(self, action: BootAuthAction) -> Challenge:
         now = self._clock()
         self._open = [c for c in self._open if c.expires > now][-(MAX_OPEN_CHALLENGES - 1):]
-        challenge = Challenge(self._rng(NONCE_SIZE), AuthAction(action), now + self.ttl_s)
+        challenge = Challenge(self._rng(NONCE_SIZE), BootAuthAction(action), now + self.ttl_s)
         self._open.append(challenge)
         return challenge
 
@@ -205,7 +188,7 @@ class AuthorizationToken:
 
     challenge: bytes
     serial: str
-    action: AuthAction
+    action: BootAuthAction
     expires: int
     signature: bytes = field(default=b"", repr=False)
 
@@ -227,7 +210,7 @@ class AuthorizationToken:
             if (version != TOKEN_FORMAT or not isinstance(challenge, bytes) or not isinstance(serial, str)
                     or not isinstance(expires, int) or not isinstance(signature, bytes)):
                 raise ValueError("format")
-            token = cls(challenge, serial, AuthAction(action), expires, signature)
+            token = cls(challenge, serial, BootAuthAction(action), expires, signature)
         except (ValueError, TypeError, cbor2.CBORDecodeError):
             raise _refused() from None
         if token.to_bytes() != bytes(data):
@@ -238,7 +221,7 @@ class AuthorizationToken:
         return AuthorizationToken(self.challenge, self.serial, self.action, self.expires, bytes(signer(self.digest())))
 
 
-def redeem_token(data: bytes, book: ChallengeBook, *, serial: str, action: AuthAction,
+def redeem_token(data: bytes, book: ChallengeBook, *, serial: str, action: BootAuthAction,
                  known_keys: Mapping[int, PublicKey], now: float) -> int:
     """Accept a token once: its challenge must be open (it is spent now, whatever follows), for
     ``action``, for this module's ``serial``, not expired at ``now``, and signed by one of

@@ -16,12 +16,11 @@ import hashlib
 import posixpath
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
-from enum import IntEnum, unique
 
 import cbor2
 from cryptography.exceptions import InvalidSignature
 
-from ...wire.defs import BOOT_SIGNER_SLOT, FACTORY_SLOTS
+from ...wire.defs import BOOT_SIGNER_SLOT, FACTORY_SLOTS, BootUnlistedPolicy
 from ...wire.errors import BootManifestError, InvalidArgumentError, InvalidSignatureError
 
 FORMAT_VERSION = 1
@@ -48,14 +47,6 @@ DEFAULT_CM4_FILES: tuple[str, ...] = (
 """The Raspberry Pi CM4 boot files guarded when no list is given."""
 
 _FORBIDDEN_CHARS = frozenset('"*:<>?\\|') | frozenset(chr(c) for c in range(32)) | {"\x7f"}
-
-
-@unique
-class UnlistedPolicy(IntEnum):
-    """What a file on the partition that the manifest does not list does to verification."""
-
-    IGNORE = 0
-    FAIL = 1
 
 
 def normalise_path(path: str) -> str:
@@ -107,7 +98,7 @@ class BootManifest:
 
     entries: tuple[ManifestEntry, ...] = ()
     security_version: int = 1
-    unlisted: UnlistedPolicy = UnlistedPolicy.IGNORE
+    unlisted: BootUnlistedPolicy = BootUnlistedPolicy.IGNORE
     signer_slot: int = BOOT_SIGNER_SLOT
     signature: bytes = field(default=b"", repr=False)
 
@@ -122,7 +113,7 @@ class BootManifest:
         if not 0 <= self.signer_slot < FACTORY_SLOTS:
             raise InvalidArgumentError(f"the boot signer is a factory slot 0..{FACTORY_SLOTS - 1}")
         object.__setattr__(self, "entries", ordered)
-        object.__setattr__(self, "unlisted", UnlistedPolicy(self.unlisted))
+        object.__setattr__(self, "unlisted", BootUnlistedPolicy(self.unlisted))
 
     # -- lookup and edits (each returns an unsigned manifest) --------------------------------
 
@@ -186,7 +177,7 @@ class BootManifest:
             if version != FORMAT_VERSION or not isinstance(signature, bytes):
                 raise ValueError("format")
             entries = tuple(ManifestEntry(p, s, d) for p, s, d in raw_entries)
-            manifest = cls(entries, security_version, UnlistedPolicy(unlisted), signer_slot, signature)
+            manifest = cls(entries, security_version, BootUnlistedPolicy(unlisted), signer_slot, signature)
         except (ValueError, TypeError, cbor2.CBORDecodeError, InvalidArgumentError):
             raise BootManifestError("the boot manifest is malformed") from None
         if manifest.to_bytes() != bytes(data):

@@ -27,11 +27,12 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from ...wire.defs import BootFault
 from ...wire.errors import BootVerificationError, InvalidArgumentError, ScmError
 from ..store.atomic import atomic_write, ensure_private_dir
 from .manifest import BootManifest, ManifestEntry, normalise_path
 from .partition import BootPartition
-from .verify import FaultReason, VerificationReport
+from .verify import VerificationReport
 
 Seal = Callable[[str, bytes], bytes]
 """``seal(label, plaintext) -> blob``: authenticated encryption bound to ``label``."""
@@ -40,7 +41,7 @@ Unseal = Callable[[str, bytes], bytes]
 """``unseal(label, blob) -> plaintext``; raises if the blob or label do not match."""
 
 AUTOBOOT_FILE = "autoboot.txt"
-RESTORABLE = frozenset({FaultReason.MODIFIED, FaultReason.MISSING, FaultReason.SIZE})
+RESTORABLE = frozenset({BootFault.MODIFIED, BootFault.MISSING, BootFault.SIZE})
 
 
 class GoldenStore:
@@ -137,7 +138,7 @@ def restore(partition: BootPartition, manifest: BootManifest, report: Verificati
                 restored.append(fault.path)
             except BootVerificationError:
                 unrestorable.append(fault.path)
-        elif fault.reason is FaultReason.UNLISTED and remove_unlisted:
+        elif fault.reason is BootFault.UNLISTED and remove_unlisted:
             partition.remove_file(fault.path)
             removed.append(fault.path)
     return RestoreResult(tuple(restored), tuple(removed), tuple(unrestorable))

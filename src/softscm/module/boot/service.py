@@ -22,7 +22,17 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from ...wire.defs import BOOT_SIGNER_SLOT, BootOutcome, BootPolicy, Event, Mode
+from ...wire.defs import (
+    BOOT_SIGNER_SLOT,
+    BootAuthAction,
+    BootAuthMethod,
+    BootFault,
+    BootOutcome,
+    BootPolicy,
+    BootUnlistedPolicy,
+    Event,
+    Mode,
+)
 from ...wire.errors import (
     BootAuthorizationError,
     BootHeldError,
@@ -35,8 +45,6 @@ from ..crypto.rng import Rng, system_rng
 from ..sensors.tap import TapCodeRecognizer
 from .authorise import (
     AdminCommitment,
-    AuthAction,
-    AuthMethod,
     Challenge,
     ChallengeBook,
     check_admin_shares,
@@ -45,10 +53,10 @@ from .authorise import (
     new_admin_shares,
     redeem_token,
 )
-from .manifest import DEFAULT_CM4_FILES, BootManifest, ManifestEntry, Signer, UnlistedPolicy, Verifier
+from .manifest import DEFAULT_CM4_FILES, BootManifest, ManifestEntry, Signer, Verifier
 from .partition import BootPartition
 from .remediation import GoldenStore, RecoveryRecord, RestoreResult, restore, write_recovery
-from .verify import FaultReason, Progress, VerificationReport, current_entry, verify_partition
+from .verify import Progress, VerificationReport, current_entry, verify_partition
 
 LED_BOOT_FILE = (4, 2)
 """A verified-boot file failed its check."""
@@ -207,7 +215,7 @@ class BootService:
             self._golden.prune(manifest.paths)
 
     def sign_all(self, partition: BootPartition, *, paths: Sequence[str] | None = None,
-                 unlisted: UnlistedPolicy | None = None, security_version: int | None = None,
+                 unlisted: BootUnlistedPolicy | None = None, security_version: int | None = None,
                  slot: int | None = None) -> BootManifest:
         """Replace the manifest with the current contents of ``paths`` (default: every file on the
         partition), keeping the unlisted policy, version and slot unless given.
@@ -285,7 +293,7 @@ class BootService:
                                 report: VerificationReport) -> None:
         present = {f.path for f in partition.files()}
         keep = [p for p in manifest.paths if p in present]
-        keep += [f.path for f in report.faults if f.reason is FaultReason.UNLISTED]
+        keep += [f.path for f in report.faults if f.reason is BootFault.UNLISTED]
         version = max(manifest.security_version, self.minimum_version)
         entries = [current_entry(partition, p) for p in keep]
         resigned = BootManifest(tuple(entries), version, manifest.unlisted, manifest.signer_slot)
@@ -357,31 +365,31 @@ class BootService:
         self._hooks.record(Event.POLICY_CHANGE, setting="boot_admin_shares")
         return shares
 
-    def challenge(self, action: AuthAction = AuthAction.RELEASE_HOLD) -> Challenge:
+    def challenge(self, action: BootAuthAction = BootAuthAction.RELEASE_HOLD) -> Challenge:
         """A fresh one-time challenge for a remote authorisation token."""
-        return self._challenges.issue(AuthAction(action))
+        return self._challenges.issue(BootAuthAction(action))
 
     def authorize_tap(self, tap_times: Sequence[float], now: float | None = None,
-                      action: AuthAction = AuthAction.RELEASE_HOLD) -> AuthAction:
+                      action: BootAuthAction = BootAuthAction.RELEASE_HOLD) -> BootAuthAction:
         """:raises BootAuthorizationError: if no tap code is set or the taps do not match it."""
         def check() -> None:
             expected = self._storage.get_meta(_TAP_CODE)
             if expected is None:
                 raise BootAuthorizationError("the authorisation was refused")
             check_tap_code(tap_times, expected, self._clock() if now is None else now, self._tap)
-        return self._authorize(AuthMethod.TAP, action, check)
+        return self._authorize(BootAuthMethod.TAP, action, check)
 
     def authorize_slip39(self, shares: Sequence[str], passphrase: bytes = b"",
-                         action: AuthAction = AuthAction.RELEASE_HOLD) -> AuthAction:
+                         action: BootAuthAction = BootAuthAction.RELEASE_HOLD) -> BootAuthAction:
         """:raises BootAuthorizationError: if no admin secret is set or the shares do not give it."""
         def check() -> None:
             stored = self._storage.get_meta(_ADMIN)
             if stored is None:
                 raise BootAuthorizationError("the authorisation was refused")
             check_admin_shares(shares, AdminCommitment.parse(stored), passphrase)
-        return self._authorize(AuthMethod.SLIP39, action, check)
+        return self._authorize(BootAuthMethod.SLIP39, action, check)
 
-    def authorize_token(self, token: bytes, action: AuthAction = AuthAction.RELEASE_HOLD) -> AuthAction:
+    def authorize_token(self, token: bytes, action: BootAuthAction = BootAuthAction.RELEASE_HOLD) -> BootAuthAction:
         """:raises BootAuthorizationError: for a token that is malformed, replayed, expired, for
         another module or action, or not signed by a known key."""
         signer: list[int] = []
@@ -389,11 +397,11 @@ class BootService:
         def check() -> None:
             signer.append(redeem_token(token, self._challenges, serial=self.serial, action=action,
                                        known_keys=self._known_keys(), now=self._clock()))
-        return self._authorize(AuthMethod.TOKEN, action, check, signer)
+        return self._authorize(BootAuthMethod.TOKEN, action, check, signer)
 
-    def _authorize(self, method: AuthMethod, action: AuthAction, check: Callable[[], None],
-                   signer: list[int] | None = None) -> AuthAction:
-        action = AuthAction(action)
+    def _authorize(self, method: BootAuthMethod, action: BootAuthAction, check: Callable[[], None],
+                   signer: list[int] | None = None) -> BootAuthAction:
+        action = BootAuthAction(action)
         try:
             check()
         except BootAuthorizationError:
@@ -403,7 +411,7 @@ class BootService:
         if signer:
             fields["foreign_slot"] = signer[0]
         self._hooks.record(Event.BOOT_AUTHORIZED, **fields)
-        if action is AuthAction.RELEASE_HOLD and self.held:
+        if action is BootAuthAction.RELEASE_HOLD and self.held:
             self._set_held(False)
             self._hooks.leave_hold()
         return action

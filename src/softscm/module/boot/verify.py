@@ -17,10 +17,10 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from enum import IntEnum, unique
 
+from ...wire.defs import BootFault, BootUnlistedPolicy
 from ...wire.errors import BootManifestError, BootRollbackError, BootVerificationError
-from .manifest import BootManifest, ManifestEntry, UnlistedPolicy, Verifier, normalise_path
+from .manifest import BootManifest, ManifestEntry, Verifier, normalise_path
 from .partition import BootPartition
 
 CHUNK_SIZE = 1 << 20
@@ -29,24 +29,12 @@ Progress = Callable[[int, int], None]
 """``progress(bytes_done, bytes_total)``; called from worker threads, never concurrently."""
 
 
-@unique
-class FaultReason(IntEnum):
-    """Why verification failed for a file (or, with an empty path, for the manifest)."""
-
-    MODIFIED = 1
-    MISSING = 2
-    UNLISTED = 3
-    SIZE = 4
-    BAD_SIGNATURE = 5
-    ROLLBACK = 6
-
-
 @dataclass(frozen=True)
 class FileFault:
     """One failure: ``path`` is empty for a fault of the manifest itself."""
 
     path: str
-    reason: FaultReason
+    reason: BootFault
 
     def __str__(self) -> str:
         return f"{self.path or 'manifest'}: {self.reason.name.lower().replace('_', ' ')}"
@@ -79,9 +67,9 @@ class VerificationReport:
         """:raises BootManifestError: for a bad signature; :raises BootRollbackError: for a
         rolled-back manifest; :raises BootVerificationError: naming the failing files otherwise."""
         reasons = {f.reason for f in self.faults}
-        if FaultReason.BAD_SIGNATURE in reasons:
+        if BootFault.BAD_SIGNATURE in reasons:
             raise BootManifestError("the boot manifest signature does not verify")
-        if FaultReason.ROLLBACK in reasons:
+        if BootFault.ROLLBACK in reasons:
             raise BootRollbackError("the boot manifest's security version is below the accepted minimum")
         if self.faults:
             raise BootVerificationError(f"boot verification failed: {self.describe()}")
@@ -148,25 +136,25 @@ def verify_partition(
     try:
         manifest.verify(verifier)
     except BootManifestError:
-        return VerificationReport(manifest.security_version, (FileFault("", FaultReason.BAD_SIGNATURE),), 0, 0)
+        return VerificationReport(manifest.security_version, (FileFault("", BootFault.BAD_SIGNATURE),), 0, 0)
     try:
         check_rollback(manifest, minimum_version)
     except BootRollbackError:
-        return VerificationReport(manifest.security_version, (FileFault("", FaultReason.ROLLBACK),), 0, 0)
+        return VerificationReport(manifest.security_version, (FileFault("", BootFault.ROLLBACK),), 0, 0)
 
     present = {f.path: f.size for f in partition.files()}
     faults: list[FileFault] = []
     to_hash: list[ManifestEntry] = []
     for entry in manifest.entries:
         if entry.path not in present:
-            faults.append(FileFault(entry.path, FaultReason.MISSING))
+            faults.append(FileFault(entry.path, BootFault.MISSING))
         elif present[entry.path] != entry.size:
-            faults.append(FileFault(entry.path, FaultReason.SIZE))
+            faults.append(FileFault(entry.path, BootFault.SIZE))
         else:
             to_hash.append(entry)
-    if manifest.unlisted is UnlistedPolicy.FAIL:
+    if manifest.unlisted is BootUnlistedPolicy.FAIL:
         listed = set(manifest.paths)
-        faults.extend(FileFault(p, FaultReason.UNLISTED) for p in sorted(present) if p not in listed)
+        faults.extend(FileFault(p, BootFault.UNLISTED) for p in sorted(present) if p not in listed)
 
     total = sum(e.size for e in to_hash)
     done = 0
@@ -183,11 +171,11 @@ def verify_partition(
         try:
             size, digest = hash_file(partition, entry.path, advance)
         except FileNotFoundError:
-            return FileFault(entry.path, FaultReason.MISSING)
+            return FileFault(entry.path, BootFault.MISSING)
         if size != entry.size:
-            return FileFault(entry.path, FaultReason.SIZE)
+            return FileFault(entry.path, BootFault.SIZE)
         if digest != entry.sha256:
-            return FileFault(entry.path, FaultReason.MODIFIED)
+            return FileFault(entry.path, BootFault.MODIFIED)
         return None
 
     if progress is not None:
