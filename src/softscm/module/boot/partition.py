@@ -24,7 +24,7 @@ import subprocess
 import tempfile
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, cast
@@ -55,7 +55,7 @@ class BootPartition(ABC):
         """
 
     @abstractmethod
-    def open(self, path: str) -> Iterator[IO[bytes]]:
+    def open(self, path: str) -> AbstractContextManager[IO[bytes]]:
         """A context manager yielding an unbuffered binary stream of ``path``.
 
         :raises FileNotFoundError: if there is no such file.
@@ -106,7 +106,7 @@ class DirectoryPartition(BootPartition):
         return sorted(found, key=lambda f: f.path)
 
     @contextmanager
-    def open(self, path: str) -> Iterator[IO[bytes]]:  # type: ignore[override]
+    def open(self, path: str) -> Iterator[IO[bytes]]:
         host = self._host_path(path)
         if host.is_symlink():
             raise FileNotFoundError(path)
@@ -206,7 +206,7 @@ class FatImagePartition(BootPartition):
         return files
 
     @contextmanager
-    def open(self, path: str) -> Iterator[IO[bytes]]:  # type: ignore[override]
+    def open(self, path: str) -> Iterator[IO[bytes]]:
         path = normalise_path(path)
         process = subprocess.Popen(["mcopy", "-n", "-i", self._target, f"::/{path}", "-"],
                                    stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=self._env, bufsize=0)
