@@ -109,7 +109,7 @@ def test_production_log_only(rig, image):
     assert decision.outcome is BootOutcome.LOGGED and module.state == "READY"
     failed = [f for e, f in module.events if e is Event.BOOT_VERIFY_FAILED]
     assert failed and failed[-1]["files"] == ["cmdline.txt"]
-    assert module.leds == [(4, 2, 3)]
+    assert module.leds == [(4, 2)]
 
 
 def test_production_hold_then_remediate_and_authorise(rig, image):
@@ -182,7 +182,7 @@ def test_development_shows_the_code_allows_and_re_signs(rig, image, policy):
     partition.write_file("config.txt", b"dtparam=debug\n")
     decision = service.verify(partition, Mode.DEVELOPMENT)
     assert decision.outcome is BootOutcome.ALLOWED_DEVELOPMENT and decision.outcome.boot_may_continue
-    assert module.state == "READY" and module.leds == [(4, 2, 3)]
+    assert module.state == "READY" and module.leds == [(4, 2)]
     assert Event.BOOT_RESIGNED in module.kinds()
     assert service.verify(partition, Mode.DEVELOPMENT).outcome is BootOutcome.VERIFIED
 
@@ -195,7 +195,7 @@ def test_a_forged_manifest_shows_the_process_failure_code(rig, image, signer):
     meta["boot.manifest"] = forged.to_bytes()
     module.policy[0] = BootPolicy.HOLD
     assert service.verify(partition, Mode.PRODUCTION).outcome is BootOutcome.HELD
-    assert module.leds == [(22, 9, 3)]
+    assert module.leds == [(22, 9)]
 
 
 def test_remediation_falls_back_to_the_recovery_partition(rig, image):

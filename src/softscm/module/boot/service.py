@@ -62,7 +62,6 @@ LED_BOOT_FILE = (4, 2)
 """A verified-boot file failed its check."""
 LED_BOOT_PROCESS = (22, 9)
 """The verified-boot process failed (manifest signature, rollback)."""
-LED_REPEATS = 3
 
 _MANIFEST, _MIN_VERSION, _HELD = "boot.manifest", "boot.min_version", "boot.held"
 _TAP_CODE, _ADMIN, _WIPE = "boot.tap_code", "boot.admin", "boot.wipe"
@@ -85,8 +84,8 @@ class BootHooks:
     destroy: Callable[[], None]
     record: Callable[..., None]
     """``record(event, **fields)``: an audit log entry (fields are plain CBOR values)."""
-    show_led: Callable[[int, int, int], None]
-    """``show_led(code, subcode, repeats)``."""
+    show_led: Callable[[int, int], None]
+    """``show_led(code, subcode)``: the fatal sequence (which the LED repeats three times)."""
 
 
 @dataclass(frozen=True)
@@ -263,7 +262,7 @@ class BootService:
         self._hooks.record(Event.BOOT_VERIFY_FAILED, faults=[str(f) for f in report.faults],
                            files=list(report.failed_paths), mode=Mode(mode).name.lower())
         file_fault = all(f.path for f in report.faults)
-        self._hooks.show_led(*(LED_BOOT_FILE if file_fault else LED_BOOT_PROCESS), LED_REPEATS)
+        self._hooks.show_led(*(LED_BOOT_FILE if file_fault else LED_BOOT_PROCESS))
         if self.held:
             return BootDecision(BootOutcome.HELD, report)
         if mode is Mode.DEVELOPMENT:
