@@ -8,7 +8,6 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from softscm.module.boot.authorise import (
     AdminCommitment,
-    AuthorizationToken,
     ChallengeBook,
     check_admin_shares,
     check_tap_code,
@@ -19,6 +18,7 @@ from softscm.module.boot.authorise import (
 from softscm.module.crypto.keys import PublicKey
 from softscm.module.sensors.simulated import synthetic_tap
 from softscm.module.sensors.tap import TapDetector
+from softscm.wire.boottoken import AuthorizationToken
 from softscm.wire.defs import BootAuthAction, KeyType
 from softscm.wire.errors import BootAuthorizationError, InvalidArgumentError
 

@@ -20,21 +20,19 @@ import hashlib
 import hmac
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-import cbor2
 import shamir_mnemonic
 
+from ...wire.boottoken import AuthorizationToken
 from ...wire.defs import BootAuthAction
 from ...wire.errors import BootAuthorizationError, InvalidArgumentError, ScmError
 from ..crypto.keys import PublicKey
 from ..crypto.rng import Rng, system_rng
 from ..sensors.tap import TapCodeRecognizer
-from .manifest import Signer
 
 Clock = Callable[[], float]
 
-TOKEN_FORMAT = 1
 NONCE_SIZE = 32
 CHALLENGE_TTL_S = 300.0
 MAX_OPEN_CHALLENGES = 16
@@ -181,46 +179,6 @@ class ChallengeBook:
         return found
 
 
-@dataclass(frozen=True)
-class AuthorizationToken:
-    """A signed remote authorisation: canonical CBOR ``[[1, challenge, serial, action, expires],
-    signature]``; the signature covers the SHA-256 of the canonical body."""
-
-    challenge: bytes
-    serial: str
-    action: BootAuthAction
-    expires: int
-    signature: bytes = field(default=b"", repr=False)
-
-    def _body(self) -> list[object]:
-        return [TOKEN_FORMAT, self.challenge, self.serial, int(self.action), self.expires]
-
-    def digest(self) -> bytes:
-        return hashlib.sha256(cbor2.dumps(self._body(), canonical=True)).digest()
-
-    def to_bytes(self) -> bytes:
-        return cbor2.dumps([self._body(), self.signature], canonical=True)
-
-    @classmethod
-    def parse(cls, data: bytes) -> AuthorizationToken:
-        """:raises BootAuthorizationError: if ``data`` is not a canonical token."""
-        try:
-            body, signature = cbor2.loads(data)
-            version, challenge, serial, action, expires = body
-            if (version != TOKEN_FORMAT or not isinstance(challenge, bytes) or not isinstance(serial, str)
-                    or not isinstance(expires, int) or not isinstance(signature, bytes)):
-                raise ValueError("format")
-            token = cls(challenge, serial, BootAuthAction(action), expires, signature)
-        except (ValueError, TypeError, cbor2.CBORDecodeError):
-            raise _refused() from None
-        if token.to_bytes() != bytes(data):
-            raise _refused()
-        return token
-
-    def signed(self, signer: Signer) -> AuthorizationToken:
-        return AuthorizationToken(self.challenge, self.serial, self.action, self.expires, bytes(signer(self.digest())))
-
-
 def redeem_token(data: bytes, book: ChallengeBook, *, serial: str, action: BootAuthAction,
                  known_keys: Mapping[int, PublicKey], now: float) -> int:
     """Accept a token once: its challenge must be open (it is spent now, whatever follows), for
@@ -229,7 +187,10 @@ def redeem_token(data: bytes, book: ChallengeBook, *, serial: str, action: BootA
 
     :raises BootAuthorizationError: if any of that does not hold.
     """
-    token = AuthorizationToken.parse(data)
+    try:
+        token = AuthorizationToken.parse(data)
+    except InvalidArgumentError:
+        raise _refused() from None
     challenge = book.spend(token.challenge)
     if (challenge.action is not action or token.action is not action or token.expires <= now
             or not hmac.compare_digest(token.serial.encode(), serial.encode())):
