@@ -152,6 +152,11 @@ class BootService:
         self._hooks.record(Event.POLICY_CHANGE, setting="boot_wipe_files", value=bool(wipe))
 
     @property
+    def tap_end_s(self) -> float:
+        """The pause after the last tap that ends a tap code."""
+        return self._tap.end_s
+
+    @property
     def minimum_version(self) -> int:
         raw = self._storage.get_meta(_MIN_VERSION)
         return int.from_bytes(raw, "big") if raw else 0
