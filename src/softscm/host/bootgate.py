@@ -15,12 +15,16 @@ takes the module calls as callables; its exit status is the gate's:
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Callable
 from enum import IntEnum, unique
 
+import click
+
 from ..wire.defs import BootOutcome, ModuleState
 from ..wire.errors import ScmError
+from .client import connect
 
 
 @unique
@@ -74,3 +78,36 @@ def run_gate(
         if deadline is not None and clock() >= deadline:
             return GateExit.HOLD
         sleep(poll_s)
+
+
+@click.command(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--url", envvar="SOFTSCM_URL", default=None,
+              help="Module URL: unix:PATH or tcp:HOST:PORT (default: $SOFTSCM_URL or the default socket).")
+@click.option("--dir", "directory", default=None, help="The boot partition as a mounted directory.")
+@click.option("--image", default=None, help="The boot partition as a FAT image or block device.")
+@click.option("--wait/--no-wait", default=True, show_default=True,
+              help="While the module holds the boot, wait until it releases it.")
+@click.option("--timeout", type=float, default=None, help="Seconds to wait while held (default: for ever).")
+@click.option("--poll", type=float, default=2.0, show_default=True, help="Seconds between polls while held.")
+@click.option("--connect-timeout", type=float, default=60.0, show_default=True,
+              help="Seconds to wait for each module reply (a large partition takes a while to verify).")
+def main(url: str | None, directory: str | None, image: str | None, wait: bool, timeout: float | None, poll: float,
+         connect_timeout: float) -> None:
+    """Ask the module to verify the boot partition; exit 0 to let the boot go on, 1 held, 2 destroyed,
+    3 module unreachable. Neither --dir nor --image: the module's configured boot partition."""
+    def say(message: str) -> None:
+        click.echo(f"scm-bootgate: {message}", err=True)
+
+    try:
+        client = connect(url, timeout=connect_timeout)
+    except (ScmError, OSError) as exc:
+        say(f"cannot reach the module: {exc}")
+        sys.exit(int(GateExit.UNREACHABLE))
+    with client:
+        result = run_gate(lambda: client.boot_verify(directory=directory, image=image).outcome,
+                          lambda: client.status().state, wait=wait, timeout=timeout, poll_s=poll, say=say)
+    sys.exit(int(result))
+
+
+if __name__ == "__main__":
+    main()

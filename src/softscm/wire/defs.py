@@ -97,6 +97,11 @@ class Command(IntEnum):
     BOOT_MANIFEST = 503
     BOOT_VERIFY = 504
     BOOT_REMEDIATE = 505
+    BOOT_SIGN_ALL = 506
+    BOOT_CHALLENGE = 507
+    BOOT_AUTHORIZE = 508
+    BOOT_CONFIRM = 509
+    BOOT_SETUP = 510
     # audit log and metrics
     LOG_READ = 600
     LOG_CHECKPOINT = 601

@@ -22,7 +22,7 @@ from softscm.wire.boottoken import AuthorizationToken
 from softscm.wire.defs import BootAuthAction, KeyType
 from softscm.wire.errors import BootAuthorizationError, InvalidArgumentError
 
-from .conftest import P256Signer
+from .helpers import P256Signer
 
 SERIAL = "SCM-0001"
 

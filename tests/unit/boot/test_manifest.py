@@ -17,7 +17,7 @@ from softscm.module.boot.manifest import (
 from softscm.wire.defs import BootUnlistedPolicy
 from softscm.wire.errors import BootManifestError, InvalidArgumentError
 
-from .conftest import P256Signer
+from .helpers import P256Signer
 
 
 def _manifest() -> BootManifest:

@@ -11,7 +11,7 @@ import pytest
 from softscm.module.boot.partition import DirectoryPartition, FatImagePartition, mtools_env, open_partition
 from softscm.wire.errors import BootVerificationError, InvalidArgumentError
 
-from .conftest import boot_files
+from .helpers import boot_files
 
 
 @pytest.fixture(params=["image", "directory"])

@@ -22,7 +22,7 @@ from softscm.wire.errors import (
     ModuleStateError,
 )
 
-from .conftest import P256Signer
+from .helpers import P256Signer
 
 KEK = bytes(32)
 

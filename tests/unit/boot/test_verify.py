@@ -12,7 +12,7 @@ from softscm.module.boot.verify import FileFault, check_rollback, current_entry,
 from softscm.wire.defs import BootFault, BootUnlistedPolicy
 from softscm.wire.errors import BootManifestError, BootRollbackError, BootVerificationError
 
-from .conftest import P256Signer, boot_files
+from .helpers import P256Signer, boot_files
 
 
 def signed_manifest(partition, signer, *, version=3, unlisted=BootUnlistedPolicy.FAIL) -> BootManifest:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from ..dispatch import Route
 from ..module import Module
 from .admin import AdminCommands
+from .boot import BootCommands, BootPartitions
 from .keys import KeyCommands
 from .log import LogCommands
 from .operations import OperationCommands
@@ -31,4 +32,5 @@ def routes(module: Module) -> list[Route]:
         *SensorCommands(module.sensors, services.clock, module.led, services.monitor, module.policy,
                         module.save_policy, module.events, mode).routes(),
         *SelfTestCommands(services.selftests, module).routes(),
+        *BootCommands(services.boot, BootPartitions(module.config.boot_partitions), services.monitor, mode).routes(),
     ]
