@@ -16,6 +16,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import Prehashed, decode_dss_signature
 
+from softscm.host.cli.exits import Exit
 from softscm.wire.boottoken import AuthorizationToken
 from softscm.wire.defs import BootFault, BootOutcome, BootPolicy, KeyType, ModuleState
 from softscm.wire.errors import (
@@ -26,6 +27,7 @@ from softscm.wire.errors import (
 )
 
 from ..unit.boot.helpers import boot_files, make_image
+from .test_cli import runner_for
 
 SCRIPT = Path(__file__).resolve().parents[2] / "deploy" / "initramfs" / "scripts" / "init-premount" / "scm-bootgate"
 BOOTGATE = Path(sys.executable).parent / "scm-bootgate"
@@ -191,3 +193,40 @@ def test_the_initramfs_script_holds_and_continues_as_the_module_says(guarded, tm
     client.boot_authorize_token(party.token(client.boot_challenge()))
     assert held.wait(timeout=30) == 0
     assert "released" in held.stderr.read()
+
+
+def test_scmctl_boot(guarded, tmp_path):
+    daemon, client, image = guarded
+    invoke = runner_for(daemon.url)
+    result, listed = invoke("boot", "manifest", "list", as_json=True)
+    assert result.exit_code == 0 and len(listed["files"]) == 8 and listed["unlisted"] == "fail"
+    result, _ = invoke("boot", "verify", "--image", str(image))
+    assert result.exit_code == 0 and "verified: 8 files" in result.stdout
+    corrupt(image, "cmdline.txt")
+    result, _ = invoke("boot", "verify")
+    assert result.exit_code == Exit.VERIFICATION_FAILED and "cmdline.txt: size" in result.output
+    result, entry = invoke("boot", "manifest", "update", "cmdline.txt", as_json=True)
+    assert result.exit_code == 0 and entry["size"] == len(b"evil kernel")
+    result, _ = invoke("boot", "manifest", "rm", "cmdline.txt")
+    assert result.exit_code == 0 and "cmdline.txt" not in client.get_supervised_boot_file_manifest().split()
+    result, signed = invoke("boot", "manifest", "sign-all", "--unlisted", "ignore", "--security-version", "2",
+                            as_json=True)
+    assert result.exit_code == 0 and signed["security_version"] == 2 and len(signed["files"]) == 8
+    # a remote token made with scmctl boot token from a challenge, redeemed with scmctl boot authorize
+    key_file = tmp_path / "party.pem"
+    key = ec.generate_private_key(ec.SECP256R1())
+    key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    client.store_foreign_public_key(KeyType.NISTP256, key.public_key().public_bytes(
+        serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint))
+    _, challenge = invoke("boot", "challenge", as_json=True)
+    token_file = tmp_path / "token.cbor"
+    result, _ = invoke("boot", "token", "--key", str(key_file), "--challenge", challenge["challenge"],
+                       "--serial", challenge["serial"], "--out", str(token_file))
+    assert result.exit_code == 0
+    result, authorised = invoke("boot", "authorize", "--token", str(token_file), as_json=True)
+    assert result.exit_code == 0 and authorised == {"authorized": "release_hold", "held": False}
+    result, _ = invoke("boot", "authorize", "--token", str(token_file))
+    assert result.exit_code == Exit.VERIFICATION_FAILED  # replayed
+    result, _ = invoke("boot", "remediate", "--recovery", "3", "--normal", "2")
+    assert result.exit_code == 0

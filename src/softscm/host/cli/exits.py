@@ -73,6 +73,10 @@ EXIT_CODES: Mapping[ErrorCode, Exit] = {
     ErrorCode.TRANSPORT: Exit.UNREACHABLE,
     ErrorCode.INTERNAL: Exit.MODULE_ERROR,
     ErrorCode.SENSOR: Exit.MODULE_ERROR,
+    ErrorCode.BOOT_MANIFEST: Exit.VERIFICATION_FAILED,
+    ErrorCode.BOOT_ROLLBACK: Exit.VERIFICATION_FAILED,
+    ErrorCode.BOOT_HELD: Exit.NOT_PERMITTED,
+    ErrorCode.BOOT_AUTHORIZATION: Exit.VERIFICATION_FAILED,
 }
 
 # "\b" keeps click from re-wrapping the lines.
