@@ -18,6 +18,7 @@ from softscm.wire.errors import (
     BootAuthorizationError,
     BootHeldError,
     BootManifestError,
+    BusyError,
     InvalidArgumentError,
     ModuleStateError,
 )
@@ -252,3 +253,16 @@ def test_tap_and_slip39_authorise_and_each_attempt_is_logged(rig, image):
     refused, authorised = Event.BOOT_AUTH_REFUSED, Event.BOOT_AUTHORIZED
     assert methods == [(refused, "tap"), (refused, "tap"), (authorised, "tap"),
                        (refused, "slip39"), (authorised, "slip39")]
+
+
+def test_a_verification_runs_from_a_plan_and_refuses_a_manifest_changed_meanwhile(rig, image):
+    service, module, *_ = rig
+    partition = guard(service, image)
+    plan = service.plan()
+    report = plan.run(partition)  # the module runs this on a worker thread
+    assert service.conclude(partition, plan, report, Mode.PRODUCTION).outcome is BootOutcome.VERIFIED
+    plan = service.plan()
+    report = plan.run(partition)
+    service.remove("bootcode.bin")
+    with pytest.raises(BusyError):
+        service.conclude(partition, plan, report, Mode.PRODUCTION)

@@ -37,6 +37,7 @@ from ...wire.errors import (
     BootAuthorizationError,
     BootHeldError,
     BootManifestError,
+    BusyError,
     InvalidArgumentError,
     ModuleStateError,
 )
@@ -92,6 +93,22 @@ class BootHooks:
 class BootDecision:
     outcome: BootOutcome
     report: VerificationReport | None
+
+
+@dataclass(frozen=True)
+class VerificationPlan:
+    """One verification: the manifest and the minimum version as they were when it started."""
+
+    manifest: BootManifest
+    verifier: Verifier
+    minimum_version: int
+    workers: int | None
+
+    def run(self, partition: BootPartition, progress: Progress | None = None) -> VerificationReport:
+        """Hash and check ``partition``; touches nothing but the partition and the verifier, so it
+        may run off the module's thread. :raises BootVerificationError: if it cannot be read."""
+        return verify_partition(partition, self.manifest, self.verifier, minimum_version=self.minimum_version,
+                                workers=self.workers, progress=progress)
 
 
 @dataclass(frozen=True)
@@ -252,12 +269,29 @@ class BootService:
 
         :raises BootVerificationError: if the partition cannot be read at all.
         """
+        plan = self.plan()
+        return self.conclude(partition, plan, None if plan is None else plan.run(partition, progress), mode)
+
+    def plan(self) -> VerificationPlan | None:
+        """What a verification checks now (``None``: no manifest is signed). Its :meth:`~VerificationPlan.run`
+        may go on another thread; :meth:`conclude` then acts on the report."""
         manifest = self.manifest()
         if manifest is None:
+            return None
+        return VerificationPlan(manifest, self._verifier(manifest.signer_slot), self.minimum_version, self._workers)
+
+    def conclude(self, partition: BootPartition, plan: VerificationPlan | None, report: VerificationReport | None,
+                 mode: Mode) -> BootDecision:
+        """Act on a finished verification (see :meth:`verify`).
+
+        :raises BusyError: if the manifest changed while the partition was being hashed.
+        """
+        if plan is None or report is None:
             self._hooks.record(Event.BOOT_VERIFIED, configured=False)
             return BootDecision(BootOutcome.NOT_CONFIGURED, None)
-        report = verify_partition(partition, manifest, self._verifier(manifest.signer_slot),
-                                  minimum_version=self.minimum_version, workers=self._workers, progress=progress)
+        manifest = plan.manifest
+        if self.manifest() != manifest:
+            raise BusyError("the boot manifest changed during the verification; verify again")
         if report.ok:
             self._verified_version = manifest.security_version
             self._hooks.record(Event.BOOT_VERIFIED, files=report.files_checked,

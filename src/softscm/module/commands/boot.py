@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -83,7 +84,7 @@ class BootCommands:
             route(BootAddFileRequest, self.add_file),
             route(BootRemoveFileRequest, self.remove_file),
             route(BootSignAllRequest, self.sign_all),
-            route(BootVerifyRequest, self.verify, states=READY_OR_HOLD),
+            route(BootVerifyRequest, self.verify, states=READY_OR_HOLD, blocking=True),
             route(BootRemediateRequest, self.remediate, states=READY_OR_HOLD),
             route(BootChallengeRequest, self.challenge, states=READY_OR_HOLD),
             route(BootAuthorizeRequest, self.authorize, states=READY_OR_HOLD, blocking=True),
@@ -123,8 +124,12 @@ class BootCommands:
             raise InvalidArgumentError(f"the boot partition has no file {exc}") from None
         return self._manifest(manifest)
 
-    def verify(self, request: BootVerifyRequest) -> Verification:
-        decision = self._boot.verify(self._partitions.open(request.partition), self._mode())
+    async def verify(self, request: BootVerifyRequest) -> Verification:
+        """Hashing runs on a worker thread, so the module (and its tamper monitor) keeps serving."""
+        partition = self._partitions.open(request.partition)
+        plan = self._boot.plan()
+        report = None if plan is None else await asyncio.get_running_loop().run_in_executor(None, plan.run, partition)
+        decision = self._boot.conclude(partition, plan, report, self._mode())
         report = decision.report
         return Verification(decision.outcome, _faults(report), report.files_checked if report else 0,
                             report.bytes_hashed if report else 0, report.security_version if report else 0)
