@@ -18,11 +18,12 @@ from cryptography.hazmat.primitives.asymmetric.utils import Prehashed, decode_ds
 
 from softscm.host.cli.exits import Exit
 from softscm.wire.boottoken import AuthorizationToken
-from softscm.wire.defs import BootFault, BootOutcome, BootPolicy, KeyType, ModuleState
+from softscm.wire.defs import BootAuthAction, BootFault, BootOutcome, BootPolicy, KeyType, ModuleState
 from softscm.wire.errors import (
     BootAuthorizationError,
     BootHeldError,
     DestroyedError,
+    ModuleStateError,
     NotPermittedError,
 )
 
@@ -98,6 +99,19 @@ def test_clean_verification_and_development_mode(guarded, tmp_path):
     assert [(f.path, f.reason) for f in result.faults] == [("kernel8.img", BootFault.SIZE)]
     assert client.get_led().code == "4/2" and client.status().state is ModuleState.READY
     assert client.boot_verify().outcome is BootOutcome.VERIFIED  # re-signed
+
+
+def test_an_authorisation_resumes_key_operations_after_a_battery_fault(daemon_factory):
+    daemon = daemon_factory("battery")
+    with daemon.connect() as client:
+        party = RemoteParty(client)
+        client.set_battery_policy(threshold=2.4, sleep=True)
+        client.simulate("battery", volts=2.0)
+        with pytest.raises(ModuleStateError, match="battery"):
+            client.sign(0, bytes(32))
+        challenge = client.boot_challenge(BootAuthAction.RELEASE_SUSPENSION)
+        client.boot_authorize_token(party.token(challenge), BootAuthAction.RELEASE_SUSPENSION)
+        assert len(client.sign(0, bytes(32)).raw) == 64
 
 
 def test_production_log_only_then_hold_until_remediated_and_authorised(guarded):

@@ -165,6 +165,7 @@ class Module:
             destroy=lambda: self.destroy(reason="supervised boot verification failed"),
             record=self.events.record,
             show_led=lambda main, sub: self.show_led_code(LedCode(main, sub), reason="supervised boot"),
+            release_suspension=lambda: self.resume("battery"),
         )
         golden = GoldenStore(self.state_dir / BOOT_GOLDEN_DIR, store.seal_secret, store.open_secret)
         return BootService(

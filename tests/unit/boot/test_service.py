@@ -44,13 +44,15 @@ class Module:
     leds: list = field(default_factory=list)
     state: str = "READY"
     policy: list = field(default_factory=list)
+    suspended: bool = True
 
     def hooks(self) -> BootHooks:
         return BootHooks(enter_hold=lambda: setattr(self, "state", "HOLD"),
                          leave_hold=lambda: setattr(self, "state", "READY"),
                          destroy=lambda: setattr(self, "state", "DESTROYED"),
                          record=lambda event, **fields: self.events.append((event, fields)),
-                         show_led=lambda *code: self.leds.append(code))
+                         show_led=lambda *code: self.leds.append(code),
+                         release_suspension=lambda: setattr(self, "suspended", False))
 
     def kinds(self):
         return [e for e, _ in self.events]
@@ -266,3 +268,16 @@ def test_a_verification_runs_from_a_plan_and_refuses_a_manifest_changed_meanwhil
     service.remove("bootcode.bin")
     with pytest.raises(BusyError):
         service.conclude(partition, plan, report, Mode.PRODUCTION)
+
+
+def test_an_authorisation_can_release_a_battery_suspension(rig):
+    service, module, meta, clock, remote = rig
+    challenge = service.challenge(BootAuthAction.RELEASE_SUSPENSION)
+    token = AuthorizationToken(challenge.nonce, "SCM-1", BootAuthAction.RELEASE_SUSPENSION, int(clock() + 60))
+    with pytest.raises(BootAuthorizationError):  # a token for the suspension does not release a hold
+        service.authorize_token(token.signed(remote).to_bytes(), BootAuthAction.RELEASE_HOLD)
+    assert module.suspended
+    challenge = service.challenge(BootAuthAction.RELEASE_SUSPENSION)
+    token = AuthorizationToken(challenge.nonce, "SCM-1", BootAuthAction.RELEASE_SUSPENSION, int(clock() + 60))
+    service.authorize_token(token.signed(remote).to_bytes(), BootAuthAction.RELEASE_SUSPENSION)
+    assert not module.suspended

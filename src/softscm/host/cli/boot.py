@@ -203,23 +203,26 @@ def token(cli: Cli, key_file: str, challenge_hex: str, serial: str, expires_in: 
 @click.option("--token", "token_file", type=click.Path(exists=True, dir_okay=False), default=None,
               help="A signed authorisation token.")
 @click.option("--timeout", type=click.IntRange(1, 600), default=60, show_default=True, help="Seconds to wait for taps.")
+@click.option("--action", type=click.Choice(["release-hold", "release-suspension"]), default="release-hold",
+              show_default=True, help="Leave HOLD, or resume key operations suspended by a battery fault.")
 @pass_cli
-def authorize(cli: Cli, method: str | None, token_file: str | None, timeout: int) -> None:
-    """Authorise leaving HOLD: by tap code, SLIP-39 admin shares or a remote token."""
+def authorize(cli: Cli, method: str | None, token_file: str | None, timeout: int, action: str) -> None:
+    """Authorise leaving HOLD (or a battery suspension): by tap code, SLIP-39 admin shares or a remote token."""
     if sum(x is not None for x in (method, token_file)) != 1:
         raise click.UsageError("give one of --tap, --slip39 or --token FILE")
     client = cli.client()
+    what = BootAuthAction[action.upper().replace("-", "_")]
     if token_file is not None:
-        result = client.boot_authorize_token(read_input(token_file))
+        result = client.boot_authorize_token(read_input(token_file), what)
     elif method == "slip39":
         shares: list[str] = []
         while share := read_secret(f"share {len(shares) + 1} (empty line to finish)").strip():
             shares.append(share)
         passphrase = read_secret("passphrase (empty if none)").encode()
-        result = client.boot_authorize_slip39(shares, passphrase)
+        result = client.boot_authorize_slip39(shares, passphrase, what)
     else:
         click.echo("tap the code on the module now", err=True)
-        result = client.boot_authorize_tap(timeout * 1000)
+        result = client.boot_authorize_tap(timeout * 1000, what)
     cli.emit({"authorized": result.action.name.lower(), "held": result.held},
              human="authorised" + ("" if not result.held else " (the boot is still held)"))
 

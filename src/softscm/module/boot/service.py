@@ -87,6 +87,8 @@ class BootHooks:
     """``record(event, **fields)``: an audit log entry (fields are plain CBOR values)."""
     show_led: Callable[[int, int], None]
     """``show_led(code, subcode)``: the fatal sequence (which the LED repeats three times)."""
+    release_suspension: Callable[[], None]
+    """Resume key operations suspended by a battery fault (until the next fault)."""
 
 
 @dataclass(frozen=True)
@@ -452,4 +454,6 @@ class BootService:
         if action is BootAuthAction.RELEASE_HOLD and self.held:
             self._set_held(False)
             self._hooks.leave_hold()
+        elif action is BootAuthAction.RELEASE_SUSPENSION:
+            self._hooks.release_suspension()
         return action
