@@ -34,11 +34,11 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import Prehashed, decode_dss_signature
 
-from softscm.module.boot.manifest import DEFAULT_CM4_FILES, BootManifest
+from softscm.module.boot.manifest import BootManifest
 from softscm.module.boot.partition import DirectoryPartition, FatImagePartition, mtools_env
 from softscm.module.boot.verify import current_entry, verify_partition
 from softscm.module.crypto.keys import PublicKey
-from softscm.wire.defs import BootUnlistedPolicy, KeyType
+from softscm.wire.defs import DEFAULT_CM4_FILES, BootUnlistedPolicy, KeyType
 
 # share of the total per file, roughly as on a real CM4 boot partition (initrd and kernel dominate)
 SHARES = {"initrd.img": 0.55, "kernel8.img": 0.30, "start4.elf": 0.06, "bootcode.bin": 0.03,

@@ -223,8 +223,8 @@ def test_scmctl_boot(guarded, tmp_path):
     assert result.exit_code == 0 and entry["size"] == len(b"evil kernel")
     result, _ = invoke("boot", "manifest", "rm", "cmdline.txt")
     assert result.exit_code == 0 and "cmdline.txt" not in client.get_supervised_boot_file_manifest().split()
-    result, signed = invoke("boot", "manifest", "sign-all", "--unlisted", "ignore", "--security-version", "2",
-                            as_json=True)
+    result, signed = invoke("boot", "manifest", "sign-all", "--cm4", "--unlisted", "ignore", "--security-version",
+                            "2", as_json=True)
     assert result.exit_code == 0 and signed["security_version"] == 2 and len(signed["files"]) == 8
     # a remote token made with scmctl boot token from a challenge, redeemed with scmctl boot authorize
     key_file = tmp_path / "party.pem"

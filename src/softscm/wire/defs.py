@@ -23,6 +23,17 @@ DEFAULT_USER_CAPACITY = 512
 DEFAULT_FOREIGN_CAPACITY = 128
 DEFAULT_WALLET_CAPACITY = 128
 BOOT_SIGNER_SLOT = 15
+DEFAULT_CM4_FILES: tuple[str, ...] = (
+    "bcm2711-rpi-cm4.dtb",
+    "bootcode.bin",
+    "cmdline.txt",
+    "config.txt",
+    "initrd.img",
+    "kernel8.img",
+    "start4.elf",
+    "overlays/vc4-kms-v3d.dtbo",
+)
+"""The Raspberry Pi CM4 boot files guarded by `scmctl boot manifest sign-all --cm4`."""
 
 
 @unique

@@ -10,10 +10,9 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import Prehashed, decode_dss_signature
 
-from softscm.module.boot.manifest import DEFAULT_CM4_FILES
 from softscm.module.boot.partition import mtools_env
 from softscm.module.crypto.keys import PublicKey
-from softscm.wire.defs import KeyType
+from softscm.wire.defs import DEFAULT_CM4_FILES, KeyType
 
 IMAGE_KIB = 4096
 

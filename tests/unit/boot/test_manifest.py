@@ -9,12 +9,11 @@ import cbor2
 import pytest
 
 from softscm.module.boot.manifest import (
-    DEFAULT_CM4_FILES,
     BootManifest,
     ManifestEntry,
     normalise_path,
 )
-from softscm.wire.defs import BootUnlistedPolicy
+from softscm.wire.defs import DEFAULT_CM4_FILES, BootUnlistedPolicy
 from softscm.wire.errors import BootManifestError, InvalidArgumentError
 
 from .helpers import P256Signer

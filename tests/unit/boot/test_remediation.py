@@ -6,12 +6,12 @@ import os
 
 import pytest
 
-from softscm.module.boot.manifest import DEFAULT_CM4_FILES, BootManifest
+from softscm.module.boot.manifest import BootManifest
 from softscm.module.boot.partition import FatImagePartition
 from softscm.module.boot.remediation import AUTOBOOT_FILE, GoldenStore, autoboot_config, restore, write_recovery
 from softscm.module.boot.verify import current_entry, verify_partition
 from softscm.module.crypto.aead import open_sealed, seal
-from softscm.wire.defs import BootFault, BootUnlistedPolicy
+from softscm.wire.defs import DEFAULT_CM4_FILES, BootFault, BootUnlistedPolicy
 from softscm.wire.errors import BootVerificationError, InvalidArgumentError
 
 KEK = bytes(range(32))

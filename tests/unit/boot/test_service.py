@@ -6,14 +6,22 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from softscm.module.boot.manifest import DEFAULT_CM4_FILES
 from softscm.module.boot.partition import FatImagePartition
 from softscm.module.boot.remediation import AUTOBOOT_FILE, GoldenStore
 from softscm.module.boot.service import BootHooks, BootService
 from softscm.module.crypto.aead import open_sealed, seal
 from softscm.module.crypto.keys import PublicKey
 from softscm.wire.boottoken import AuthorizationToken
-from softscm.wire.defs import BootAuthAction, BootOutcome, BootPolicy, BootUnlistedPolicy, Event, KeyType, Mode
+from softscm.wire.defs import (
+    DEFAULT_CM4_FILES,
+    BootAuthAction,
+    BootOutcome,
+    BootPolicy,
+    BootUnlistedPolicy,
+    Event,
+    KeyType,
+    Mode,
+)
 from softscm.wire.errors import (
     BootAuthorizationError,
     BootHeldError,

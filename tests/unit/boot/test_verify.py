@@ -6,10 +6,10 @@ import subprocess
 
 import pytest
 
-from softscm.module.boot.manifest import DEFAULT_CM4_FILES, BootManifest
+from softscm.module.boot.manifest import BootManifest
 from softscm.module.boot.partition import DirectoryPartition, FatImagePartition, mtools_env
 from softscm.module.boot.verify import FileFault, check_rollback, current_entry, verify_partition
-from softscm.wire.defs import BootFault, BootUnlistedPolicy
+from softscm.wire.defs import DEFAULT_CM4_FILES, BootFault, BootUnlistedPolicy
 from softscm.wire.errors import BootManifestError, BootRollbackError, BootVerificationError
 
 from .helpers import P256Signer, boot_files

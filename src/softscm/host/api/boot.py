@@ -8,6 +8,7 @@ The zymkey names (``add_or_update_supervised_boot_file``, ``remove_supervised_bo
 from __future__ import annotations
 
 from collections.abc import Sequence
+
 from ...wire.defs import BOOT_SIGNER_SLOT, BootAuthAction, BootAuthMethod, BootUnlistedPolicy
 from ...wire.messages.boot import (
     Authorized,

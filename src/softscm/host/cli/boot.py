@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import Prehashed, decode_ds
 from rich.console import Console
 
 from ...wire.boottoken import AuthorizationToken
-from ...wire.defs import BootAuthAction, BootUnlistedPolicy
+from ...wire.defs import DEFAULT_CM4_FILES, BootAuthAction, BootUnlistedPolicy
 from ...wire.errors import BootVerificationError
 from ...wire.messages.boot import Manifest
 from .context import Cli, parse_hex, pass_cli, read_input, read_secret, write_output
@@ -96,11 +96,12 @@ def manifest_rm(cli: Cli, path: str) -> None:
               help="Whether files present but not listed fail verification.")
 @click.option("--security-version", type=click.IntRange(0), default=None)
 @click.option("--slot", type=click.IntRange(0, 15), default=None)
+@click.option("--cm4", is_flag=True, help="Only the Raspberry Pi CM4 boot files, not every file.")
 @pass_cli
 def manifest_sign_all(cli: Cli, directory: str | None, image: str | None, unlisted: str | None,
-                      security_version: int | None, slot: int | None) -> None:
-    """Sign every file on the partition now as the new manifest."""
-    signed = cli.client().boot_sign_all(**_partition(directory, image),
+                      security_version: int | None, slot: int | None, cm4: bool) -> None:
+    """Sign every file on the partition (or the CM4 boot files) now as the new manifest."""
+    signed = cli.client().boot_sign_all(**_partition(directory, image), paths=DEFAULT_CM4_FILES if cm4 else None,
                                         unlisted=None if unlisted is None else BootUnlistedPolicy[unlisted.upper()],
                                         security_version=security_version, slot=slot)
     _show_manifest(cli, signed)

@@ -34,17 +34,6 @@ Signer = Callable[[bytes], bytes]
 Verifier = Callable[[bytes, bytes], None]
 """``verifier(digest, signature)`` returns if the signature is good and raises otherwise."""
 
-DEFAULT_CM4_FILES: tuple[str, ...] = (
-    "bcm2711-rpi-cm4.dtb",
-    "bootcode.bin",
-    "cmdline.txt",
-    "config.txt",
-    "initrd.img",
-    "kernel8.img",
-    "start4.elf",
-    "overlays/vc4-kms-v3d.dtbo",
-)
-"""The Raspberry Pi CM4 boot files guarded when no list is given."""
 
 _FORBIDDEN_CHARS = frozenset('"*:<>?\\|') | frozenset(chr(c) for c in range(32)) | {"\x7f"}
 

@@ -24,6 +24,7 @@ from typing import Any, Protocol
 
 from ...wire.defs import (
     BOOT_SIGNER_SLOT,
+    DEFAULT_CM4_FILES,
     BootAuthAction,
     BootAuthMethod,
     BootFault,
@@ -54,7 +55,7 @@ from .authorise import (
     new_admin_shares,
     redeem_token,
 )
-from .manifest import DEFAULT_CM4_FILES, BootManifest, ManifestEntry, Signer, Verifier
+from .manifest import BootManifest, ManifestEntry, Signer, Verifier
 from .partition import BootPartition
 from .remediation import GoldenStore, RecoveryRecord, RestoreResult, restore, write_recovery
 from .verify import Progress, VerificationReport, current_entry, verify_partition
