@@ -135,6 +135,13 @@ def test_production_log_only_then_hold_until_remediated_and_authorised(guarded):
     with pytest.raises(BootHeldError):
         client.unlock(blob)
     assert client.read_log()[0]  # log reads still served
+    client.close()
+    daemon.stop()
+    daemon.start()  # a restart keeps holding
+    client = daemon.connect()
+    assert client.status().state is ModuleState.HOLD
+    with pytest.raises(BootHeldError):
+        client.unlock(blob)
     remedy = client.boot_remediate()
     assert set(remedy.restored) == {"kernel8.img", "config.txt"} and remedy.ok
     with pytest.raises(BootHeldError):
@@ -172,6 +179,7 @@ def test_production_log_only_then_hold_until_remediated_and_authorised(guarded):
     tapper.join()
     attempts = [e.details["method"] for e in client.read_log(events=["BOOT_AUTHORIZED", "BOOT_AUTH_REFUSED"])[0]]
     assert attempts == ["token", "token", "slip39", "slip39", "tap"]
+    client.close()
 
 
 def test_production_self_destruct_keeps_the_log(guarded):
