@@ -84,9 +84,24 @@ class RemoteParty:
 
 
 def test_clean_verification_and_development_mode(guarded, tmp_path):
-    _daemon, client, image = guarded
+    daemon, client, image = guarded
+    progress: list[tuple[int, int]] = []
+
+    def follow() -> None:
+        with daemon.connect() as watcher:
+            for event in watcher.events(timeout=10):
+                if event["name"] == "BOOT_VERIFY_PROGRESS":
+                    progress.append((event["details"]["done"], event["details"]["total"]))
+                    if progress[-1][0] == progress[-1][1]:
+                        return
+
+    follower = threading.Thread(target=follow)
+    follower.start()
+    time.sleep(0.5)  # subscribed
     result = client.boot_verify()
+    follower.join()
     assert result.outcome is BootOutcome.VERIFIED and result.files_checked == 8
+    assert progress[-1] == (result.bytes_hashed, result.bytes_hashed)  # subscribers follow the hashing
     assert set(client.get_supervised_boot_file_manifest().split()) == set(boot_files())
     assert client.boot_confirm() == 1
     with pytest.raises(NotPermittedError):

@@ -315,7 +315,7 @@ class Event(IntEnum):
     BOOT_RECOVERY = 36
     BOOT_MANIFEST_CHANGE = 37
     BOOT_CONFIRMED = 38
-    BOOT_RESIGNED = 39
+    BOOT_VERIFY_PROGRESS = 39  # published to subscribers during a verification, not logged
     SELF_TEST = 40
     SELF_TEST_FAILED = 41
     INTEGRITY_FAILED = 42

@@ -8,7 +8,7 @@ import pytest
 
 from softscm.module.boot.manifest import BootManifest
 from softscm.module.boot.partition import DirectoryPartition, FatImagePartition, mtools_env
-from softscm.module.boot.verify import FileFault, check_rollback, current_entry, verify_partition
+from softscm.module.boot.verify import FileFault, ThrottledProgress, check_rollback, current_entry, verify_partition
 from softscm.wire.defs import DEFAULT_CM4_FILES, BootFault, BootUnlistedPolicy
 from softscm.wire.errors import BootManifestError, BootRollbackError, BootVerificationError
 
@@ -104,3 +104,12 @@ def test_directory_and_image_give_the_same_digests(image, boot_dir, signer):
     from_dir = signed_manifest(DirectoryPartition(boot_dir), signer)
     assert from_image.entries == from_dir.entries
     assert verify_partition(DirectoryPartition(boot_dir), from_image, signer.verifier, workers=1).ok
+
+
+def test_progress_is_throttled_but_the_first_and_last_reports_pass():
+    seen, now = [], [0.0]
+    throttled = ThrottledProgress(lambda done, total: seen.append(done), interval=0.1, clock=lambda: now[0])
+    for done in range(0, 101, 5):
+        throttled(done, 100)
+        now[0] += 0.03
+    assert seen[0] == 0 and seen[-1] == 100 and len(seen) < 10

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -12,11 +13,14 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from cryptography.hazmat.primitives.asymmetric.utils import Prehashed, decode_dss_signature
 from rich.console import Console
+from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn, TransferSpeedColumn
+
+import softscm
 
 from ...wire.boottoken import AuthorizationToken
 from ...wire.defs import DEFAULT_CM4_FILES, BootAuthAction, BootUnlistedPolicy
-from ...wire.errors import BootVerificationError
-from ...wire.messages.boot import Manifest
+from ...wire.errors import BootVerificationError, ScmError, ScmTimeoutError
+from ...wire.messages.boot import Manifest, Verification
 from .context import Cli, parse_hex, pass_cli, read_input, read_secret, write_output
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -107,14 +111,52 @@ def manifest_sign_all(cli: Cli, directory: str | None, image: str | None, unlist
     _show_manifest(cli, signed)
 
 
+def _verify_with_progress(cli: Cli, partition: dict[str, str | None]) -> Verification:
+    """Run the verification on the CLI's connection while a second one follows the module's
+    BOOT_VERIFY_PROGRESS events into a progress bar on stderr (a spinner if it cannot connect)."""
+    client = cli.client()
+    try:
+        watcher = softscm.connect(cli.url, timeout=cli.timeout)
+    except (ScmError, OSError):
+        with Console(stderr=True).status("verifying the boot partition"):
+            return client.boot_verify(**partition)
+    outcome: list[Verification | ScmError] = []
+
+    def run() -> None:
+        try:
+            outcome.append(client.boot_verify(**partition))
+        except ScmError as exc:
+            outcome.append(exc)
+
+    worker = threading.Thread(target=run, name="boot-verify")
+    columns = (TextColumn("verifying"), BarColumn(), DownloadColumn(), TransferSpeedColumn(), TimeRemainingColumn())
+    with watcher, Progress(*columns, console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task("verify", total=None)
+        events = watcher.events(timeout=0.2)
+        worker.start()
+        while worker.is_alive():
+            try:
+                for event in events:
+                    if event["name"] == "BOOT_VERIFY_PROGRESS":
+                        details = event["details"]
+                        bar.update(task, completed=details["done"], total=details["total"])
+                    if not worker.is_alive():
+                        break
+            except ScmTimeoutError:
+                events = watcher.events(timeout=0.2)
+    worker.join()
+    if isinstance(outcome[0], ScmError):
+        raise outcome[0]
+    return outcome[0]
+
+
 @boot.command()
 @partition_options
 @pass_cli
 def verify(cli: Cli, directory: str | None, image: str | None) -> None:
-    """Verify the boot partition; exits non-zero naming each failing file."""
+    """Verify the boot partition, with a progress bar; exits non-zero naming each failing file."""
     started = time.monotonic()
-    with Console(stderr=True).status("verifying the boot partition"):
-        result = cli.client().boot_verify(**_partition(directory, image))
+    result = _verify_with_progress(cli, _partition(directory, image))
     faults = [{"path": f.path or "manifest", "reason": f.reason.name.lower()} for f in result.faults]
     data = {"outcome": result.outcome.name.lower(), "faults": faults, "files": result.files_checked,
             "bytes": result.bytes_hashed, "seconds": round(time.monotonic() - started, 3)}

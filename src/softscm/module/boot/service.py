@@ -339,7 +339,6 @@ class BootService:
         entries = [current_entry(partition, p) for p in keep]
         resigned = BootManifest(tuple(entries), version, manifest.unlisted, manifest.signer_slot)
         self._store(resigned, partition, entries, "development re-sign")
-        self._hooks.record(Event.BOOT_RESIGNED, files=list(report.failed_paths))
 
     def confirm(self) -> int:
         """The boot verified in this run is confirmed good: raise the accepted minimum security

@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import os
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -73,6 +74,21 @@ class VerificationReport:
             raise BootRollbackError("the boot manifest's security version is below the accepted minimum")
         if self.faults:
             raise BootVerificationError(f"boot verification failed: {self.describe()}")
+
+
+class ThrottledProgress:
+    """Pass progress on at most every ``interval`` seconds (and always the first and the last
+    report), so a subscriber sees a steady trickle rather than one event per 1 MiB chunk."""
+
+    def __init__(self, progress: Progress, interval: float = 0.1, clock: Callable[[], float] = time.monotonic) -> None:
+        self._progress, self._interval, self._clock = progress, interval, clock
+        self._next = float("-inf")
+
+    def __call__(self, done: int, total: int) -> None:
+        now = self._clock()
+        if done >= total or now >= self._next:
+            self._next = now + self._interval
+            self._progress(done, total)
 
 
 def check_rollback(manifest: BootManifest, minimum_version: int) -> None:

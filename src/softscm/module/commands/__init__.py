@@ -32,5 +32,6 @@ def routes(module: Module) -> list[Route]:
         *SensorCommands(module.sensors, services.clock, module.led, services.monitor, module.policy,
                         module.save_policy, module.events, mode).routes(),
         *SelfTestCommands(services.selftests, module).routes(),
-        *BootCommands(services.boot, BootPartitions(module.config.boot_partitions), services.monitor, mode).routes(),
+        *BootCommands(services.boot, BootPartitions(module.config.boot_partitions), services.monitor, mode,
+                      module.events).routes(),
     ]

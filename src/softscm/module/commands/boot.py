@@ -7,7 +7,7 @@ import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from ...wire.defs import BOOT_SIGNER_SLOT, BootAuthMethod, BootUnlistedPolicy, Mode
+from ...wire.defs import BOOT_SIGNER_SLOT, BootAuthMethod, BootUnlistedPolicy, Event, Mode
 from ...wire.errors import InvalidArgumentError, NotPermittedError, ScmTimeoutError
 from ...wire.messages import Done
 from ...wire.messages.boot import (
@@ -32,10 +32,11 @@ from ...wire.messages.boot import (
     Remediation,
     Verification,
 )
+from ..audit.recorder import Recorder
 from ..boot.manifest import BootManifest, ManifestEntry
 from ..boot.partition import BootPartition, open_partition
 from ..boot.service import BootService
-from ..boot.verify import VerificationReport
+from ..boot.verify import ThrottledProgress, VerificationReport
 from ..dispatch import READY_OR_HOLD, Route, route
 from ..policy.monitor import Monitor
 
@@ -74,9 +75,10 @@ class BootPartitions:
 
 
 class BootCommands:
-    def __init__(self, boot: BootService, partitions: BootPartitions, monitor: Monitor,
-                 mode: Callable[[], Mode]) -> None:
+    def __init__(self, boot: BootService, partitions: BootPartitions, monitor: Monitor, mode: Callable[[], Mode],
+                 events: Recorder) -> None:
         self._boot, self._partitions, self._monitor, self._mode = boot, partitions, monitor, mode
+        self._events = events
 
     def routes(self) -> list[Route]:
         return [
@@ -125,10 +127,17 @@ class BootCommands:
         return self._manifest(manifest)
 
     async def verify(self, request: BootVerifyRequest) -> Verification:
-        """Hashing runs on a worker thread, so the module (and its tamper monitor) keeps serving."""
+        """Hashing runs on a worker thread, so the module (and its tamper monitor) keeps serving;
+        subscribers see ``BOOT_VERIFY_PROGRESS`` events (bytes done and total) meanwhile."""
         partition = self._partitions.open(request.partition)
         plan = self._boot.plan()
-        report = None if plan is None else await asyncio.get_running_loop().run_in_executor(None, plan.run, partition)
+        loop = asyncio.get_running_loop()
+
+        def publish(done: int, total: int) -> None:
+            loop.call_soon_threadsafe(lambda: self._events.publish(Event.BOOT_VERIFY_PROGRESS, done=done, total=total))
+
+        report = None if plan is None else await loop.run_in_executor(
+            None, plan.run, partition, ThrottledProgress(publish))
         decision = self._boot.conclude(partition, plan, report, self._mode())
         report = decision.report
         return Verification(decision.outcome, _faults(report), report.files_checked if report else 0,
