@@ -82,6 +82,10 @@ EXIT_CODES: Mapping[ErrorCode, Exit] = {
     ErrorCode.LUKS: Exit.MODULE_ERROR,
     ErrorCode.LUKS_KEY: Exit.VERIFICATION_FAILED,
     ErrorCode.ENROLMENT: Exit.NOT_PERMITTED,
+    ErrorCode.BOOT_MANIFEST: Exit.VERIFICATION_FAILED,
+    ErrorCode.BOOT_ROLLBACK: Exit.VERIFICATION_FAILED,
+    ErrorCode.BOOT_HELD: Exit.NOT_PERMITTED,
+    ErrorCode.BOOT_AUTHORIZATION: Exit.VERIFICATION_FAILED,
 }
 
 # "\b" keeps click from re-wrapping the lines.

@@ -12,6 +12,7 @@ from ..module import Module
 from .access import AccessCommands
 from .admin import AdminCommands
 from .disk import DiskCommands
+from .boot import BootCommands, BootPartitions
 from .keys import KeyCommands
 from .log import LogCommands
 from .operations import OperationCommands
@@ -42,4 +43,6 @@ def routes(module: Module) -> list[Route]:
                         module.save_policy, module.events, mode).routes(),
         *SelfTestCommands(services.selftests, module).routes(),
         *DiskCommands(services.disk).routes(),
+        *BootCommands(services.boot, BootPartitions(module.config.boot_partitions), services.monitor, mode,
+                      module.events).routes(),
     ]
