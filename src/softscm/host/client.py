@@ -15,7 +15,8 @@ from ..wire.codec import EventMessage, Reply, Request, parse_incoming
 from ..wire.defs import PROTOCOL_VERSION, Command
 from ..wire.errors import ProtocolError, ScmError
 from .api import ModuleApi
-from .transport import SocketTransport, Transport
+from .client_keys import ClientKeySource, ModuleKeySource, load_client_key, load_module_key
+from .transport import ChannelTransport, SerialTransport, SocketTransport, Transport
 
 T = TypeVar("T")
 
@@ -25,21 +26,47 @@ def default_url() -> str:
     return os.environ.get("SOFTSCM_URL") or f"unix:{default_socket_path()}"
 
 
-def open_transport(url: str, timeout: float | None = None, *, busy_poll: bool = True) -> Transport:
-    """Open a socket transport for ``unix:PATH`` or ``tcp:HOST:PORT`` (``busy_poll``: see
-    :class:`~softscm.host.transport.SocketTransport`).
+def open_transport(url: str, timeout: float | None = None, *, busy_poll: bool = True,
+                   channel: bool | None = None, client_key: ClientKeySource = None,
+                   module_key: ModuleKeySource = None) -> Transport:
+    """Open the transport for ``unix:PATH``, ``tcp:HOST:PORT`` or ``serial:DEVICE`` (``busy_poll``:
+    see :class:`~softscm.host.transport.SocketTransport`).
+
+    TCP and serial always carry the encrypted channel; a Unix socket does when ``channel`` is true
+    or a ``client_key`` is given. The keys default to the files in
+    :mod:`softscm.host.client_keys`.
 
     :raises ValueError: for an unknown scheme. :raises TransportError: if unreachable.
+    :raises ChannelError: (or the module's typed refusal) if the channel cannot be set up.
     """
     scheme, _, rest = url.partition(":")
     if scheme == "unix":
-        return SocketTransport.unix(rest, timeout, busy_poll=busy_poll)
-    if scheme == "tcp":
+        if not (channel if channel is not None else client_key is not None):
+            return SocketTransport.unix(rest, timeout, busy_poll=busy_poll)
+        static, pinned = load_client_key(client_key), load_module_key(module_key)
+        inner: Transport = SocketTransport.unix(rest, timeout, busy_poll=busy_poll)
+    elif scheme == "tcp":
         parts = urlsplit("//" + rest.lstrip("/"))
         if parts.hostname is None or parts.port is None:
             raise ValueError(f"a TCP URL is tcp:HOST:PORT, not {url!r}")
-        return SocketTransport.tcp(parts.hostname, parts.port, timeout, busy_poll=busy_poll)
-    raise ValueError(f"unknown transport in {url!r}; use unix:, tcp: or embedded:")
+        _required(channel, "tcp")
+        static, pinned = load_client_key(client_key), load_module_key(module_key)
+        inner = SocketTransport.tcp(parts.hostname, parts.port, timeout, busy_poll=busy_poll)
+    elif scheme == "serial":
+        if not rest:
+            raise ValueError(f"a serial URL is serial:DEVICE, not {url!r}")
+        _required(channel, "serial")
+        static, pinned = load_client_key(client_key), load_module_key(module_key)
+        return ChannelTransport(SerialTransport(rest), static, pinned, allow_gaps=True,
+                                handshake_timeout=timeout or 10.0)
+    else:
+        raise ValueError(f"unknown transport in {url!r}; use unix:, tcp:, serial: or embedded:")
+    return ChannelTransport(inner, static, pinned, handshake_timeout=timeout or 10.0)
+
+
+def _required(channel: bool | None, scheme: str) -> None:
+    if channel is False:
+        raise ValueError(f"the {scheme} transport carries only the encrypted channel")
 
 
 class Client(ModuleApi):
@@ -51,6 +78,10 @@ class Client(ModuleApi):
     def __init__(self, transport: Transport, *, timeout: float | None = 30.0) -> None:
         """Open the session with the version handshake.
 
+        Request ids are never reused on a client, so a late reply (to a request that timed out)
+        is told apart and dropped. A transport that went :attr:`stale` (a serial line that
+        dropped) is reopened before the next request, with a new channel and HELLO.
+
         :raises UnsupportedVersionError: if the module speaks another protocol version.
         """
         self._transport = transport
@@ -58,7 +89,18 @@ class Client(ModuleApi):
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
         self._events: deque[dict[str, Any]] = deque()
-        self.hello = self._call(Command.HELLO, {"version": PROTOCOL_VERSION})
+        with self._lock:
+            self.hello = self._hello()
+
+    def _hello(self) -> Any:
+        return self._exchange(Request(next(self._ids), Command.HELLO, {"version": PROTOCOL_VERSION}),
+                              self._timeout)
+
+    def _renew(self) -> None:
+        """Reopen a stale transport (with the lock held). :raises TransportError:"""
+        if getattr(self._transport, "stale", False):
+            self._transport.reopen()  # type: ignore[attr-defined]
+            self.hello = self._hello()
 
     def __enter__(self) -> Client:
         return self
@@ -79,25 +121,35 @@ class Client(ModuleApi):
 
     def _call(self, command: Command, args: dict[str, Any], parse: Callable[[Any], T] | None = None,
               timeout: float | None = None) -> Any:
-        request = Request(next(self._ids), command, args)
         with self._lock:
-            self._transport.send(request.to_bytes())
-            reply = self._receive(self._timeout if timeout is None else timeout)
-        if reply.id not in (request.id, 0):
-            raise ProtocolError(f"reply {reply.id} does not answer request {request.id}")
-        result = reply.result()  # an id-0 reply is an error the module could not attribute
+            self._renew()
+            result = self._exchange(Request(next(self._ids), command, args),
+                                    self._timeout if timeout is None else timeout)
         return parse(result) if parse is not None else result
+
+    def _exchange(self, request: Request, timeout: float | None) -> Any:
+        """Send ``request`` and return its result (with the lock held); replies to earlier
+        requests (which timed out) are dropped."""
+        self._transport.send(request.to_bytes())
+        while True:
+            reply = self._receive(timeout)
+            if reply.id == request.id or reply.id == 0:
+                return reply.result()  # an id-0 reply is an error the module could not attribute
+            if reply.id > request.id:
+                raise ProtocolError(f"reply {reply.id} does not answer request {request.id}")
 
     def pipeline(self, calls: list[tuple[Command, dict[str, Any]]]) -> list[Any]:
         """Send several requests before reading any reply; returns results (or exceptions) in order."""
-        requests = [Request(next(self._ids), command, args) for command, args in calls]
         with self._lock:
+            self._renew()
+            requests = [Request(next(self._ids), command, args) for command, args in calls]
             for request in requests:
                 self._transport.send(request.to_bytes())
             replies = {}
             while len(replies) < len(requests):
                 reply = self._receive(self._timeout)
-                replies[reply.id] = reply
+                if reply.id >= requests[0].id:  # not a late reply to an earlier request
+                    replies[reply.id] = reply
         results: list[Any] = []
         for request in requests:
             try:
@@ -119,8 +171,16 @@ class Client(ModuleApi):
                 yield message.event
 
 
-def connect(url: str | None = None, *, timeout: float | None = 30.0, busy_poll: bool = True) -> Client:
-    """Connect to a module at ``unix:PATH`` or ``tcp:HOST:PORT`` (default: :func:`default_url`).
+def connect(url: str | None = None, *, timeout: float | None = 30.0, busy_poll: bool = True,
+            channel: bool | None = None, client_key: ClientKeySource = None,
+            module_key: ModuleKeySource = None) -> Client:
+    """Connect to a module at ``unix:PATH``, ``tcp:HOST:PORT`` or ``serial:DEVICE`` (default:
+    :func:`default_url`).
+
+    TCP and serial carry only the encrypted channel (:func:`open_transport`): ``client_key`` is
+    this host's enrolled key (an ``X25519PrivateKey`` or a file; default
+    ``~/.config/softscm/client.key``) and ``module_key`` the module's pinned public key (bytes or
+    a file; default ``~/.config/softscm/module.pub``). On a Unix socket the channel is optional.
 
     ``busy_poll`` lets a waiting call poll for its reply for up to 100 us before it sleeps, which
     roughly halves the round trip when a core is free; it backs off by itself on a busy CPU.
@@ -128,9 +188,16 @@ def connect(url: str | None = None, *, timeout: float | None = 30.0, busy_poll: 
     ``softscm.connect`` also accepts ``embedded:STATE_DIR``.
 
     :raises TransportError: if the module cannot be reached.
+    :raises ChannelError: (or :class:`~softscm.wire.errors.ClientKeyError`) if the channel is refused.
     """
     url = url or default_url()
-    return Client(open_transport(url, timeout=10.0, busy_poll=busy_poll), timeout=timeout)
+    transport = open_transport(url, timeout=10.0, busy_poll=busy_poll, channel=channel, client_key=client_key,
+                               module_key=module_key)
+    try:
+        return Client(transport, timeout=timeout)
+    except BaseException:
+        transport.close()
+        raise
 
 
 __all__ = ["Client", "ScmError", "connect", "default_socket_path", "default_url"]

@@ -1,6 +1,7 @@
-"""Serving the module over byte streams (Unix socket, TCP loopback) and in-process.
+"""Serving the module over byte streams (Unix socket, TCP loopback), a serial line and in-process.
 
-Every connection starts with a HELLO handshake. A malformed frame gets an error reply (id 0 when
+Every connection may first open the encrypted channel (:mod:`softscm.module.gate`; required on
+TCP and serial), then starts with a HELLO handshake. A malformed frame gets an error reply (id 0 when
 the id could not be read) and the connection keeps serving; only an oversize length, which makes
 the stream impossible to resynchronise, closes it. Nothing a client sends can stop the server.
 """
@@ -14,16 +15,19 @@ import queue
 import threading
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from ..wire.codec import EventMessage, Reply, Request
 from ..wire.defs import Command
-from ..wire.errors import InternalError, ProtocolError, ScmError, TransportError
+from ..wire.errors import ChannelError, InternalError, ProtocolError, ScmError, TransportError
 from ..wire.defs import MAX_FRAME_SIZE
 from ..wire.framing import HEADER, FrameTooLargeError, frame
+from .access.clients import ClientRegistry, channel_static_key
 from .dispatch import TABLE
+from .gate import ChannelKeys, SessionGate
 from .module import Module
 from .monitor import run_monitor
+from .serial_line import SerialLine
 
 log = logging.getLogger(__name__)
 
@@ -34,11 +38,17 @@ MAX_UNREAD = 64 * 1024 * 1024  # output a connection may leave unread before it 
 
 
 class Connection:
-    """One client's session: handshake state, subscriptions and requests in flight."""
+    """One client's session: handshake state, subscriptions and requests in flight.
 
-    def __init__(self, module: Module, send: Sender) -> None:
+    ``send`` takes one reply or event payload (the transport frames and, on the channel, seals it).
+    ``peer_identity`` is the enrolled client key at the other end of the channel (``None`` on a
+    plain session), for access control to map to a role.
+    """
+
+    def __init__(self, module: Module, send: Sender, *, peer_identity: bytes | None = None) -> None:
         self._module = module
         self._send = send
+        self.peer_identity = peer_identity
         self._greeted = False
         self._unsubscribe: Callable[[], None] | None = None
         self._tasks: set[asyncio.Task[None]] = set()
@@ -66,13 +76,13 @@ class Connection:
         self._reply(reply)
 
     def _reply(self, reply: Reply) -> None:
-        self._send(frame(reply.to_bytes()))
+        self._send(reply.to_bytes())
 
     def _subscribe(self, request: Request) -> None:
         if self._unsubscribe is None:
             def push(event: dict[str, Any]) -> None:
                 try:
-                    self._send(frame(EventMessage(event).to_bytes()))
+                    self._send(EventMessage(event).to_bytes())
                 except (TransportError, ProtocolError, OSError):
                     pass
 
@@ -119,13 +129,15 @@ class _StreamProtocol(asyncio.Protocol):
     buffer is below its high-water mark; the rest wait, unread, until the output drains.
     """
 
-    def __init__(self, server: Server) -> None:
+    def __init__(self, server: Server, transport: str, *, require_channel: bool) -> None:
         self._server = server
+        self._transport_name = transport
+        self._require_channel = require_channel
         self._buffer = bytearray()
         self._out: list[bytes] = []
         self._out_size = 0
         self._transport: asyncio.Transport | None = None
-        self._connection: Connection | None = None
+        self._gate: SessionGate | None = None
         self.holding = False
         self._reading = False
         self._blocked = False  # the transport is over its high-water mark
@@ -133,7 +145,18 @@ class _StreamProtocol(asyncio.Protocol):
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self._transport = transport  # type: ignore[assignment]
-        self._connection = Connection(self._server.module, self._emit)
+        self._gate = SessionGate(
+            self._server.module, self._server.channel_keys(), transport=self._transport_name, required=self._require_channel,
+            send_frame=lambda payload: self._emit(frame(payload)), end=self._end,
+            session_factory=self._server.new_session)
+
+    def _end(self) -> None:
+        """Send what is queued (a refusal) and close the connection."""
+        self.holding = False
+        self.flush()
+        if self._transport is not None:
+            self._transport.close()
+        self._buffer.clear()
 
     def _emit(self, data: bytes) -> None:
         """Queue output; outside a read (a wait's answer, a pushed event) send it now, unless a
@@ -179,8 +202,11 @@ class _StreamProtocol(asyncio.Protocol):
             payload = bytes(buffer[HEADER.size:HEADER.size + length])
             del buffer[:HEADER.size + length]
             before = module.changes
-            assert self._connection is not None
-            self._connection.on_frame(payload)
+            if self._gate is None:
+                return
+            self._gate.on_frame(payload)
+            if self._transport is None or self._transport.is_closing():
+                return
             if module.changes != before and not self.holding:
                 self.holding = True
                 self._server.hold(self)
@@ -228,10 +254,20 @@ class _StreamProtocol(asyncio.Protocol):
             self._transport.abort()
 
     def connection_lost(self, exc: Exception | None) -> None:
-        if self._connection is not None:
-            self._connection.close()
-        self._connection = None
+        if self._gate is not None:
+            self._gate.close()
+        self._gate = None
         self._transport = None
+
+
+class Held(Protocol):
+    """A connection whose replies wait for the next flush to disk."""
+
+    holding: bool
+
+    def flush(self) -> None: ...
+
+    def abort(self) -> None: ...
 
 
 class Server:
@@ -242,14 +278,26 @@ class Server:
         self._servers: list[asyncio.base_events.Server] = []
         self._loop = asyncio.get_running_loop()
         self._monitor = self._loop.create_task(run_monitor(module))
-        self._held: list[_StreamProtocol] = []
+        self._held: list[Held] = []
+        self._keys: ChannelKeys | None = None
+        self._serial: list[SerialLine] = []
         module.defer_sync(True)  # durability comes from _flush, before any reply depends on it
+
+    def channel_keys(self) -> ChannelKeys | None:
+        """The channel's keys (created on first use), or ``None`` once the module is destroyed."""
+        if self._keys is None and not self.module.destroyed:
+            module = self.module
+            self._keys = ChannelKeys(channel_static_key(module.store), ClientRegistry(module.store, record=module.record))
+        return self._keys
+
+    def new_session(self, send: Sender, peer_identity: bytes | None) -> Connection:
+        return Connection(self.module, send, peer_identity=peer_identity)
 
     @property
     def flush_pending(self) -> bool:
         return bool(self._held)
 
-    def hold(self, protocol: _StreamProtocol) -> None:
+    def hold(self, protocol: Held) -> None:
         """``protocol`` has a reply that depends on a write: release it after the next flush."""
         if not self._held:
             self._loop.call_soon(self._flush)
@@ -271,36 +319,54 @@ class Server:
             protocol.flush()
 
     async def listen_unix(self, path: Path) -> None:
-        """Listen on a Unix socket with owner-only permissions (directory 0700, socket 0600)."""
+        """Listen on a Unix socket with owner-only permissions (directory 0700, socket 0600); the
+        channel is optional there."""
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         if path.exists() or path.is_symlink():
             path.unlink()
         old_umask = os.umask(0o177)
         try:
             loop = asyncio.get_running_loop()
-            self._servers.append(await loop.create_unix_server(self._protocol, path=str(path)))
+            self._servers.append(await loop.create_unix_server(
+                lambda: _StreamProtocol(self, "unix", require_channel=False), path=str(path)))
         finally:
             os.umask(old_umask)
         os.chmod(path, 0o600)
 
     async def listen_tcp(self, host: str, port: int) -> int:
-        """Listen on TCP (loopback only); returns the port (useful with port 0).
+        """Listen on TCP (loopback only), encrypted channel required; returns the port (useful
+        with port 0).
 
-        :raises ValueError: for a non-loopback host.
+        :raises ValueError: for a non-loopback host. :raises ChannelError: without channel keys.
         """
         if host not in ("127.0.0.1", "::1", "localhost"):
             raise ValueError("the TCP transport listens on loopback only")
-        server = await asyncio.get_running_loop().create_server(self._protocol, host, port)
+        if self.channel_keys() is None:
+            raise ChannelError("refusing to listen on TCP without the encrypted channel")
+        server = await asyncio.get_running_loop().create_server(
+            lambda: _StreamProtocol(self, "tcp", require_channel=True), host, port)
         self._servers.append(server)
         return int(server.sockets[0].getsockname()[1])
 
-    def _protocol(self) -> asyncio.Protocol:
-        return _StreamProtocol(self)
+    def listen_serial(self, path: Path) -> None:
+        """Serve a serial line (a USB gadget's ``/dev/ttyGS0``), encrypted channel required; the
+        line is reopened whenever it drops.
+
+        :raises ChannelError: without channel keys.
+        """
+        if self.channel_keys() is None:
+            raise ChannelError("refusing to serve a serial line without the encrypted channel")
+        line = SerialLine(self, path)
+        line.start()
+        self._serial.append(line)
 
     async def close(self) -> None:
         self._monitor.cancel()
         self._flush()
         self.module.defer_sync(False)
+        for line in self._serial:
+            line.close()
+        self._serial.clear()
         for server in self._servers:
             server.close()
             await server.wait_closed()
@@ -321,7 +387,7 @@ class InProcessHost:
         self._monitor = asyncio.run_coroutine_threadsafe(run_monitor(module), self.loop)
 
     def connect(self) -> tuple[Callable[[bytes], None], queue.Queue[bytes], Callable[[], None]]:
-        """Open a session: returns ``(send, replies, close)``; replies arrive framed."""
+        """Open a session: returns ``(send, replies, close)``; replies arrive as payloads."""
         replies: queue.Queue[bytes] = queue.Queue()
         connection = Connection(self.module, replies.put)
 

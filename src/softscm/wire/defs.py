@@ -148,6 +148,9 @@ class ErrorCode(IntEnum):
     TRANSPORT = 29
     INTERNAL = 30
     SENSOR = 31
+    CHANNEL = 45
+    CHANNEL_REQUIRED = 46
+    CLIENT_KEY = 47
 
 
 @unique
@@ -295,6 +298,9 @@ class Event(IntEnum):
     INTEGRITY_FAILED = 42
     AUTH_FAILURE = 50
     STORE_CORRUPT = 51
+    CLIENT_ENROLLED = 52
+    CLIENT_REVOKED = 53
+    CHANNEL_REFUSED = 54
     HOST_EVENT = 60
     LOG_CHECKPOINT = 61
     LOG_UNLOGGED = 62
