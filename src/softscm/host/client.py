@@ -40,28 +40,30 @@ def open_transport(url: str, timeout: float | None = None, *, busy_poll: bool = 
     :raises ChannelError: (or the module's typed refusal) if the channel cannot be set up.
     """
     scheme, _, rest = url.partition(":")
+    allow_gaps = False
     if scheme == "unix":
-        if not (channel if channel is not None else client_key is not None):
-            return SocketTransport.unix(rest, timeout, busy_poll=busy_poll)
-        static, pinned = load_client_key(client_key), load_module_key(module_key)
         inner: Transport = SocketTransport.unix(rest, timeout, busy_poll=busy_poll)
+        if not (channel if channel is not None else client_key is not None):
+            return inner
     elif scheme == "tcp":
         parts = urlsplit("//" + rest.lstrip("/"))
         if parts.hostname is None or parts.port is None:
             raise ValueError(f"a TCP URL is tcp:HOST:PORT, not {url!r}")
         _required(channel, "tcp")
-        static, pinned = load_client_key(client_key), load_module_key(module_key)
         inner = SocketTransport.tcp(parts.hostname, parts.port, timeout, busy_poll=busy_poll)
     elif scheme == "serial":
         if not rest:
             raise ValueError(f"a serial URL is serial:DEVICE, not {url!r}")
         _required(channel, "serial")
-        static, pinned = load_client_key(client_key), load_module_key(module_key)
-        return ChannelTransport(SerialTransport(rest), static, pinned, allow_gaps=True,
-                                handshake_timeout=timeout or 10.0)
+        inner, allow_gaps = SerialTransport(rest), True
     else:
         raise ValueError(f"unknown transport in {url!r}; use unix:, tcp:, serial: or embedded:")
-    return ChannelTransport(inner, static, pinned, handshake_timeout=timeout or 10.0)
+    try:
+        static, pinned = load_client_key(client_key), load_module_key(module_key)
+    except ScmError:
+        inner.close()
+        raise
+    return ChannelTransport(inner, static, pinned, allow_gaps=allow_gaps, handshake_timeout=timeout or 10.0)
 
 
 def _required(channel: bool | None, scheme: str) -> None:
@@ -148,6 +150,8 @@ class Client(ModuleApi):
             replies = {}
             while len(replies) < len(requests):
                 reply = self._receive(self._timeout)
+                if reply.id == 0:
+                    reply.result()  # an error the module could not attribute (it raises)
                 if reply.id >= requests[0].id:  # not a late reply to an earlier request
                     replies[reply.id] = reply
         results: list[Any] = []

@@ -116,8 +116,8 @@ class ClientRegistry:
         self._store.set_meta(REGISTRY_META, cbor2.dumps([record.to_bytes() for record in records.values()]))
 
     def list(self) -> list[ClientRecord]:
-        """Enrolled clients, oldest first. :raises StoreCorruptError: if the registry fails its MAC."""
-        return sorted(self._load().values(), key=lambda record: (record.created, record.name))
+        """Enrolled clients in enrolment order. :raises StoreCorruptError: if the registry fails its MAC."""
+        return list(self._load().values())
 
     def lookup(self, public_key: bytes) -> ClientRecord | None:
         """The enrolled client with this key, or ``None`` (compared in constant time)."""
