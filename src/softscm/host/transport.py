@@ -20,9 +20,10 @@ from typing import Protocol
 import serial
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
-from ..wire.channel import SecureChannel, client_handshake
-from ..wire.defs import MAX_FRAME_SIZE
-from ..wire.errors import ChannelError, ScmTimeoutError, TransportError
+from ..wire.channel import SecureChannel, client_handshake, is_plain_request, raise_refusal
+from ..wire.codec import Reply, parse_incoming
+from ..wire.defs import MAX_FRAME_SIZE, ErrorCode
+from ..wire.errors import ChannelError, ProtocolError, ScmTimeoutError, TransportError
 from ..wire.framing import HEADER, FrameTooLargeError, frame
 from ..wire.noise import XXHandshake
 from ..wire.serial_framing import SerialDecoder, encode
@@ -227,13 +228,13 @@ class SerialTransport:
             remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
             try:
                 readable, _, _ = select.select([port.fileno()], [], [], remaining)
-                if not readable:
-                    raise ScmTimeoutError("no reply from the module in time")
-                data = os.read(port.fileno(), 1 << 16)
+                data = os.read(port.fileno(), 1 << 16) if readable else None
             except BlockingIOError:
                 continue
             except (OSError, serial.SerialException) as exc:
                 raise self._down(exc) from None
+            if data is None:
+                raise ScmTimeoutError("no reply from the module in time")
             if not data:
                 raise self._down(EOFError("end of file"))
             self._frames.extend(self._decoder.feed(data))
@@ -296,7 +297,7 @@ class ChannelTransport:
         cannot be message 2 or an error reply) are skipped."""
         while True:
             payload = self._inner_recv(deadline)
-            if not self._allow_gaps or len(payload) == XXHandshake.MESSAGE_2 or payload[:1] in _CBOR_MAPS:
+            if not self._allow_gaps or len(payload) == XXHandshake.MESSAGE_2 or is_plain_request(payload):
                 return payload
 
     def reopen(self) -> None:
@@ -318,28 +319,47 @@ class ChannelTransport:
         try:
             self._inner.send(self._channel.seal(payload))
         except TransportError:
-            self.stale = True
+            self._lose()
             raise
 
     def recv(self, timeout: float | None = None) -> bytes:
         if self._channel is None:
             raise TransportError("the channel is closed")
         try:
-            plaintext = self._channel.open(self._inner.recv(timeout))
+            record = self._inner.recv(timeout)
         except ScmTimeoutError:
             raise
-        except TransportError:  # ChannelError included: a refused frame ends the session
-            self.stale = True
-            self._channel = None
+        except TransportError:
+            self._lose()
             raise
-        if plaintext[:3] == _SESSION_ENDED:  # the module's unattributed error: it ended the session
+        try:
+            plaintext = self._channel.open(record)
+        except ChannelError:  # a refused frame ends the session
+            self._lose()
+            if record[:3] == _SESSION_ENDED:  # a module that lost the session (its line was replugged) says why
+                raise_refusal(record)
+            raise
+        if plaintext[:3] == _SESSION_ENDED and _ends_session(plaintext):
             self.stale = True
         return plaintext
+
+    def _lose(self) -> None:
+        self.stale = True
+        self._channel = None
 
     def close(self) -> None:
         self._channel = None
         self._inner.close()
 
 
-_CBOR_MAPS = {bytes([b]) for b in range(0xA0, 0xC0)}
 _SESSION_ENDED = b"\xa3\x00\x00"  # a CBOR reply map with id 0: an error the module could not attribute
+_CHANNEL_CODES = {ErrorCode.CHANNEL, ErrorCode.CHANNEL_REQUIRED, ErrorCode.CLIENT_KEY}
+
+
+def _ends_session(payload: bytes) -> bool:
+    """Is this the module's refusal that ended the channel session (after which it is gone)?"""
+    try:
+        message = parse_incoming(payload)
+    except ProtocolError:
+        return False
+    return isinstance(message, Reply) and message.status in _CHANNEL_CODES

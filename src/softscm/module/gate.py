@@ -18,7 +18,7 @@ from typing import Protocol
 
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
-from ..wire.channel import SecureChannel, ServerHandshake, is_open_request
+from ..wire.channel import SecureChannel, ServerHandshake, is_open_request, is_plain_request
 from ..wire.codec import Reply
 from ..wire.defs import Event
 from ..wire.errors import ChannelError, ChannelRequiredError, ClientKeyError, ScmError
@@ -78,8 +78,9 @@ class SessionGate:
         return self._channel is not None
 
     def on_frame(self, payload: bytes) -> None:
-        if self._restartable and is_open_request(payload) and (self._channel or self._handshake):
-            self.close()  # a serial host reconnected: a new handshake replaces the old session
+        if self._restartable and ((self._channel or self._handshake) and is_open_request(payload)
+                                  or self._channel and is_plain_request(payload)):
+            self.close()  # a serial host reconnected: a new session replaces the old one
         if self._channel is not None:
             try:
                 plaintext = self._channel.open(payload)

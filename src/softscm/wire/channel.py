@@ -46,6 +46,15 @@ def is_open_request(payload: bytes) -> bool:
     return payload[:len(MAGIC)] == MAGIC
 
 
+def is_plain_request(payload: bytes) -> bool:
+    """Does this frame start a plain session (a CBOR map)? A record cannot: its counter would
+    have to be at least 0xA0 << 56."""
+    return payload[:1] in _CBOR_MAPS
+
+
+_CBOR_MAPS = {bytes([b]) for b in range(0xA0, 0xC0)}
+
+
 class SecureChannel:
     """The record layer of an established channel: :meth:`seal` outgoing frames, :meth:`open`
     incoming ones. ``allow_gaps`` accepts a counter that skips ahead (serial lines only).
@@ -89,7 +98,7 @@ class SecureChannel:
         return plaintext
 
 
-def _raise_refusal(payload: bytes) -> None:
+def raise_refusal(payload: bytes) -> None:
     """Raise the module's error reply in ``payload``, or :class:`ChannelError` if it is none."""
     try:
         parse_incoming(payload).result()
@@ -132,7 +141,7 @@ class ClientHandshake:
         :raises ChannelError: if message 2 does not authenticate or carries another module key.
         """
         if len(message_2) != XXHandshake.MESSAGE_2:
-            _raise_refusal(message_2)
+            raise_refusal(message_2)
         self._handshake.read_message_2(message_2)
         assert self._handshake.remote_static is not None
         if not same_key(bytes(self._handshake.remote_static), self._module_key):
@@ -151,7 +160,7 @@ class ClientHandshake:
             raise ChannelError("the handshake is not complete")
         verdict = self._channel.open(record)
         if verdict:
-            _raise_refusal(verdict)
+            raise_refusal(verdict)
         return self._channel
 
 
