@@ -222,3 +222,24 @@ def test_the_channel_is_optional_on_the_unix_socket(module_daemon):
     with softscm.connect(daemon.url) as plain, _connect(daemon.url, enrolled) as secure:
         assert plain.hello["serial"] == secure.hello["serial"]
         assert secure._transport.handshake_hash and not hasattr(plain._transport, "handshake_hash")
+
+
+def test_the_async_client_uses_the_channel_on_tcp(module_daemon):
+    import asyncio
+
+    from softscm.host.aio import AsyncClient
+
+    _, enrolled, tcp = module_daemon
+
+    async def run() -> list[int]:
+        async with await AsyncClient.connect(tcp, client_key=enrolled.client_key,
+                                             module_key=enrolled.module_key) as scm:
+            return [len(r) for r in await asyncio.gather(*(scm.get_random(n) for n in (5, 6, 7)))]
+
+    assert asyncio.run(run()) == [5, 6, 7]
+
+    async def stranger() -> None:
+        await AsyncClient.connect(tcp, client_key=X25519PrivateKey.generate(), module_key=enrolled.module_key)
+
+    with pytest.raises(ClientKeyError):
+        asyncio.run(stranger())
