@@ -15,6 +15,7 @@ from ..wire.codec import EventMessage, Reply, Request, parse_incoming
 from ..wire.defs import PROTOCOL_VERSION, Command
 from ..wire.errors import ProtocolError, ScmError
 from .api import ModuleApi
+from .gadget import find_module_port
 from .client_keys import ClientKeySource, ModuleKeySource, load_client_key, load_module_key
 from .transport import ChannelTransport, SerialTransport, SocketTransport, Transport
 
@@ -29,8 +30,9 @@ def default_url() -> str:
 def open_transport(url: str, timeout: float | None = None, *, busy_poll: bool = True,
                    channel: bool | None = None, client_key: ClientKeySource = None,
                    module_key: ModuleKeySource = None) -> Transport:
-    """Open the transport for ``unix:PATH``, ``tcp:HOST:PORT`` or ``serial:DEVICE`` (``busy_poll``:
-    see :class:`~softscm.host.transport.SocketTransport`).
+    """Open the transport for ``unix:PATH``, ``tcp:HOST:PORT`` or ``serial:DEVICE`` (``serial:auto``:
+    the one module board attached over USB; ``busy_poll``: see
+    :class:`~softscm.host.transport.SocketTransport`).
 
     TCP and serial always carry the encrypted channel; a Unix socket does when ``channel`` is true
     or a ``client_key`` is given. The keys default to the files in
@@ -55,7 +57,8 @@ def open_transport(url: str, timeout: float | None = None, *, busy_poll: bool = 
         if not rest:
             raise ValueError(f"a serial URL is serial:DEVICE, not {url!r}")
         _required(channel, "serial")
-        inner, allow_gaps = SerialTransport(rest), True
+        device = find_module_port().device if rest == "auto" else rest
+        inner, allow_gaps = SerialTransport(device), True
     else:
         raise ValueError(f"unknown transport in {url!r}; use unix:, tcp:, serial: or embedded:")
     try:
