@@ -35,7 +35,9 @@ class ScmctlGroup(click.Group):
 
 @click.group(cls=ScmctlGroup, context_settings={"help_option_names": ["-h", "--help"]}, epilog=EXIT_HELP)
 @click.option("--url", envvar="SOFTSCM_URL", default=None,
-              help="Module URL: unix:PATH, tcp:HOST:PORT, serial:DEVICE (serial:auto finds a USB module board) or embedded:STATE_DIR (default: $SOFTSCM_URL or the default socket). TCP and serial use the client key in ~/.config/softscm.")
+              help="Module URL: unix:PATH, tcp:HOST:PORT, serial:DEVICE (serial:auto: the USB module board) or "
+                   "embedded:STATE_DIR (default: $SOFTSCM_URL or the default socket). TCP and serial use "
+                   "this host's enrolled client key in ~/.config/softscm.")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable JSON output.")
 @click.option("--timeout", default=30.0, show_default=True, help="Seconds to wait for the module.")
 @click.pass_context
