@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 from softscm.host.client_keys import create_client_key
 from softscm.module.access.clients import ClientRegistry, channel_static_key
-from softscm.module.module import Module
+from softscm.module import lifecycle
 from softscm.wire.noise import public_bytes
 
 
@@ -28,14 +28,14 @@ class Enrolled:
 
 def enrolled_state(state_dir: Path, key_dir: Path, name: str = "test host") -> Enrolled:
     """Initialise a module in ``state_dir`` and enrol one client key kept in ``key_dir``."""
-    module = Module.start(state_dir)
+    module = lifecycle.start(state_dir)
     try:
         key_file = key_dir / f"{name.replace(' ', '-')}.key"
         client = create_client_key(key_file)
-        ClientRegistry(module.store, record=module.record).enroll(name, public_bytes(client))
-        module_key = public_bytes(channel_static_key(module.store))
+        ClientRegistry(module.live().store, record=module.events.record).enroll(name, public_bytes(client))
+        module_key = public_bytes(channel_static_key(module.live().store))
     finally:
-        module.close()
+        lifecycle.close(module)
     return Enrolled(state_dir, module_key, key_file, client)
 
 

@@ -10,12 +10,12 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 import softscm
-from softscm.module.gate import SessionGate  # noqa: F401  (the module's side of what is tested here)
 from softscm.wire.channel import ServerHandshake
 from softscm.wire.codec import Request, parse_incoming
-from softscm.wire.defs import Command
+from softscm.wire.defs import Command, KeyType
 from softscm.wire.errors import ChannelError, ChannelRequiredError, ClientKeyError, TransportError
 from softscm.wire.framing import frame
+from softscm.wire.messages.keys import GenKeyRequest
 
 from .channel_setup import FrameProxy, _read_frame, enrolled_state
 
@@ -178,7 +178,7 @@ def test_rewritten_request_frames_are_refused_and_nothing_runs_twice(module_daem
     try:
         scm = _connect(proxy.url, enrolled)
         with pytest.raises(TransportError):  # ChannelError (the sealed refusal) or the closed connection
-            scm.pipeline([(Command.GEN_KEY, {"key_type": 0})] * 2)
+            scm.pipeline([GenKeyRequest(KeyType.NISTP256)] * 2)
         with pytest.raises(TransportError):
             scm.get_random(8)
         scm.close()
@@ -220,7 +220,7 @@ def test_rewritten_reply_frames_are_refused_by_the_client(module_daemon, attack)
 def test_the_channel_is_optional_on_the_unix_socket(module_daemon):
     daemon, enrolled, _ = module_daemon
     with softscm.connect(daemon.url) as plain, _connect(daemon.url, enrolled) as secure:
-        assert plain.hello["serial"] == secure.hello["serial"]
+        assert plain.hello.serial == secure.hello.serial
         assert secure._transport.handshake_hash and not hasattr(plain._transport, "handshake_hash")
 
 

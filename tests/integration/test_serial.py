@@ -48,7 +48,7 @@ def _random_sizes_match(scm, sizes) -> None:
 
 def test_core_operations_over_the_serial_line(serial):
     scm, _, _ = serial
-    assert scm.hello["state"] == "READY"
+    assert scm.hello.state.name == "READY"
     for key_type in ("nistp256", "secp256k1", "ed25519"):
         slot = scm.gen_key_pair(key_type)
         signature = scm.sign(slot, DIGEST)
@@ -143,7 +143,7 @@ def test_the_host_side_closed_and_reopened(serial):
         scm.get_random(42)
     line.plug("host")
     _random_sizes_match(scm, [43, 44])  # the client reopened the device, a new channel, a new HELLO
-    assert scm.hello["state"] == "READY"
+    assert scm.hello.state.name == "READY"
 
 
 def test_the_module_side_closed_and_reopened(serial):
@@ -161,7 +161,7 @@ def test_the_module_side_closed_and_reopened(serial):
                 raise
     _random_sizes_match(scm, [52, 53])
     with daemon.connect() as admin:
-        assert admin.status()["state"] == "READY"
+        assert admin.status().state.name == "READY"
 
 
 def test_a_second_host_session_replaces_the_first(serial_module):

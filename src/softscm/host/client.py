@@ -12,11 +12,15 @@ from urllib.parse import urlsplit
 
 from ..wire.address import default_socket_path
 from ..wire.codec import EventMessage, Reply, Request, parse_incoming
-from ..wire.defs import PROTOCOL_VERSION, Command
+from ..wire.defs import PROTOCOL_VERSION
 from ..wire.errors import ProtocolError, ScmError
+from ..wire.messages import Message
+from ..wire.messages import Request as RequestMessage
+from ..wire.messages.admin import Hello, HelloRequest, SubscribeRequest
 from .api import ModuleApi
-from .gadget import find_module_port
+from .api.base import R, same
 from .client_keys import ClientKeySource, ModuleKeySource, load_client_key, load_module_key
+from .gadget import find_module_port
 from .transport import ChannelTransport, SerialTransport, SocketTransport, Transport
 
 T = TypeVar("T")
@@ -95,11 +99,11 @@ class Client(ModuleApi):
         self._lock = threading.Lock()
         self._events: deque[dict[str, Any]] = deque()
         with self._lock:
-            self.hello = self._hello()
+            self.hello: Hello = self._hello()
 
-    def _hello(self) -> Any:
-        return self._exchange(Request(next(self._ids), Command.HELLO, {"version": PROTOCOL_VERSION}),
-                              self._timeout)
+    def _hello(self) -> Hello:
+        request = HelloRequest(PROTOCOL_VERSION)
+        return request.parse_reply(self._exchange(Request(next(self._ids), request.COMMAND, request.to_wire())))
 
     def _renew(self) -> None:
         """Reopen a stale transport (with the lock held). :raises TransportError:"""
@@ -124,43 +128,41 @@ class Client(ModuleApi):
                 continue
             return message
 
-    def _call(self, command: Command, args: dict[str, Any], parse: Callable[[Any], T] | None = None,
-              timeout: float | None = None) -> Any:
+    def _call(self, request: RequestMessage[R], then: Callable[[R], T]) -> T:
         with self._lock:
             self._renew()
-            result = self._exchange(Request(next(self._ids), command, args),
-                                    self._timeout if timeout is None else timeout)
-        return parse(result) if parse is not None else result
+            result = self._exchange(Request(next(self._ids), request.COMMAND, request.to_wire()))
+        return then(request.parse_reply(result))
 
-    def _exchange(self, request: Request, timeout: float | None) -> Any:
-        """Send ``request`` and return its result (with the lock held); replies to earlier
-        requests (which timed out) are dropped."""
-        self._transport.send(request.to_bytes())
+    def _exchange(self, frame: Request) -> Any:
+        """Send ``frame`` and return its result (with the lock held); replies to earlier requests
+        (which timed out) are dropped."""
+        self._transport.send(frame.to_bytes())
         while True:
-            reply = self._receive(timeout)
-            if reply.id == request.id or reply.id == 0:
+            reply = self._receive(self._timeout)
+            if reply.id in (frame.id, 0):
                 return reply.result()  # an id-0 reply is an error the module could not attribute
-            if reply.id > request.id:
-                raise ProtocolError(f"reply {reply.id} does not answer request {request.id}")
+            if reply.id > frame.id:
+                raise ProtocolError(f"reply {reply.id} does not answer request {frame.id}")
 
-    def pipeline(self, calls: list[tuple[Command, dict[str, Any]]]) -> list[Any]:
-        """Send several requests before reading any reply; returns results (or exceptions) in order."""
+    def pipeline(self, requests: list[RequestMessage[Any]]) -> list[Message | ScmError]:
+        """Send several requests before reading any reply; returns their replies (or errors) in order."""
         with self._lock:
             self._renew()
-            requests = [Request(next(self._ids), command, args) for command, args in calls]
-            for request in requests:
-                self._transport.send(request.to_bytes())
-            replies = {}
-            while len(replies) < len(requests):
+            frames = [Request(next(self._ids), request.COMMAND, request.to_wire()) for request in requests]
+            for frame in frames:
+                self._transport.send(frame.to_bytes())
+            replies: dict[int, Reply] = {}
+            while len(replies) < len(frames):
                 reply = self._receive(self._timeout)
                 if reply.id == 0:
                     reply.result()  # an error the module could not attribute (it raises)
-                if reply.id >= requests[0].id:  # not a late reply to an earlier request
+                if reply.id >= frames[0].id:  # not a late reply to an earlier request
                     replies[reply.id] = reply
-        results: list[Any] = []
-        for request in requests:
+        results: list[Message | ScmError] = []
+        for request, frame in zip(requests, frames):
             try:
-                results.append(replies[request.id].result())
+                results.append(request.parse_reply(replies[frame.id].result()))
             except ScmError as exc:
                 results.append(exc)
         return results
@@ -168,7 +170,7 @@ class Client(ModuleApi):
     def events(self, timeout: float | None = None) -> Iterator[dict[str, Any]]:
         """Subscribe and yield module events as they arrive (forever, or until ``timeout`` passes
         with no event: then :class:`~softscm.wire.errors.ScmTimeoutError`)."""
-        self._call(Command.SUBSCRIBE, {})
+        self._call(SubscribeRequest(), same)
         while True:
             while self._events:
                 yield self._events.popleft()

@@ -22,8 +22,7 @@ from ..wire.channel import SecureChannel, ServerHandshake, is_open_request, is_p
 from ..wire.codec import Reply
 from ..wire.defs import Event
 from ..wire.errors import ChannelError, ChannelRequiredError, ClientKeyError, ScmError
-from .access.clients import ClientRegistry
-from .module import Module
+from .access.clients import ClientRegistry, RecordEvent
 
 log = logging.getLogger(__name__)
 
@@ -50,15 +49,16 @@ class ChannelKeys:
 
 
 class SessionGate:
-    """One session's negotiation and record layer. ``send_frame`` sends one frame payload on the
+    """One session's negotiation and record layer. ``record`` writes the audit entry for a
+    refusal; ``send_frame`` sends one frame payload on the
     transport; ``end`` closes the connection (a stream) or ends the session (a serial line, which
     stays open for the next handshake: ``restartable``).
     """
 
-    def __init__(self, module: Module, keys: ChannelKeys | None, *, transport: str, required: bool,
+    def __init__(self, keys: ChannelKeys | None, record: RecordEvent, *, transport: str, required: bool,
                  allow_gaps: bool = False, restartable: bool = False, send_frame: FrameSender,
                  end: Callable[[], None], session_factory: SessionFactory) -> None:
-        self._module = module
+        self._record = record
         self._keys = keys
         self._transport = transport
         self._required = required
@@ -145,7 +145,7 @@ class SessionGate:
         if key is not None or self.peer_identity is not None:
             details["key"] = (key or self.peer_identity or b"").hex()
         log.warning("channel refused on %s: %s", self._transport, reason)
-        self._module.record(Event.CHANNEL_REFUSED, **details)
+        self._record(Event.CHANNEL_REFUSED, **details)
         reply = Reply.failure(0, error).to_bytes()
         try:
             self._send_frame(self._channel.seal(reply) if self._channel is not None else reply)

@@ -81,7 +81,8 @@ class SerialLine:
         self._loop.add_reader(fd, self._readable)
 
     def _new_gate(self) -> SessionGate:
-        return SessionGate(self._server.module, self._server.channel_keys(), transport="serial", required=True,
+        return SessionGate(self._server.channel_keys(), self._server.module.events.record, transport="serial",
+                           required=True,
                            allow_gaps=True, restartable=True, send_frame=self._emit, end=self._end_session,
                            session_factory=self._server.new_session)
 

@@ -12,21 +12,25 @@ import asyncio
 import logging
 import os
 import queue
+import random
 import threading
+import typing
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, Protocol
 
+from ..wire.messages import Done, Message
+
 from ..wire.codec import EventMessage, Reply, Request
-from ..wire.defs import Command
+from ..wire.defs import MAX_FRAME_SIZE, Command, ModuleState
 from ..wire.errors import ChannelError, InternalError, ProtocolError, ScmError, TransportError
-from ..wire.defs import MAX_FRAME_SIZE
 from ..wire.framing import HEADER, FrameTooLargeError, frame
-from .access.clients import ClientRegistry, channel_static_key
-from .dispatch import TABLE
+from ..wire.messages.selftest import SelfTestKind
+from . import commands, lifecycle
+from .access.clients import channel_static_key
+from .dispatch import Dispatcher
 from .gate import ChannelKeys, SessionGate
 from .module import Module
-from .monitor import run_monitor
 from .serial_line import SerialLine
 
 log = logging.getLogger(__name__)
@@ -37,6 +41,23 @@ OUTPUT_LIMIT = 1024 * 1024  # replies queued for one connection before its frame
 MAX_UNREAD = 64 * 1024 * 1024  # output a connection may leave unread before it is closed
 
 
+async def run_monitor(module: Module, interval: float = 0.05) -> None:
+    """Poll the sensors, and run the background integrity checks at randomised intervals, for ever
+    (cancel the task to stop)."""
+    low, high = module.config.background_interval
+    loop = asyncio.get_running_loop()
+    next_check = loop.time() + random.uniform(low, high)
+    while (services := module.services) is not None:
+        before = module.changes
+        services.monitor.poll()
+        if loop.time() >= next_check and module.state is ModuleState.READY:
+            services.selftests.run(SelfTestKind.BACKGROUND, full=False)
+            next_check = loop.time() + random.uniform(low, high)
+        if module.services is not None and module.changes != before:
+            module.sync()  # what the sensors changed (breach times, log entries) is durable now
+        await asyncio.sleep(interval)
+
+
 class Connection:
     """One client's session: handshake state, subscriptions and requests in flight.
 
@@ -45,8 +66,10 @@ class Connection:
     plain session), for access control to map to a role.
     """
 
-    def __init__(self, module: Module, send: Sender, *, peer_identity: bytes | None = None) -> None:
+    def __init__(self, module: Module, dispatcher: Dispatcher, send: Sender, *,
+                 peer_identity: bytes | None = None) -> None:
         self._module = module
+        self._dispatcher = dispatcher
         self._send = send
         self.peer_identity = peer_identity
         self._greeted = False
@@ -66,11 +89,10 @@ class Connection:
         if request.command is Command.SUBSCRIBE:
             self._subscribe(request)
             return
-        spec = TABLE.get(request.command)
-        if spec is not None and spec.blocking:
+        if self._dispatcher.blocking(request.command):
             self._start_wait(request)
             return
-        reply = self._module.handle(request)
+        reply = self._dispatcher.handle(request)
         if request.command is Command.HELLO and reply.status == 0:
             self._greeted = True
         self._reply(reply)
@@ -86,12 +108,12 @@ class Connection:
                 except (TransportError, ProtocolError, OSError):
                     pass
 
-            self._unsubscribe = self._module.subscribe(push)
-        self._reply(Reply.success(request.id, True))
+            self._unsubscribe = self._module.events.subscribe(push)
+        self._reply(Reply.success(request.id, Done().to_wire()))
 
     def _start_wait(self, request: Request) -> None:
         try:
-            awaitable: Awaitable[Any] = self._module.execute(request)
+            awaitable: Awaitable[Message] = self._dispatcher.execute(request)
         except ScmError as exc:
             self._reply(Reply.failure(request.id, exc))
             return
@@ -99,7 +121,7 @@ class Connection:
         async def finish() -> None:
             try:
                 result = await awaitable
-                self._reply(Reply.success(request.id, result))
+                self._reply(Reply.success(request.id, result.to_wire()))
             except ScmError as exc:
                 self._reply(Reply.failure(request.id, exc))
             except (OSError, TransportError):
@@ -144,10 +166,10 @@ class _StreamProtocol(asyncio.Protocol):
         self._stalled = False  # frames wait in the buffer and reading is paused
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self._transport = transport  # type: ignore[assignment]
+        self._transport = typing.cast(asyncio.Transport, transport)  # a stream server's (uvloop's too)
         self._gate = SessionGate(
-            self._server.module, self._server.channel_keys(), transport=self._transport_name, required=self._require_channel,
-            send_frame=lambda payload: self._emit(frame(payload)), end=self._end,
+            self._server.channel_keys(), self._server.module.events.record, transport=self._transport_name,
+            required=self._require_channel, send_frame=lambda payload: self._emit(frame(payload)), end=self._end,
             session_factory=self._server.new_session)
 
     def _end(self) -> None:
@@ -275,6 +297,7 @@ class Server:
 
     def __init__(self, module: Module) -> None:
         self.module = module
+        self.dispatcher = Dispatcher(module, commands.routes(module), module.counters)
         self._servers: list[asyncio.base_events.Server] = []
         self._loop = asyncio.get_running_loop()
         self._monitor = self._loop.create_task(run_monitor(module))
@@ -285,13 +308,13 @@ class Server:
 
     def channel_keys(self) -> ChannelKeys | None:
         """The channel's keys (created on first use), or ``None`` once the module is destroyed."""
-        if self._keys is None and not self.module.destroyed:
-            module = self.module
-            self._keys = ChannelKeys(channel_static_key(module.store), ClientRegistry(module.store, record=module.record))
+        services = self.module.services
+        if self._keys is None and services is not None:
+            self._keys = ChannelKeys(channel_static_key(services.store), services.clients)
         return self._keys
 
     def new_session(self, send: Sender, peer_identity: bytes | None) -> Connection:
-        return Connection(self.module, send, peer_identity=peer_identity)
+        return Connection(self.module, self.dispatcher, send, peer_identity=peer_identity)
 
     @property
     def flush_pending(self) -> bool:
@@ -381,6 +404,7 @@ class InProcessHost:
 
     def __init__(self, module: Module) -> None:
         self.module = module
+        self.dispatcher = Dispatcher(module, commands.routes(module), module.counters)
         self.loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self.loop.run_forever, name="softscm-embedded", daemon=True)
         self._thread.start()
@@ -389,7 +413,7 @@ class InProcessHost:
     def connect(self) -> tuple[Callable[[bytes], None], queue.Queue[bytes], Callable[[], None]]:
         """Open a session: returns ``(send, replies, close)``; replies arrive as payloads."""
         replies: queue.Queue[bytes] = queue.Queue()
-        connection = Connection(self.module, replies.put)
+        connection = Connection(self.module, self.dispatcher, replies.put)
 
         def send(payload: bytes) -> None:
             self.loop.call_soon_threadsafe(connection.on_frame, payload)
@@ -411,7 +435,7 @@ class InProcessHost:
         if self.loop.is_closed():
             return
         self._monitor.cancel()
-        self.call(self.module.close)
+        self.call(lambda: lifecycle.close(self.module))
         self.loop.call_soon_threadsafe(self.loop.stop)
         self._thread.join(timeout=5)
         self.loop.close()

@@ -24,12 +24,13 @@ from __future__ import annotations
 import struct
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import NoReturn
 
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
-from .codec import parse_incoming
+from .codec import Reply, parse_incoming
 from .defs import MAX_FRAME_SIZE
-from .errors import ChannelError, ProtocolError, ScmError
+from .errors import ChannelError, ProtocolError, error_for_code
 from .noise import DHLEN, MAX_NONCE, TAGLEN, CipherState, XXHandshake, public_bytes, same_key
 
 MAGIC = b"\xffSCMC\x01"  # 0xFF, "SCMC", channel version 1
@@ -98,13 +99,14 @@ class SecureChannel:
         return plaintext
 
 
-def raise_refusal(payload: bytes) -> None:
+def raise_refusal(payload: bytes) -> NoReturn:
     """Raise the module's error reply in ``payload``, or :class:`ChannelError` if it is none."""
     try:
-        parse_incoming(payload).result()
-    except ScmError as exc:
-        if not isinstance(exc, ProtocolError) or exc.code != ProtocolError.code:
-            raise
+        message = parse_incoming(payload)
+    except ProtocolError:
+        message = None
+    if isinstance(message, Reply) and message.status:
+        raise error_for_code(message.status, str(message.body))
     raise ChannelError("the module refused the channel")
 
 

@@ -36,7 +36,8 @@ def encode(payload: bytes, *, max_payload: int = MAX_FRAME_SIZE) -> bytes:
     """
     if len(payload) > max_payload:
         raise ProtocolError(f"frame of {len(payload)} bytes exceeds the {max_payload}-byte limit")
-    return DELIMITER + cobs.encode(payload + CRC.pack(zlib.crc32(payload))) + DELIMITER
+    encoded: bytes = cobs.encode(payload + CRC.pack(zlib.crc32(payload)))
+    return DELIMITER + encoded + DELIMITER
 
 
 class SerialDecoder:
@@ -84,7 +85,7 @@ class SerialDecoder:
     @staticmethod
     def _decode(encoded: bytes) -> bytes | None:
         try:
-            data = cobs.decode(encoded)
+            data: bytes = cobs.decode(encoded)
         except cobs.DecodeError:
             return None
         if len(data) < CRC.size:

@@ -28,7 +28,7 @@ KEY_SIZE = 32
 MAX_NAME = 64
 MAX_CLIENTS = 256
 
-Recorder = Callable[..., None]
+RecordEvent = Callable[..., None]  # Recorder.record(event, **details)
 
 
 class MetaStore(Protocol):
@@ -92,7 +92,7 @@ class ClientRegistry:
     fingerprint, never a secret.
     """
 
-    def __init__(self, store: MetaStore, *, record: Recorder | None = None,
+    def __init__(self, store: MetaStore, *, record: RecordEvent | None = None,
                  clock: Callable[[], float] = time.time) -> None:
         self._store = store
         self._record = record
