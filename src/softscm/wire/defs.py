@@ -111,6 +111,10 @@ class Command(IntEnum):
     PROVISION_LUKS_KEY = 800
     CERT_STORE = 801
     CERT_GET = 802
+    # channel clients (the 900s: access)
+    CLIENTS_ENROLL = 950
+    CLIENTS_LIST = 951
+    CLIENTS_REVOKE = 952
 
 
 @unique

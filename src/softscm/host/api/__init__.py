@@ -8,6 +8,7 @@ returns an awaitable of it. Every method raises the module's typed errors
 
 from .admin import AdminApi
 from .base import ApiBase
+from .clients import ClientsApi
 from .keys import KeysApi
 from .log import LogApi
 from .operations import OperationsApi
@@ -16,12 +17,12 @@ from .sensors import SensorsApi
 from .wallet import WalletApi
 
 
-class ModuleApi(AdminApi, KeysApi, OperationsApi, WalletApi, SensorsApi, LogApi, SelfTestApi):
+class ModuleApi(AdminApi, KeysApi, OperationsApi, WalletApi, SensorsApi, LogApi, SelfTestApi, ClientsApi):
     """Every area's methods."""
 
 
 AREAS: dict[str, type[ApiBase]] = {"admin": AdminApi, "keys": KeysApi, "operations": OperationsApi,
                                    "wallet": WalletApi, "sensors": SensorsApi, "log": LogApi,
-                                   "selftest": SelfTestApi}
+                                   "selftest": SelfTestApi, "clients": ClientsApi}
 
 __all__ = ["AREAS", "ApiBase", "ModuleApi"]

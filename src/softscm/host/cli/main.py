@@ -11,6 +11,7 @@ import click
 
 from .admin import admin
 from .bench import bench
+from .clients import clients
 from .context import Cli
 from .exits import EXIT_HELP, handle_errors
 from .keys import keys
@@ -22,7 +23,7 @@ from .sensors import events, policy, sensors, sim, tamper
 from .wallet import wallet
 
 COMMANDS = (admin, keys, sign, verify, ecdh, lock, unlock, random_bytes, wallet, sensors, tamper, policy, sim, events,
-            log, host_events, selftest, metrics, bench)
+            log, host_events, selftest, metrics, bench, clients)
 
 
 class ScmctlGroup(click.Group):

@@ -6,9 +6,11 @@ the LED and the log), so every other command meets the DESTROYED state.
 
 from __future__ import annotations
 
+from ..access.clients import channel_static_key
 from ..dispatch import Route
 from ..module import Module
 from .admin import AdminCommands
+from .clients import ClientCommands
 from .keys import KeyCommands
 from .log import LogCommands
 from .operations import OperationCommands
@@ -31,4 +33,6 @@ def routes(module: Module) -> list[Route]:
         *SensorCommands(module.sensors, services.clock, module.led, services.monitor, module.policy,
                         module.save_policy, module.events, mode).routes(),
         *SelfTestCommands(services.selftests, module).routes(),
+        *ClientCommands(services.clients,
+                        lambda: channel_static_key(services.store).public_key().public_bytes_raw()).routes(),
     ]
