@@ -97,7 +97,8 @@ def load_client_key(source: ClientKeySource = None) -> X25519PrivateKey:
 def pin_module_key(public_key: bytes, path: str | os.PathLike[str] | None = None) -> Path:
     """Record the module's static public key (learnt at enrolment).
 
-    :raises ClientKeyError: if a pinned key is already there.
+    :raises ClientKeyError: if a pinned key is already there. :raises ChannelError: for a key
+        that is not 32 bytes.
     """
     if len(public_key) != KEY_SIZE:
         raise ChannelError("a module key is a 32-byte X25519 public key")

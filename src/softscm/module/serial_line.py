@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 REOPEN_DELAY = 0.2
+MAX_REOPEN_DELAY = 5.0
 READ_SIZE = 1 << 16
 MAX_PENDING = 8 * 1024 * 1024  # output a host leaves unread before its session is dropped
 
@@ -51,6 +52,7 @@ class SerialLine:
         self._server = server
         self._path = path
         self._reopen_delay = reopen_delay
+        self._delay = reopen_delay  # doubles while the device stays away, up to MAX_REOPEN_DELAY
         self._loop = asyncio.get_running_loop()
         self._fd: int | None = None
         self._decoder = SerialDecoder()
@@ -71,9 +73,12 @@ class SerialLine:
         try:
             fd = open_raw_tty(self._path)
         except OSError as exc:
-            log.warning("serial line %s unavailable (%s); retrying", self._path, exc.strerror or exc)
+            if self._delay == self._reopen_delay:  # the first failure in a row is worth a line in the log
+                log.warning("serial line %s unavailable (%s); retrying", self._path, exc.strerror or exc)
             self._schedule_reopen()
+            self._delay = min(self._delay * 2, MAX_REOPEN_DELAY)
             return
+        self._delay = self._reopen_delay
         self._fd = fd
         self.opened += 1
         self._decoder.reset()
@@ -88,7 +93,7 @@ class SerialLine:
 
     def _schedule_reopen(self) -> None:
         if not self._closed and self._reopen is None:
-            self._reopen = self._loop.call_later(self._reopen_delay, self._open)
+            self._reopen = self._loop.call_later(self._delay, self._open)
 
     def _readable(self) -> None:
         fd = self._fd

@@ -227,11 +227,11 @@ class _StreamProtocol(asyncio.Protocol):
             if self._gate is None:
                 return
             self._gate.on_frame(payload)
-            if self._transport is None or self._transport.is_closing():
-                return
-            if module.changes != before and not self.holding:
+            if module.changes != before and not self.holding:  # a refusal's audit entry is synced too
                 self.holding = True
                 self._server.hold(self)
+            if self._transport is None or self._transport.is_closing():
+                return
 
     def _has_frame(self) -> bool:
         buffer = self._buffer
@@ -309,7 +309,9 @@ class Server:
     def channel_keys(self) -> ChannelKeys | None:
         """The channel's keys (created on first use), or ``None`` once the module is destroyed."""
         services = self.module.services
-        if self._keys is None and services is not None:
+        if services is None:  # destroyed (perhaps while serving): the keys are gone
+            self._keys = None
+        elif self._keys is None:
             self._keys = ChannelKeys(channel_static_key(services.store), services.clients)
         return self._keys
 
