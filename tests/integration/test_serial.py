@@ -185,3 +185,16 @@ def test_a_forged_frame_with_a_good_crc_ends_the_session_with_a_typed_error(seri
         except TransportError:
             assert time.monotonic() < deadline
     _random_sizes_match(scm, [72])
+
+
+def test_scmd_waits_for_a_serial_device_that_is_not_there_yet(tmp_path, daemon_factory):
+    daemon = daemon_factory("waiting", "--listen", f"serial:{tmp_path / 'ttyGS9'}")
+    with daemon.connect() as admin:  # the Unix socket serves while the line is retried
+        assert admin.status().state.name == "READY"
+
+
+def test_scmd_refuses_an_unknown_listen_url(tmp_path):
+    from tests.conftest import run_scmd
+
+    result = run_scmd(tmp_path / "bogus", "--listen", "bogus:1")
+    assert result.returncode == 2 and "serial:/dev/ttyGS0" in result.stderr

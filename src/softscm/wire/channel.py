@@ -31,7 +31,7 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from .codec import Reply, parse_incoming
 from .defs import MAX_FRAME_SIZE
 from .errors import ChannelError, ProtocolError, error_for_code
-from .noise import DHLEN, MAX_NONCE, TAGLEN, CipherState, XXHandshake, public_bytes, same_key
+from .noise import DHLEN, MAX_NONCE, TAGLEN, CipherState, XXHandshake, same_key
 
 MAGIC = b"\xffSCMC\x01"  # 0xFF, "SCMC", channel version 1
 PROLOGUE = b"softscm channel v1:" + MAGIC
@@ -211,5 +211,5 @@ def client_handshake(exchange: Callable[[bytes], bytes], static: X25519PrivateKe
     return handshake.finish(exchange(handshake.answer(message_2)))
 
 
-__all__ = ["MAGIC", "ChannelError", "ClientHandshake", "Established", "SecureChannel", "ServerHandshake",
-           "client_handshake", "is_open_request", "public_bytes"]
+__all__ = ["MAGIC", "ClientHandshake", "Established", "SecureChannel", "ServerHandshake", "client_handshake",
+           "is_open_request", "is_plain_request", "raise_refusal"]
