@@ -66,7 +66,7 @@ from .selftest.report import SelfTestReport
 from .selftest.runner import run_background, run_commanded, run_power_on
 from .store.atomic import atomic_write, ensure_private_dir
 from .store.keystore import KEYSTORE_FILE, KeyStore
-from .store.lock import StateLock
+from .store.lock import LOCK_FILE, StateLock
 from .store.rootkey import ROOT_KEY_FILE, bind_root_key, create_root_key, load_root_key
 
 log = logging.getLogger(__name__)
@@ -169,16 +169,19 @@ class Module:
         :raises SelfTestError: if the entropy source fails its start-up health test (SP 800-90B
             4.3: before any random byte is used).
         :raises BusyError: if another module holds the directory.
+        :raises StateDirError: if the directory is open to other users or is not a directory (a
+            missing one is created owner-only; an existing one is never chmod-ed).
         """
         from . import commands  # noqa: F401  (registers the command handlers)
 
         state_dir = Path(state_dir).absolute()
         rng = HealthTestedRng(rng)
         rng.startup_test()
+        _refuse_foreign_directory(state_dir)
         lock = StateLock(state_dir)
         try:
-            if not state_dir.exists() or not any(state_dir.iterdir()):
-                module = cls._initialise(ensure_private_dir(state_dir), config, rng)
+            if not any(path.name != LOCK_FILE for path in state_dir.iterdir()):
+                module = cls._initialise(state_dir, config, rng)
             elif (state_dir / DESTROYED_MARKER).is_file():
                 module = DestroyedModule(state_dir)
             else:
@@ -202,7 +205,6 @@ class Module:
                 f"{state_dir} holds a half-initialised module (no '{INITIALISED_MARKER}' marker); "
                 "it was left untouched"
             )
-        ensure_private_dir(state_dir)
         root_key, bound = load_root_key(state_dir)
         store = KeyStore.open(state_dir, root_key, rng)
         for slot in range(FACTORY_SLOTS):
@@ -522,6 +524,18 @@ class Module:
         self.audit.checkpoint()  # the log survives, signed, for extraction from the failed module
         self.audit.close()
         self.audit = None
+
+
+def _refuse_foreign_directory(state_dir: Path) -> None:
+    """A directory with files but no module in it gets no lock file: it is left as it was.
+
+    :raises StoreCorruptError: if ``state_dir`` holds files and none of the module's markers.
+    """
+    if not state_dir.is_dir():
+        return
+    names = {path.name for path in state_dir.iterdir()}
+    if names and not names & {LOCK_FILE, INITIALISED_MARKER, DESTROYED_MARKER}:
+        raise StoreCorruptError(f"{state_dir} holds files that are not a softscm module's; it was left untouched")
 
 
 class DestroyedModule(Module):

@@ -148,6 +148,9 @@ class ErrorCode(IntEnum):
     TRANSPORT = 29
     INTERNAL = 30
     SENSOR = 31
+    REQUEST_TOO_LARGE = 35
+    STATE_DIR = 36
+    ENDPOINT_IN_USE = 37
 
 
 @unique

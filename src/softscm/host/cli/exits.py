@@ -26,12 +26,13 @@ class Exit(IntEnum):
     VERIFICATION_FAILED = 4
     NOT_FOUND = 5
     NOT_PERMITTED = 6
+    TOO_LARGE = 7
 
 
 EXIT_MEANINGS: Mapping[Exit, str] = {
     Exit.OK: "success (verify: the signature is valid)",
-    Exit.MODULE_ERROR: "other module error (store corrupt/full, no free slot, wallet),\n"
-                       "     a local file error, or aborted at a prompt",
+    Exit.MODULE_ERROR: "other module error (store corrupt/full, unsafe state directory, no free slot,\n"
+                       "     wallet), a local file error, or aborted at a prompt",
     Exit.USAGE: "bad usage or argument (option, hex, wrong key type, invalid key/slot)",
     Exit.UNREACHABLE: "module unreachable (no socket, refused, timeout, not a softscm module)",
     Exit.VERIFICATION_FAILED: "a check failed: invalid signature, unlock authentication, mnemonic,\n"
@@ -39,6 +40,7 @@ EXIT_MEANINGS: Mapping[Exit, str] = {
     Exit.NOT_FOUND: "empty slot or not found",
     Exit.NOT_PERMITTED: "not permitted now: export disabled, mode, state (hold, error,\n"
                         "     destroyed), binding, frozen policy, busy, session order",
+    Exit.TOO_LARGE: "the request is larger than one frame (4 MiB): nothing was sent",
 }
 
 EXIT_CODES: Mapping[ErrorCode, Exit] = {
@@ -73,6 +75,9 @@ EXIT_CODES: Mapping[ErrorCode, Exit] = {
     ErrorCode.TRANSPORT: Exit.UNREACHABLE,
     ErrorCode.INTERNAL: Exit.MODULE_ERROR,
     ErrorCode.SENSOR: Exit.MODULE_ERROR,
+    ErrorCode.REQUEST_TOO_LARGE: Exit.TOO_LARGE,
+    ErrorCode.STATE_DIR: Exit.MODULE_ERROR,
+    ErrorCode.ENDPOINT_IN_USE: Exit.MODULE_ERROR,
 }
 
 # "\b" keeps click from re-wrapping the lines.

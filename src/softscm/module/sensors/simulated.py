@@ -17,6 +17,7 @@ from typing import Any
 
 from ...wire.errors import InvalidArgumentError
 from ..store.atomic import atomic_write, ensure_private_dir
+from ..store.lock import StateLock
 from .hal import PERIMETER_CHANNELS, AccelSample, Battery
 
 STATE_FILE = "simulated.json"
@@ -191,8 +192,18 @@ def save_state(directory: Path, state: SimulatedState) -> None:
 
 
 def apply_offline(state_dir: Path, action: str, *, clock: Callable[[], float] = time.time, **args: Any) -> None:
-    """Apply a simulated event while the module is stopped (the hardware latches it)."""
-    directory = ensure_private_dir(Path(state_dir) / "sensors")
-    state = load_state(directory)
-    _apply(state, action, args, clock())
-    save_state(directory, state)
+    """Apply a simulated event while the module is stopped (the hardware latches it).
+
+    Holds the module's state lock meanwhile, so a module cannot start half-way through.
+
+    :raises BusyError: if a module is running on ``state_dir``.
+    :raises StateDirError: if ``state_dir`` is open to other users.
+    """
+    lock = StateLock(Path(state_dir))
+    try:
+        directory = ensure_private_dir(Path(state_dir) / "sensors")
+        state = load_state(directory)
+        _apply(state, action, args, clock())
+        save_state(directory, state)
+    finally:
+        lock.release()

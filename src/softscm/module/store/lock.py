@@ -7,20 +7,26 @@ import os
 from pathlib import Path
 
 from ...wire.errors import BusyError
-from .atomic import ensure_private_dir
+from .atomic import STATE_FILE_MODE, ensure_private_dir
 
-LOCK_SUFFIX = ".lock"
+LOCK_FILE = "lock"
+"""The lock file's name inside the state directory (empty; it only carries the ``flock``)."""
 
 
 class StateLock:
-    """An exclusive ``flock`` on ``.<dir>.lock`` beside the state directory (beside, so that an
-    empty directory stays empty until the module initialises it)."""
+    """An exclusive ``flock`` on :data:`LOCK_FILE` inside the state directory.
+
+    The lock lives inside the directory it guards, so nothing is ever created or changed beside
+    it: a missing state directory is created owner-only, an existing one is only checked.
+    """
 
     def __init__(self, state_dir: Path) -> None:
-        """:raises BusyError: if another module (scmd or an embedded one) holds the directory."""
-        ensure_private_dir(state_dir.parent)
-        self._fd: int | None = os.open(state_dir.parent / f".{state_dir.name}{LOCK_SUFFIX}",
-                                       os.O_RDWR | os.O_CREAT, 0o600)
+        """:raises BusyError: if another module (scmd or an embedded one) or ``scmsim`` holds the directory.
+        :raises StateDirError: if the directory is not a directory or is open to other users.
+        """
+        directory = ensure_private_dir(state_dir)
+        self._fd: int | None = os.open(directory / LOCK_FILE, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC,
+                                       STATE_FILE_MODE)
         try:
             fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
