@@ -15,10 +15,12 @@ import click
 
 from ..wire.address import default_socket_path
 from ..wire.defs import DEFAULT_FOREIGN_CAPACITY, DEFAULT_USER_CAPACITY, DEFAULT_WALLET_CAPACITY
-from ..wire.errors import ScmError
+from ..wire.errors import InvalidArgumentError, ScmError
+from .endpoints import Endpoint, Listener, TcpEndpoint, UnixEndpoint, bind_all
 from .module import Module, ModuleConfig
 from .sensors.linux import LinuxPaths
 from .server import Server
+from .store.atomic import check_private_dir
 
 log = logging.getLogger("softscm.scmd")
 
@@ -31,16 +33,11 @@ def default_state_dir() -> Path:
     return Path(base) / "softscm"
 
 
-async def _serve(module: Module, socket_path: Path | None, tcp: str | None, ready_file: Path | None) -> None:
+async def _serve(module: Module, listeners: list[Listener], ready_file: Path | None) -> None:
     server = Server(module)
-    endpoints = []
-    if socket_path is not None:
-        await server.listen_unix(socket_path)
-        endpoints.append(f"unix:{socket_path}")
-    if tcp is not None:
-        host, _, port = tcp.rpartition(":")
-        bound = await server.listen_tcp(host or "127.0.0.1", int(port))
-        endpoints.append(f"tcp:{host or '127.0.0.1'}:{bound}")
+    for listener in listeners:
+        await server.serve(listener)
+    endpoints = [listener.url for listener in listeners]
     log.info("module %s serving on %s", module.serial, ", ".join(endpoints))
     if ready_file is not None:
         ready_file.write_text("\n".join(endpoints) + "\n")
@@ -50,6 +47,24 @@ async def _serve(module: Module, socket_path: Path | None, tcp: str | None, read
         loop.add_signal_handler(sig, stop.set)
     await stop.wait()
     await server.close()
+
+
+def endpoints_from_options(socket_path: Path | None, no_unix: bool, tcp: str | None) -> list[Endpoint]:
+    """Where to listen, from the command line: every option checked here, before anything is created.
+
+    :raises click.UsageError: for a contradiction or a malformed or non-loopback address.
+    """
+    if no_unix and socket_path is not None:
+        raise click.UsageError("--socket and --no-unix contradict each other")
+    endpoints: list[Endpoint] = [] if no_unix else [UnixEndpoint((socket_path or default_socket_path()).absolute())]
+    if tcp is not None:
+        try:
+            endpoints.append(TcpEndpoint.parse(tcp))
+        except InvalidArgumentError as exc:
+            raise click.BadParameter(exc.message, param_hint="'--tcp'") from None
+    if not endpoints:
+        raise click.UsageError("--no-unix leaves nothing to listen on: add --tcp HOST:PORT")
+    return endpoints
 
 
 def _run(main: Coroutine[Any, Any, None]) -> None:
@@ -68,7 +83,8 @@ def _run(main: Coroutine[Any, Any, None]) -> None:
 @click.option("--socket", "socket_path", type=click.Path(path_type=Path), default=None,
               help="Unix socket path (default: $XDG_RUNTIME_DIR/softscm/scmd.sock or /run/softscm/scmd.sock).")
 @click.option("--no-unix", is_flag=True, help="Do not listen on a Unix socket.")
-@click.option("--tcp", default=None, metavar="HOST:PORT", help="Also listen on TCP (loopback only).")
+@click.option("--tcp", default=None, metavar="HOST:PORT",
+              help="Also listen on TCP: loopback only (127.0.0.0/8, [::1], localhost); port 0 picks a free one.")
 @click.option("--user-capacity", default=DEFAULT_USER_CAPACITY, show_default=True,
               help="User key slots, fixed when the module is initialised.")
 @click.option("--foreign-capacity", default=DEFAULT_FOREIGN_CAPACITY, show_default=True)
@@ -85,31 +101,42 @@ def _run(main: Coroutine[Any, Any, None]) -> None:
               help="Development mode: record the running code's digest as the installed one.")
 @click.option("--ready-file", type=click.Path(path_type=Path), default=None,
               help="Write the endpoints here once serving (for supervisors and tests).")
-@click.option("--log-level", default="INFO", show_default=True)
+@click.option("--log-level", default="INFO", show_default=True,
+              type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"], case_sensitive=False))
 def main(state_dir: Path | None, socket_path: Path | None, no_unix: bool, tcp: str | None, user_capacity: int,
          foreign_capacity: int, wallet_capacity: int, sensors: str, sysfs_root: Path,
          selftest_interval: tuple[float, float], allow_fault_injection: bool, accept_code_digest: bool,
          ready_file: Path | None, log_level: str) -> None:
     """Run the softscm module daemon."""
+    endpoints = endpoints_from_options(socket_path, no_unix, tcp)
+    state_dir = (state_dir or default_state_dir()).absolute()
+    if ready_file is not None and not ready_file.absolute().parent.is_dir():
+        raise click.BadParameter(f"{ready_file.parent} is not a directory", param_hint="'--ready-file'")
     logging.basicConfig(level=log_level.upper(), stream=sys.stderr,
                         format="%(asctime)s scmd %(levelname)s %(name)s: %(message)s")
-    state_dir = (state_dir or default_state_dir()).absolute()
-    socket_path = None if no_unix else (socket_path or default_socket_path())
     config = ModuleConfig(user_capacity=user_capacity, foreign_capacity=foreign_capacity,
                           wallet_capacity=wallet_capacity,
                           linux_sensors=LinuxPaths.under(sysfs_root) if sensors == "linux" else None,
                           background_interval=selftest_interval, fault_injection=allow_fault_injection,
                           accept_code_digest=accept_code_digest)
     try:
-        module = Module.start(state_dir, config=config)
+        if state_dir.exists():
+            check_private_dir(state_dir)
+        listeners = bind_all(endpoints)  # before the module starts: a taken address leaves no new state behind
     except ScmError as exc:
-        raise click.ClickException(f"cannot start the module on {state_dir}: {exc.message}") from None
+        raise click.ClickException(f"cannot start: {exc.message}") from None
     try:
-        _run(_serve(module, socket_path, tcp, ready_file))
+        try:
+            module = Module.start(state_dir, config=config)
+        except ScmError as exc:
+            raise click.ClickException(f"cannot start the module on {state_dir}: {exc.message}") from None
+        try:
+            _run(_serve(module, listeners, ready_file))
+        finally:
+            module.close()
     finally:
-        module.close()
-        if socket_path is not None:
-            socket_path.unlink(missing_ok=True)
+        for listener in listeners:
+            listener.close()
 
 
 if __name__ == "__main__":

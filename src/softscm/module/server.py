@@ -11,6 +11,7 @@ import asyncio
 import logging
 import os
 import queue
+import socket
 import threading
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -22,6 +23,7 @@ from ..wire.errors import InternalError, ProtocolError, ScmError, TransportError
 from ..wire.defs import MAX_FRAME_SIZE
 from ..wire.framing import HEADER, FrameTooLargeError, frame
 from .dispatch import TABLE
+from .endpoints import Listener, UnixEndpoint, bind
 from .module import Module
 from .monitor import run_monitor
 
@@ -270,29 +272,24 @@ class Server:
         for protocol in held:
             protocol.flush()
 
-    async def listen_unix(self, path: Path) -> None:
-        """Listen on a Unix socket with owner-only permissions (directory 0700, socket 0600)."""
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        if path.exists() or path.is_symlink():
-            path.unlink()
-        old_umask = os.umask(0o177)
-        try:
-            loop = asyncio.get_running_loop()
-            self._servers.append(await loop.create_unix_server(self._protocol, path=str(path)))
-        finally:
-            os.umask(old_umask)
-        os.chmod(path, 0o600)
-
-    async def listen_tcp(self, host: str, port: int) -> int:
-        """Listen on TCP (loopback only); returns the port (useful with port 0).
-
-        :raises ValueError: for a non-loopback host.
-        """
-        if host not in ("127.0.0.1", "::1", "localhost"):
-            raise ValueError("the TCP transport listens on loopback only")
-        server = await asyncio.get_running_loop().create_server(self._protocol, host, port)
+    async def serve(self, listener: Listener) -> None:
+        """Serve on a socket bound by :func:`~softscm.module.endpoints.bind` (closed with the server)."""
+        loop = asyncio.get_running_loop()
+        if listener.sock.family == socket.AF_UNIX:
+            server = await loop.create_unix_server(self._protocol, sock=listener.sock)
+        else:
+            server = await loop.create_server(self._protocol, sock=listener.sock)
         self._servers.append(server)
-        return int(server.sockets[0].getsockname()[1])
+
+    async def listen_unix(self, path: Path) -> Listener:
+        """Listen on a Unix socket with owner-only permissions (socket 0600; a missing directory 0700).
+
+        :raises EndpointInUseError: if a live process serves on ``path``.
+        :raises InvalidArgumentError: if ``path`` holds anything but a stale socket.
+        """
+        listener = bind(UnixEndpoint(path))
+        await self.serve(listener)
+        return listener
 
     def _protocol(self) -> asyncio.Protocol:
         return _StreamProtocol(self)
