@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from ...wire.defs import KeyType
-from .context import Cli, parse_hex, pass_cli
+from .context import Cli, parse_hex, pass_cli, write_output
 
 KEY_TYPES = click.Choice([k.label for k in KeyType] + ["secp256r1", "p256"], case_sensitive=False)
 
@@ -58,7 +58,7 @@ def pub(cli: Cli, slot: int, foreign: bool, pem: bool, out: Path | None) -> None
     scm = cli.client()
     text = scm.get_public_key_pem(slot, foreign=foreign) if pem else scm.get_public_key(slot, foreign=foreign).hex()
     if out is not None:
-        out.write_text(text if pem else text + "\n")
+        write_output(out, (text if pem else text + "\n").encode())
     cli.emit({"slot": slot, "public_key": text}, human=text.rstrip("\n"))
 
 

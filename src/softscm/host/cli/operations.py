@@ -160,7 +160,7 @@ def random_bytes(cli: Cli, size: int, out: Path | None) -> None:
     """SIZE random bytes from the module (hex unless --out)."""
     data = cli.client().get_random(size)
     if out is not None:
-        out.write_bytes(data)
+        write_output(out, data)
         cli.emit({"bytes": size, "file": str(out)}, human=f"{size} bytes written to {out}")
     else:
         cli.emit({"random": data}, human=data.hex())
