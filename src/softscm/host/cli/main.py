@@ -45,7 +45,21 @@ def cli(ctx: click.Context, url: str | None, as_json: bool, timeout: float) -> N
     ctx.call_on_close(ctx.obj.close)
 
 
+def _json_flag(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    if value and isinstance(ctx.find_root().obj, Cli):
+        ctx.find_root().obj.as_json = True
+
+
+def _accept_json_everywhere(command: click.Command) -> None:
+    """``--json`` after any group or command too (``scmctl keys list --json``), not only before it."""
+    command.params.append(click.Option(["--json"], is_flag=True, expose_value=False, is_eager=True,
+                                       callback=_json_flag, help="Machine-readable JSON output."))
+    for sub in getattr(command, "commands", {}).values():
+        _accept_json_everywhere(sub)
+
+
 for _command in COMMANDS:
+    _accept_json_everywhere(_command)
     cli.add_command(_command)
 
 
