@@ -11,7 +11,7 @@ import click
 from ...wire.defs import KdfType, KeyType
 from ..client import Client
 from .context import Cli, parse_hex, pass_cli, read_input, write_output
-from .keys import KEY_TYPES
+from .params import KEY_TYPE, SLOT
 
 
 def _keccak256(data: bytes) -> bytes:
@@ -49,7 +49,7 @@ def _data(scm: Client, slot: int | None, key_type: KeyType | None, digest: str |
 
 
 @click.command()
-@click.argument("slot", type=int)
+@click.argument("slot", type=SLOT)
 @click.option("--digest", default=None, help="A 32-byte digest as hex (Ed25519: the message as hex).")
 @click.option("--file", type=click.Path(allow_dash=True, path_type=Path), default=None,
               help="A file to sign (hashed for ECDSA; '-' for stdin).")
@@ -60,7 +60,7 @@ def _data(scm: Client, slot: int | None, key_type: KeyType | None, digest: str |
 @pass_cli
 def sign(cli: Cli, slot: int, digest: str | None, file: Path | None, hash_name: str, deterministic: bool,
          recid: bool) -> None:
-    """Sign with the key in SLOT; prints the raw signature (r||s) as hex."""
+    """Sign with the key in SLOT (a number, or 'ephemeral'); prints the raw signature (r||s) as hex."""
     scm = cli.client()
     data = _data(scm, slot, None, digest, file, hash_name)
     signature = scm.sign(slot, data, deterministic=deterministic, recid=recid)
@@ -69,17 +69,17 @@ def sign(cli: Cli, slot: int, digest: str | None, file: Path | None, hash_name: 
 
 
 @click.command()
-@click.argument("slot", type=int, required=False)
+@click.argument("slot", type=SLOT, required=False)
 @click.option("--foreign", is_flag=True, help="SLOT is a foreign key slot.")
 @click.option("--pubkey", default=None, help="Verify with this public key (hex) instead of a slot.")
-@click.option("--type", "key_type", type=KEY_TYPES, default=None, help="The type of --pubkey.")
+@click.option("--type", "key_type", type=KEY_TYPE, default=None, help="The type of --pubkey (e.g. P-256).")
 @click.option("--digest", default=None, help="The signed 32-byte digest as hex (Ed25519: the message as hex).")
 @click.option("--file", type=click.Path(allow_dash=True, path_type=Path), default=None,
               help="The signed file (hashed for ECDSA; '-' for stdin).")
 @click.option("--hash", "hash_name", type=HASHES, default="sha256", show_default=True)
 @click.option("--signature", required=True, help="The raw signature (r||s, or Ed25519's 64 bytes) as hex.")
 @pass_cli
-def verify(cli: Cli, slot: int | None, foreign: bool, pubkey: str | None, key_type: str | None,
+def verify(cli: Cli, slot: int | None, foreign: bool, pubkey: str | None, key_type: KeyType | None,
            digest: str | None, file: Path | None, hash_name: str, signature: str) -> None:
     """Verify a signature; exit status 0 if it is valid, 4 if not."""
     scm = cli.client()
@@ -87,9 +87,8 @@ def verify(cli: Cli, slot: int | None, foreign: bool, pubkey: str | None, key_ty
     if pubkey is not None:
         if key_type is None:
             raise click.UsageError("--pubkey needs --type")
-        parsed_type = KeyType.parse(key_type)
-        data = _data(scm, None, parsed_type, digest, file, hash_name)
-        scm.verify_public(parsed_type, parse_hex(pubkey, "--pubkey"), data, sig)
+        data = _data(scm, None, key_type, digest, file, hash_name)
+        scm.verify_public(key_type, parse_hex(pubkey, "--pubkey"), data, sig)
     elif slot is not None:
         data = _data(scm, slot, None, digest, file, hash_name, foreign=foreign)
         scm.verify(slot, data, sig, foreign=foreign)
@@ -99,7 +98,7 @@ def verify(cli: Cli, slot: int | None, foreign: bool, pubkey: str | None, key_ty
 
 
 @click.command()
-@click.argument("slot", type=int)
+@click.argument("slot", type=SLOT)
 @click.option("--peer", default=None, help="The peer public key as hex.")
 @click.option("--peer-slot", type=int, default=None, help="Use a stored key as the peer.")
 @click.option("--peer-local", is_flag=True, help="--peer-slot is a local key slot, not a foreign one.")
@@ -112,7 +111,7 @@ def verify(cli: Cli, slot: int | None, foreign: bool, pubkey: str | None, key_ty
 @pass_cli
 def ecdh(cli: Cli, slot: int, peer: str | None, peer_slot: int | None, peer_local: bool, kdf: str, salt: str,
          info: str, iterations: int, length: int) -> None:
-    """ECDH between SLOT and a peer key, then the KDF; prints the derived key as hex."""
+    """ECDH between SLOT (a number, or 'ephemeral') and a peer key, then the KDF; prints the derived key as hex."""
     if (peer is None) == (peer_slot is None):
         raise click.UsageError("give exactly one of --peer or --peer-slot")
     peer_key: bytes | int = parse_hex(peer, "--peer") if peer is not None else peer_slot  # type: ignore[assignment]

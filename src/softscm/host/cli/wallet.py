@@ -7,8 +7,9 @@ import click
 from ...wire.defs import KeyType
 from ..client import Client
 from .context import Cli, pass_cli, read_secret
+from .params import WALLET_KEY_TYPE
 
-WALLET_TYPES = click.Choice(["secp256k1", "nistp256", "ed25519"], case_sensitive=False)
+WALLET_TYPE_HELP = f"The curve: {WALLET_KEY_TYPE.choices()}."
 
 
 @click.group()
@@ -18,11 +19,12 @@ def wallet() -> None:
 
 @wallet.command()
 @click.argument("name")
-@click.option("--type", "key_type", type=WALLET_TYPES, default="secp256k1", show_default=True)
+@click.option("--type", "key_type", type=WALLET_KEY_TYPE, default="secp256k1", show_default=True,
+              help=WALLET_TYPE_HELP)
 @click.option("--bip39", is_flag=True, help="Back the wallet with a 24-word mnemonic, shown once.")
 @click.option("--passphrase", "ask_passphrase", is_flag=True, help="Prompt for a BIP39 passphrase.")
 @pass_cli
-def create(cli: Cli, name: str, key_type: str, bip39: bool, ask_passphrase: bool) -> None:
+def create(cli: Cli, name: str, key_type: KeyType, bip39: bool, ask_passphrase: bool) -> None:
     """Create a wallet."""
     passphrase = read_secret("BIP39 passphrase", confirm=True) if ask_passphrase else ""
     slot, mnemonic = cli.client().create_wallet(key_type, name, bip39=bip39, passphrase=passphrase)
@@ -34,10 +36,11 @@ def create(cli: Cli, name: str, key_type: str, bip39: bool, ask_passphrase: bool
 
 @wallet.command()
 @click.argument("name")
-@click.option("--type", "key_type", type=WALLET_TYPES, default="secp256k1", show_default=True)
+@click.option("--type", "key_type", type=WALLET_KEY_TYPE, default="secp256k1", show_default=True,
+              help=WALLET_TYPE_HELP)
 @click.option("--passphrase", "ask_passphrase", is_flag=True, help="Prompt for the BIP39 passphrase.")
 @pass_cli
-def restore(cli: Cli, name: str, key_type: str, ask_passphrase: bool) -> None:
+def restore(cli: Cli, name: str, key_type: KeyType, ask_passphrase: bool) -> None:
     """Restore a wallet from its BIP39 mnemonic (prompted, or one line on stdin)."""
     mnemonic = read_secret("Mnemonic")
     passphrase = read_secret("BIP39 passphrase") if ask_passphrase else ""
@@ -105,14 +108,15 @@ def slip39() -> None:
 
 @slip39.command("create")
 @click.argument("name")
-@click.option("--type", "key_type", type=WALLET_TYPES, default="secp256k1", show_default=True)
+@click.option("--type", "key_type", type=WALLET_KEY_TYPE, default="secp256k1", show_default=True,
+              help=WALLET_TYPE_HELP)
 @click.option("--group-threshold", type=click.IntRange(1, 16), required=True)
 @click.option("--group", "groups", multiple=True, required=True, metavar="THRESHOLD/COUNT",
               help="One per group, e.g. --group 2/3 --group 3/5.")
 @click.option("--iteration-exponent", type=click.IntRange(0, 5), default=1, show_default=True)
 @click.option("--passphrase", "ask_passphrase", is_flag=True, help="Prompt for the set's passphrase.")
 @pass_cli
-def slip39_create(cli: Cli, name: str, key_type: str, group_threshold: int, groups: tuple[str, ...],
+def slip39_create(cli: Cli, name: str, key_type: KeyType, group_threshold: int, groups: tuple[str, ...],
                   iteration_exponent: int, ask_passphrase: bool) -> None:
     """Create a wallet backed by SLIP-39 shares, shown one at a time."""
     layout = []
@@ -150,10 +154,11 @@ def slip39_create(cli: Cli, name: str, key_type: str, group_threshold: int, grou
 
 @slip39.command("restore")
 @click.argument("name")
-@click.option("--type", "key_type", type=WALLET_TYPES, default="secp256k1", show_default=True)
+@click.option("--type", "key_type", type=WALLET_KEY_TYPE, default="secp256k1", show_default=True,
+              help=WALLET_TYPE_HELP)
 @click.option("--passphrase", "ask_passphrase", is_flag=True, help="Prompt for the set's passphrase.")
 @pass_cli
-def slip39_restore(cli: Cli, name: str, key_type: str, ask_passphrase: bool) -> None:
+def slip39_restore(cli: Cli, name: str, key_type: KeyType, ask_passphrase: bool) -> None:
     """Restore a wallet from SLIP-39 shares, entered one at a time in any order."""
     from ...wire.errors import MnemonicError
 
