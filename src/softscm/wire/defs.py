@@ -214,6 +214,42 @@ _KEY_TYPE_LABELS = {
 
 
 @unique
+class Bip39Language(IntEnum):
+    """The official BIP39 word lists (the `mnemonic` package's files of the same names)."""
+
+    ENGLISH = 0
+    JAPANESE = 1
+    KOREAN = 2
+    SPANISH = 3
+    CHINESE_SIMPLIFIED = 4
+    CHINESE_TRADITIONAL = 5
+    FRENCH = 6
+    ITALIAN = 7
+    CZECH = 8
+    PORTUGUESE = 9
+
+    @classmethod
+    def parse(cls, value: Bip39Language | str | int) -> Bip39Language:
+        """Accept an enum, its number or a name (``"french"``, ``"chinese-simplified"``, ``"Japanese"``).
+
+        :raises ValueError: for an unknown name or number.
+        """
+        if isinstance(value, Bip39Language):
+            return value
+        if isinstance(value, int):
+            return cls(value)
+        try:
+            return cls[value.strip().upper().replace("-", "_").replace(" ", "_")]
+        except KeyError:
+            raise ValueError(f"unknown BIP39 word list {value!r}") from None
+
+    @property
+    def label(self) -> str:
+        """The word list's name: ``"english"``, ``"chinese_simplified"``..."""
+        return self.name.lower()
+
+
+@unique
 class KdfType(IntEnum):
     """Key derivation applied to an ECDH shared secret (numbers as in `zymkey.kdfFuncTypes`)."""
 
