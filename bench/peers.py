@@ -15,6 +15,7 @@ import subprocess
 import sys
 import tempfile
 import multiprocessing as mp
+import queue
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -37,6 +38,7 @@ DIGEST = hashlib.sha256(b"bench").digest()
 SMALL, LARGE = b"m" * 64, os.urandom(1 << 20)
 HARDWARE = {"YubiHSM 2 (75 ms/sign)": 1 / 0.075, "ATECC608 (115 ms/sign)": 1 / 0.115, "TPM 2.0 (~5 signs/s)": 5.0}
 PIPELINE = 256
+TOKEN = "bench"
 
 
 class SoftHsm:
@@ -47,14 +49,14 @@ class SoftHsm:
         from pkcs11 import Attribute, KeyType, Mechanism
         from pkcs11.util.ec import encode_named_curve_parameters
 
-        conf = base / "softhsm2.conf"
+        self.conf = base / "softhsm2.conf"
         (base / "tokens").mkdir()
-        conf.write_text(f"directories.tokendir = {base / 'tokens'}\nobjectstore.backend = file\nlog.level = ERROR\n")
-        os.environ["SOFTHSM2_CONF"] = str(conf)
-        subprocess.run(["softhsm2-util", "--init-token", "--free", "--label", "bench", "--so-pin", "1234", "--pin",
-                        "1234"], check=True, capture_output=True)
+        self.conf.write_text(f"directories.tokendir = {base / 'tokens'}\nobjectstore.backend = file\nlog.level = ERROR\n")
+        os.environ["SOFTHSM2_CONF"] = str(self.conf)  # before the library loads: SoftHSM2 reads it at C_Initialize
+        subprocess.run(["softhsm2-util", "--init-token", "--free", "--label", TOKEN, "--so-pin", "1234", "--pin",
+                        "1234"], check=True, capture_output=True, env={**os.environ, "SOFTHSM2_CONF": str(self.conf)})
         self.pkcs11, self.Mechanism, self.Attribute, self.KeyType = pkcs11, Mechanism, Attribute, KeyType
-        self.token = pkcs11.lib(SOFTHSM_LIB).get_token(token_label="bench")
+        self.token = _find_token(pkcs11.lib(SOFTHSM_LIB), str(self.conf))
         self.session = self.token.open(user_pin="1234", rw=True)
         self.p256 = self.session.create_domain_parameters(
             KeyType.EC, {Attribute.EC_PARAMS: encode_named_curve_parameters("secp256r1")}, local=True)
@@ -93,30 +95,76 @@ class SoftHsm:
 
     def processes(self, count: int, seconds: float) -> float:
         """Total P-256 sign ops/s of ``count`` processes, each its own PKCS#11 application and session
-        (python-pkcs11 gets CKR_GENERAL_ERROR from SoftHSM2 when a second thread signs)."""
+        (python-pkcs11 gets CKR_GENERAL_ERROR from SoftHSM2 when a second thread signs).
+
+        Each worker is handed this token's configuration file explicitly. The first worker that
+        fails (or dies, or a run that overstays) ends the measurement at once:
+
+        :raises WorkerError: with the worker's own error.
+        """
         spawn = mp.get_context("spawn")  # a PKCS#11 library is not fork-safe
-        queue: mp.Queue = spawn.Queue()
+        results: mp.Queue = spawn.Queue()
         start = time.time() + 3.0  # spawned interpreters need a moment to import
-        procs = [spawn.Process(target=_softhsm_worker, args=(os.environ["SOFTHSM2_CONF"], seconds, start, queue))
+        procs = [spawn.Process(target=_softhsm_worker, args=(str(self.conf), seconds, start, results), daemon=True)
                  for _ in range(count)]
         for proc in procs:
             proc.start()
-        rates = [queue.get(timeout=60) for _ in procs]
-        for proc in procs:
-            proc.join()
+        rates: list[float] = []
+        deadline = start + seconds + 30.0
+        try:
+            while len(rates) < count:
+                try:
+                    ok, value = results.get(timeout=0.2)
+                except queue.Empty:
+                    dead = [proc.exitcode for proc in procs if proc.exitcode not in (None, 0)]
+                    if dead:
+                        raise WorkerError(f"a SoftHSM2 worker died (exit code {dead[0]}) without a result") from None
+                    if time.time() > deadline:
+                        raise WorkerError(f"the SoftHSM2 workers gave {len(rates)} of {count} results in time") from None
+                    continue
+                if not ok:
+                    raise WorkerError(value)
+                rates.append(value)
+        finally:
+            for proc in procs:
+                if proc.is_alive():
+                    proc.terminate()
+                proc.join()
         return sum(rates)
 
 
-def _softhsm_worker(conf: str, seconds: float, start: float, queue: mp.Queue) -> None:
+class WorkerError(RuntimeError):
+    """A benchmark worker process failed; the message is its own error."""
+
+
+def _find_token(lib: object, conf: str) -> object:
+    """The ``bench`` token, looked up a few times (a token directory another process is writing
+    can be missed once). :raises pkcs11.NoSuchToken: naming the configuration and the tokens seen."""
     import pkcs11
 
-    os.environ["SOFTHSM2_CONF"] = conf
-    token = pkcs11.lib(SOFTHSM_LIB).get_token(token_label="bench")
-    with token.open(user_pin="1234") as session:
-        key = session.get_key(object_class=pkcs11.ObjectClass.PRIVATE_KEY, label="sign")
-        while time.time() < start:
-            time.sleep(0.001)
-        queue.put(measure(lambda: key.sign(DIGEST, mechanism=pkcs11.Mechanism.ECDSA), seconds)[0])
+    for attempt in range(5):
+        try:
+            return lib.get_token(token_label=TOKEN)  # type: ignore[attr-defined]
+        except pkcs11.NoSuchToken:
+            time.sleep(0.1 * (attempt + 1))
+    seen = [slot.get_token().label for slot in lib.get_slots(token_present=True)]  # type: ignore[attr-defined]
+    raise pkcs11.NoSuchToken(f"no token {TOKEN!r} with SOFTHSM2_CONF={conf} (tokens seen: {seen})")
+
+
+def _softhsm_worker(conf: str, seconds: float, start: float, results: mp.Queue) -> None:
+    """Sign for ``seconds`` from ``start``; puts ``(True, ops/s)`` or ``(False, the error)``."""
+    os.environ["SOFTHSM2_CONF"] = conf  # before the library loads in this process
+    try:
+        import pkcs11
+
+        token = _find_token(pkcs11.lib(SOFTHSM_LIB), conf)
+        with token.open(user_pin="1234") as session:
+            key = session.get_key(object_class=pkcs11.ObjectClass.PRIVATE_KEY, label="sign")
+            while time.time() < start:
+                time.sleep(0.001)
+            results.put((True, measure(lambda: key.sign(DIGEST, mechanism=pkcs11.Mechanism.ECDSA), seconds)[0]))
+    except Exception as exc:  # any failure goes back to the parent, which ends the run with it
+        results.put((False, f"SoftHSM2 worker {os.getpid()} with SOFTHSM2_CONF={conf}: {type(exc).__name__}: {exc}"))
 
 
 def library_ops() -> dict[str, Callable[[], object]]:
@@ -187,10 +235,14 @@ def main() -> None:
             hsm.p256.generate_keypair(store=True)
         lib = library_ops()
         rows: dict[str, dict[str, float]] = {}
+        failures: list[str] = []
         for name, fn in hsm.ops().items():
             rows.setdefault(name, {})["softhsm"], lat = measure(fn, seconds)
             rows[name]["softhsm_p99"] = pct(lat, 99)
-        rows["sign nistp256"]["softhsm 4 procs"] = hsm.processes(4, seconds)
+        try:
+            rows["sign nistp256"]["softhsm 4 procs"] = hsm.processes(4, seconds)
+        except WorkerError as exc:
+            failures.append(f"softhsm 4 procs: {exc}")
         for name, fn in lib.items():
             rows.setdefault(name, {})["library"] = measure(fn, seconds)[0]
         with running_scmd(base, user_capacity=1_000_000) as url:
@@ -207,6 +259,9 @@ def main() -> None:
                 rows[name]["scm 4"] = concurrent(url, _CORE_NAMES.get(name, name), 4, seconds)[0]
             rows["sign nistp256"]["scm pipelined"] = asyncio.run(_pipelined(url, seconds))
     _print(rows)
+    if failures:
+        print("\nnot measured:", *failures, sep="\n  ")
+        raise SystemExit(1)
 
 
 _CORE_NAMES = {"keygen nistp256 (stored)": "keygen nistp256"}
