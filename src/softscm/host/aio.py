@@ -88,9 +88,10 @@ class AsyncClient(ModuleApi):
 
     async def _request(self, command: Command, args: dict[str, Any], parse: Callable[[Any], T] | None) -> Any:
         request = Request(next(self._ids), command, args)
+        payload = frame(request.to_bytes())  # a request too large for a frame fails here, before it is pending
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self._pending[request.id] = future
-        self._writer.write(frame(request.to_bytes()))
+        self._writer.write(payload)
         reply = await future
         result = reply.result()
         return parse(result) if parse is not None else result
