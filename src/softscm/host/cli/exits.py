@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from enum import IntEnum, unique
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import click
 
@@ -91,13 +91,32 @@ def exit_code(error: ScmError) -> Exit:
     return EXIT_CODES.get(error.code, Exit.MODULE_ERROR)
 
 
-def fail(kind: str, message: str, status: Exit, *, code: str | None = None) -> NoReturn:
-    """Print an error to stderr (JSON under ``--json``) and exit with ``status``."""
-    if _json_output():
+def fail(kind: str, message: str, status: Exit, *, code: str | None = None, as_json: bool | None = None) -> NoReturn:
+    """Print an error to stderr (JSON under ``--json``, or as ``as_json`` says) and exit with ``status``."""
+    if _json_output() if as_json is None else as_json:
         click.echo(json.dumps({"error": kind, "code": code, "message": message, "exit_code": int(status)}), err=True)
     else:
         click.echo(f"scmctl: {kind}: {message}", err=True)
     sys.exit(int(status))
+
+
+def run_reporting_click_errors(main: Callable[[], Any], *, as_json: bool) -> None:
+    """Run click's ``main`` (not standalone) and report its usage errors, other click errors and
+    aborts as :func:`fail` does: one line, or one JSON object with ``as_json``, and an exit status."""
+    try:
+        status = main()
+    except click.UsageError as exc:
+        if not as_json:
+            exc.show()
+            sys.exit(int(Exit.USAGE))
+        fail("usage", exc.format_message(), Exit.USAGE, as_json=True)
+    except click.ClickException as exc:
+        known = exc.exit_code in {int(status) for status in Exit}
+        fail("error", exc.format_message(), Exit(exc.exit_code) if known else Exit.MODULE_ERROR, as_json=as_json)
+    except click.Abort:
+        fail("aborted", "Aborted (at a prompt or by Ctrl-C); nothing more was done", Exit.MODULE_ERROR,
+             as_json=as_json)
+    sys.exit(status if isinstance(status, int) else 0)
 
 
 @contextmanager

@@ -29,7 +29,9 @@ def gen(cli: Cli, key_type: KeyType) -> None:
 @click.argument("key_type", type=KEY_TYPE)
 @pass_cli
 def ephemeral(cli: Cli, key_type: KeyType) -> None:
-    """Replace the ephemeral key (slot 'ephemeral', -1 in the API); prints its public key."""
+    """Replace the ephemeral key; prints its public key.
+
+    Commands that take a SLOT reach it as 'ephemeral' (slot -1 in the API)."""
     public = cli.client().gen_ephemeral_key_pair(key_type)
     cli.emit({"slot": -1, "public_key": public}, human=public.hex())
 

@@ -5,6 +5,8 @@ Adding a group is one import and one entry in ``COMMANDS``.
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Sequence
 from typing import Any
 
 import click
@@ -12,7 +14,7 @@ import click
 from .admin import admin
 from .bench import bench
 from .context import Cli
-from .exits import EXIT_HELP, handle_errors
+from .exits import EXIT_HELP, handle_errors, run_reporting_click_errors
 from .keys import keys
 from .log import host_events, log
 from .metrics import metrics
@@ -26,11 +28,20 @@ COMMANDS = (admin, keys, sign, verify, ecdh, lock, unlock, random_bytes, wallet,
 
 
 class ScmctlGroup(click.Group):
-    """The root group: every command runs inside the one error-to-exit-code mapping."""
+    """The root group: every command runs inside the one error-to-exit-code mapping, and click's
+    own usage errors and aborts are reported the same way (as JSON under ``--json``)."""
 
     def invoke(self, ctx: click.Context) -> Any:
         with handle_errors():
             return super().invoke(ctx)
+
+    def main(self, args: Sequence[str] | None = None, prog_name: str | None = None, complete_var: str | None = None,
+             standalone_mode: bool = True, **extra: Any) -> Any:
+        argv = list(sys.argv[1:] if args is None else args)
+        as_json = "--json" in argv[:argv.index("--")] if "--" in argv else "--json" in argv
+        run_reporting_click_errors(
+            lambda: super(ScmctlGroup, self).main(argv, prog_name, complete_var, standalone_mode=False, **extra),
+            as_json=as_json)
 
 
 @click.group(cls=ScmctlGroup, context_settings={"help_option_names": ["-h", "--help"]}, epilog=EXIT_HELP)
