@@ -51,6 +51,10 @@ class Cli:
     def table(title: str | None, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
         render.table(title, columns, rows)
 
+    @staticmethod
+    def fields(title: str | None, rows: Sequence[tuple[str, Any]]) -> None:
+        render.fields(title, rows)
+
 
 def pass_cli(func: F) -> F:
     """Give the command the :class:`Cli` as its first argument."""

@@ -5,6 +5,8 @@ Adding a group is one import and one entry in ``COMMANDS``.
 
 from __future__ import annotations
 
+import inspect
+import re
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -61,16 +63,25 @@ def _json_flag(ctx: click.Context, _param: click.Parameter, value: bool) -> None
         ctx.find_root().obj.as_json = True
 
 
-def _accept_json_everywhere(command: click.Command) -> None:
-    """``--json`` after any group or command too (``scmctl keys list --json``), not only before it."""
+def _summary(help_text: str) -> str:
+    """The first sentence of a command's help, whole ("e.g." does not end it)."""
+    paragraph = " ".join(inspect.cleandoc(help_text).split("\n\n")[0].split())
+    return re.split(r"(?<!e\.g)(?<!i\.e)\.(?:\s|$)", paragraph, maxsplit=1)[0].rstrip(".")
+
+
+def _finish(command: click.Command) -> None:
+    """Accept ``--json`` after any group or command too (``scmctl keys list --json``), not only before
+    it, and list every command with its whole first sentence (click would cut it at the terminal's width)."""
     command.params.append(click.Option(["--json"], is_flag=True, expose_value=False, is_eager=True,
                                        callback=_json_flag, help="Machine-readable JSON output."))
+    if command.short_help is None and command.help:
+        command.short_help = _summary(command.help)
     for sub in getattr(command, "commands", {}).values():
-        _accept_json_everywhere(sub)
+        _finish(sub)
 
 
 for _command in COMMANDS:
-    _accept_json_everywhere(_command)
+    _finish(_command)
     cli.add_command(_command)
 
 
