@@ -31,6 +31,6 @@ want=$(sha256sum pyproject.toml | cut -d' ' -f1)
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   echo "setup: installing softscm and its dependencies into .venv"
   .venv/bin/python -m pip install -q --upgrade pip >/dev/null
-  .venv/bin/python -m pip install -q -e ".[test,bench,fast,eth]"
+  .venv/bin/python -m pip install -q -e ".[test,bench,fast]"
   echo "$want" > "$stamp"
 fi

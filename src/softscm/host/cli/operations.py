@@ -9,23 +9,16 @@ from pathlib import Path
 import click
 
 from ...wire.defs import KdfType, KeyType
+from ..addresses import keccak256
 from ..client import Client
 from .context import Cli, parse_hex, pass_cli, read_input, write_output
 from .params import KEY_TYPE, SLOT
 
 
-def _keccak256(data: bytes) -> bytes:
-    try:
-        from Crypto.Hash import keccak
-    except ImportError:
-        raise click.UsageError("--hash keccak256 needs pycryptodome: pip install 'pycryptodome>=3.20,<4'") from None
-    return keccak.new(digest_bits=256, data=data).digest()
-
-
 DIGESTS: dict[str, Callable[[bytes], bytes]] = {
     "sha256": lambda data: hashlib.sha256(data).digest(),
     "sha3-256": lambda data: hashlib.sha3_256(data).digest(),
-    "keccak256": _keccak256,
+    "keccak256": keccak256,
 }
 HASHES = click.Choice([*DIGESTS, "none"])
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 from ...wire.defs import KeyType
+from .. import addresses
 from ..client import Client
 from .context import Cli, pass_cli, read_secret
 from .params import WALLET_KEY_TYPE
@@ -61,12 +64,36 @@ def _master_slot(scm: Client, name: str) -> int:
 @click.argument("path")
 @pass_cli
 def derive(cli: Cli, name: str, path: str) -> None:
-    """Derive PATH (e.g. "m/44'/60'/0'/0/0") in wallet NAME; prints the slot and public key."""
+    """Derive PATH (e.g. "m/44'/60'/0'/0/0") in wallet NAME; prints the slot, public key and, for a
+    secp256k1 wallet, the address the path stands for (m/44'/60': Ethereum, m/44'/0': P2PKH,
+    m/84'/0': P2WPKH) and the xpub of the deepest hardened node on the path."""
     scm = cli.client()
     master = _master_slot(scm, name)
     slot = scm.derive_wallet_path(master, path)
     public = scm.get_public_key(slot)
-    cli.emit({"slot": slot, "node_addr": path, "public_key": public}, human=f"slot {slot} {path} {public.hex()}")
+    data: dict[str, Any] = {"slot": slot, "node_addr": path, "public_key": public}
+    if scm.get_wallet_node(slot).key_type is KeyType.SECP256K1:
+        data["address"] = addresses.address_for_path(path, public)
+        data["xpub_node"], data["xpub"] = _hardened_xpub(scm, master, path)
+    cli.emit(data, human=lambda d: cli.fields(None, [(k.replace("_", " "), v) for k, v in d.items()
+                                                     if v is not None]))
+
+
+def _hardened_xpub(scm: Client, master: int, path: str) -> tuple[str | None, str | None]:
+    """The xpub of the deepest hardened node on ``path`` (the module hands out hardened nodes'
+    chain codes only), with that node's path; ``(None, None)`` if the path has none."""
+    steps = addresses.parse_path(path)
+    depth = max((i + 1 for i, step in enumerate(steps) if step.hardened), default=0)
+    if depth == 0:
+        return None, None
+    node_steps, parent_steps = steps[:depth], steps[:depth - 1]
+    parent = scm.derive_wallet_path(master, addresses.format_path(parent_steps)) if parent_steps else master
+    node = scm.derive_wallet_key(parent, node_steps[-1].index, hardened=True, return_chain_code=True)
+    assert node.chain_code is not None  # a hardened node's chain code is always returned when asked
+    testnet = len(steps) > 1 and steps[1] == addresses.Step(addresses.COIN_TESTNET, True)
+    xpub = addresses.serialize_xpub(scm.get_public_key(node.slot), node.chain_code, node_steps,
+                                    scm.get_public_key(parent), testnet=testnet)
+    return addresses.format_path(node_steps), xpub
 
 
 @wallet.command("list")
