@@ -164,3 +164,11 @@ def test_the_socket_is_owner_only_under_any_umask(tmp_path):
         assert daemon.socket.parent.stat().st_mode & 0o777 == 0o700
     finally:
         daemon.stop()
+
+
+def test_a_socket_path_that_cannot_be_made_is_a_clear_refusal(tmp_path):
+    blocked = tmp_path / "file"
+    blocked.write_text("not a directory")
+    result = run_scmd(tmp_path / "state", "--socket", str(blocked / "scm.sock"))
+    _assert_refused_cleanly(result, 1, "cannot listen on")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file"]

@@ -128,8 +128,11 @@ def bind_all(endpoints: list[Endpoint]) -> list[Listener]:
 
 def _bind_unix(endpoint: UnixEndpoint) -> Listener:
     path = endpoint.path
-    _remove_stale_socket(path)
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)  # an existing directory is left as it is
+    try:
+        _remove_stale_socket(path)
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)  # an existing directory is left as it is
+    except OSError as exc:  # e.g. another user's stale socket in a sticky directory
+        raise InvalidArgumentError(f"cannot listen on {path}: {exc.strerror}") from None
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     old_umask = os.umask(0o177)
     try:
