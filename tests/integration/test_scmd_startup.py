@@ -52,7 +52,7 @@ def test_a_stale_socket_is_replaced(tmp_path):
     daemon = Daemon(tmp_path / "scm", path).start()
     try:
         with daemon.connect() as scm:
-            assert scm.status()["state"] == "READY"
+            assert scm.status().state.name == "READY"
     finally:
         daemon.stop()
 
@@ -130,7 +130,7 @@ def test_tcp_only_serves_and_localhost_means_loopback(tmp_path):
         (url,) = ready.read_text().split()
         assert url.startswith("tcp:127.0.0.1:")
         with softscm.connect(url) as scm:
-            assert scm.status()["state"] == "READY"
+            assert scm.status().state.name == "READY"
     finally:
         process.terminate()
         assert process.wait(timeout=15) == 0

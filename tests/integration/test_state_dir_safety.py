@@ -36,7 +36,7 @@ def test_start_and_stop_leave_the_parent_directory_as_it_was(tmp_path, parent_mo
     daemon = Daemon(parent / "scm", tmp_path / "scm.sock", ready=tmp_path / "scm.ready").start()
     try:
         with daemon.connect() as scm:
-            assert scm.status()["state"] == "READY"
+            assert scm.status().state.name == "READY"
     finally:
         assert daemon.stop() == 0
     assert os.stat(parent).st_mode == before and stat.S_IMODE(before) == parent_mode
@@ -64,7 +64,7 @@ def test_an_existing_owner_only_empty_directory_is_initialised_in_place(tmp_path
     state = tmp_path / "mine"
     state.mkdir(mode=0o700)
     with softscm.connect(f"embedded:{state}") as scm:
-        assert scm.status()["state"] == "READY"
+        assert scm.status().state.name == "READY"
     assert stat.S_IMODE(os.stat(state).st_mode) == 0o700
     assert (state / "initialised").is_file()
 
@@ -99,7 +99,7 @@ def test_scmsim_refuses_while_the_module_runs_and_works_once_it_stopped(tmp_path
 def test_missing_parents_are_made_and_only_the_state_directory_is_private(tmp_path):
     state = tmp_path / "a" / "b" / "scm"
     with softscm.connect(f"embedded:{state}") as scm:
-        assert scm.status()["state"] == "READY"
+        assert scm.status().state.name == "READY"
     assert stat.S_IMODE(os.stat(state).st_mode) == 0o700
     umask = os.umask(0)
     os.umask(umask)

@@ -16,6 +16,7 @@ import click
 from ..wire.address import default_socket_path
 from ..wire.defs import DEFAULT_FOREIGN_CAPACITY, DEFAULT_USER_CAPACITY, DEFAULT_WALLET_CAPACITY
 from ..wire.errors import InvalidArgumentError, ScmError
+from . import lifecycle
 from .endpoints import Endpoint, Listener, TcpEndpoint, UnixEndpoint, bind_all
 from .module import Module, ModuleConfig
 from .sensors.linux import LinuxPaths
@@ -127,13 +128,13 @@ def main(state_dir: Path | None, socket_path: Path | None, no_unix: bool, tcp: s
         raise click.ClickException(f"cannot start: {exc.message}") from None
     try:
         try:
-            module = Module.start(state_dir, config=config)
+            module = lifecycle.start(state_dir, config=config)
         except ScmError as exc:
             raise click.ClickException(f"cannot start the module on {state_dir}: {exc.message}") from None
         try:
             _run(_serve(module, listeners, ready_file))
         finally:
-            module.close()
+            lifecycle.close(module)
     finally:
         for listener in listeners:
             listener.close()

@@ -9,7 +9,7 @@ import click
 
 import softscm
 
-from ..results import ModuleInfo
+from ...wire.messages.admin import ModuleInfo, Status
 from . import render
 from .context import Cli, pass_cli
 
@@ -51,25 +51,24 @@ def status(cli: Cli) -> None:
     cli.emit(data, human=lambda d: cli.fields(None, _status_rows(d)))
 
 
-def _status_rows(status: dict[str, Any]) -> list[tuple[str, Any]]:
+def _status_rows(status: Status) -> list[tuple[str, Any]]:
     """``admin status`` for a person: durations, dates and yes/no instead of raw values."""
-    led = status.get("led") or {}
-    tests = [f"{kind} {'passed' if r['passed'] else 'FAILED'} in {render.duration(r['seconds'])} "
-             f"at {render.timestamp(r['started'])}" for kind, r in sorted((status.get("self_test") or {}).items())]
+    tests = [f"{kind} {'passed' if r.passed else 'FAILED'} in {render.duration(r.seconds)} "
+             f"at {render.timestamp(r.started)}" for kind, r in sorted(status.self_test.items())]
     rows: list[tuple[str, Any]] = [
-        ("state", status["state"]), ("mode", status["mode"].lower()), ("bound", status["bound"]),
-        ("uptime", render.duration(status["uptime"])),
-        ("led", led.get("code") or led.get("pattern") or "-"),
+        ("state", status.state.name), ("mode", status.mode.name.lower()), ("bound", status.bound),
+        ("uptime", render.duration(status.uptime)),
+        ("led", status.led.code or status.led.pattern or "-"),
         ("self tests", "; ".join(tests) or "-"),
-        ("operations", dict(sorted(status.get("ops", {}).items()))),
-        ("errors", dict(sorted(status.get("errors", {}).items()))),
+        ("operations", dict(sorted(status.ops.items()))),
+        ("errors", dict(sorted(status.errors.items()))),
     ]
-    if status.get("suspended"):
-        rows.append(("suspended", "; ".join(status["suspended"].values())))
-    if status.get("self_destruct_seconds") is not None:
-        rows.append(("self-destruct took", render.duration(status["self_destruct_seconds"])))
-    if status.get("error"):
-        rows.append(("error", status["error"]))
+    if status.suspended:
+        rows.append(("suspended", "; ".join(status.suspended.values())))
+    if status.self_destruct_seconds is not None:
+        rows.append(("self-destruct took", render.duration(status.self_destruct_seconds)))
+    if status.error:
+        rows.append(("error", status.error))
     return rows
 
 

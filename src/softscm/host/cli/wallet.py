@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 import click
@@ -14,11 +15,9 @@ from .params import WALLET_KEY_TYPE
 
 WALLET_TYPE_HELP = f"The curve: {WALLET_KEY_TYPE.choices()}."
 
-
 @click.group()
 def wallet() -> None:
     """HD wallets (BIP32/39/44, SLIP-10) and Shamir backups (SLIP-39)."""
-
 
 @wallet.command()
 @click.argument("name")
@@ -36,7 +35,6 @@ def create(cli: Cli, name: str, key_type: KeyType, bip39: bool, ask_passphrase: 
         human += f"\nWrite these words down; they will not be shown again:\n{mnemonic}"
     cli.emit({"name": name, "master_slot": slot, "mnemonic": mnemonic}, human=human)
 
-
 @wallet.command()
 @click.argument("name")
 @click.option("--type", "key_type", type=WALLET_KEY_TYPE, default="secp256k1", show_default=True,
@@ -50,14 +48,12 @@ def restore(cli: Cli, name: str, key_type: KeyType, ask_passphrase: bool) -> Non
     slot = cli.client().restore_wallet_bip39(key_type, name, mnemonic, passphrase=passphrase)
     cli.emit({"name": name, "master_slot": slot}, human=f"wallet {name!r} restored: master slot {slot}")
 
-
 def _master_slot(scm: Client, name: str) -> int:
     """The master slot of wallet ``name``. :raises click.UsageError: if there is no such wallet."""
-    master = next((w["master_slot"] for w in scm.list_wallets() if w["name"] == name), None)
+    master = next((w.master_slot for w in scm.list_wallets() if w.name == name), None)
     if master is None:
         raise click.UsageError(f"no wallet named {name!r}")
     return int(master)
-
 
 @wallet.command()
 @click.argument("name")
@@ -95,15 +91,13 @@ def _hardened_xpub(scm: Client, master: int, path: str) -> tuple[str | None, str
                                     scm.get_public_key(parent), testnet=testnet)
     return addresses.format_path(node_steps), xpub
 
-
 @wallet.command("list")
 @pass_cli
 def list_wallets(cli: Cli) -> None:
     """Every wallet with its master slot and node count."""
     wallets = cli.client().list_wallets()
     cli.emit(wallets, human=lambda ws: cli.table(None, ["name", "type", "master", "nodes", "watch-only"], [
-        (w["name"], KeyType(w["key_type"]).label, w["master_slot"], w["nodes"], w["watch_only"]) for w in ws]))
-
+        (w.name, w.key_type.label, w.master_slot, w.nodes, w.watch_only) for w in ws]))
 
 @wallet.command()
 @click.argument("slot", type=int)
@@ -112,7 +106,6 @@ def show(cli: Cli, slot: int) -> None:
     """Which wallet and node a slot holds."""
     node = cli.client().get_wallet_node(slot)
     cli.emit(node, human=f"slot {slot}: {node.node_addr} in {node.wallet_name!r} (master slot {node.master_slot})")
-
 
 @wallet.command()
 @click.argument("name")
@@ -127,11 +120,9 @@ def rm(cli: Cli, name: str, yes: bool) -> None:
     scm.remove_key(master)
     cli.emit({"removed": name}, human=f"removed wallet {name!r}")
 
-
 @wallet.group()
 def slip39() -> None:
     """Shamir backups (SLIP-39), up to 16 groups of 16 members."""
-
 
 @slip39.command("create")
 @click.argument("name")
@@ -169,7 +160,7 @@ def slip39_create(cli: Cli, name: str, key_type: KeyType, group_threshold: int, 
                     shares.append({"group": index, "member": member, "mnemonic": share})
                 else:
                     click.echo(f"group {index + 1} member {member + 1}:\n  {share}")
-                    if not click.get_text_stream("stdin").isatty():
+                    if not sys.stdin.isatty():
                         continue
                     click.pause("Press any key for the next share...")
                     click.clear()
@@ -177,7 +168,6 @@ def slip39_create(cli: Cli, name: str, key_type: KeyType, group_threshold: int, 
         scm.slip39_cancel()
         raise
     cli.emit({"name": name, "master_slot": slot, "shares": shares}, human=f"wallet {name!r}: master slot {slot}")
-
 
 @slip39.command("restore")
 @click.argument("name")
