@@ -1,5 +1,6 @@
 """A request too large for one frame is a typed usage error raised before anything is sent (exit 7
-in scmctl), not "module unreachable"; the connection stays usable."""
+in scmctl), not "module unreachable"; the connection stays usable. (scmctl lock streams, so it has
+no such limit: tests/integration/test_lock_stream.py.)"""
 
 from __future__ import annotations
 
@@ -40,8 +41,9 @@ def test_the_async_client_raises_it_too_and_goes_on(daemon):
     assert asyncio.run(scenario()) == b"still here"
 
 
-@pytest.mark.parametrize("args", [["lock", "{big}", "{out}"], ["sign", "16", "--file", "{big}"]],
-                         ids=["lock", "sign-ed25519"])
+@pytest.mark.parametrize("args", [["sign", "16", "--file", "{big}"],
+                                  ["verify", "16", "--file", "{big}", "--signature", "00" * 64]],
+                         ids=["sign-ed25519", "verify-ed25519"])
 def test_scmctl_reports_a_usage_error_with_its_own_exit_code(daemon, tmp_path, args):
     big = tmp_path / "big.bin"
     big.write_bytes(b"x" * (5 * 1024 * 1024))

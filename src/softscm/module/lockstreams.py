@@ -13,14 +13,14 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from ..wire.defs import LockKey
+from ..wire.defs import MAX_STREAM_PIECE, LockKey
 from ..wire.errors import AuthenticationError, BusyError, InvalidArgumentError
 from .crypto.rng import Rng
 from .crypto.stream import DEFAULT_CHUNK_SIZE, StreamHeader, StreamLocker, StreamUnlocker, lock_stream, unlock_stream
 
 MAX_OPEN = 64
 IDLE_SECONDS = 300.0
-MAX_PIECE = 2 * 1024 * 1024  # bytes one update may carry (a frame holds 4 MiB)
+MAX_PIECE = MAX_STREAM_PIECE  # bytes one update may carry (a frame holds 4 MiB)
 
 
 @dataclass
@@ -83,6 +83,31 @@ class LockStreams:
         entry.used = self._clock()
         return out
 
+    def start_lock(self, key_id: LockKey, chunk_size: int, data: bytes, *, final: bool) -> tuple[int | None, bytes]:
+        """Open a lock stream with its first piece: ``(handle, locked bytes)``; with ``final`` the
+        whole stream at once and no handle.
+
+        :raises InvalidArgumentError: for a chunk size out of range or a piece over :data:`MAX_PIECE`.
+        :raises BusyError: while :data:`MAX_OPEN` streams are open.
+        """
+        if final:
+            return None, self.lock_all(key_id, data, chunk_size)
+        handle = self.open_lock(key_id, chunk_size)
+        return handle, self.update(handle, data)
+
+    def start_unlock(self, data: bytes, *, final: bool) -> tuple[int | None, bytes]:
+        """Open an unlock stream with its first piece: ``(handle, plaintext)``; with ``final`` the
+        whole stream at once and no handle.
+
+        :raises AuthenticationError: if what was given fails (an open stream is closed then).
+        :raises InvalidArgumentError: for a piece over :data:`MAX_PIECE`.
+        :raises BusyError: while :data:`MAX_OPEN` streams are open.
+        """
+        if final:
+            return None, self.unlock_all(data)
+        handle = self.open_unlock()
+        return handle, self.update(handle, data)
+
     def cancel(self, handle: int) -> None:
         """Drop a stream (nothing happens for an unknown handle)."""
         self._open.pop(handle, None)
@@ -103,11 +128,14 @@ class LockStreams:
         self._expire()
         if len(self._open) >= self._max_open:
             raise BusyError(f"{self._max_open} lock streams are open; finish or cancel one")
-        handle = int.from_bytes(self._rng(8), "big") or 1
+        handle = self._new_handle()
         while handle in self._open:
-            handle = int.from_bytes(self._rng(8), "big") or 1
+            handle = self._new_handle()
         self._open[handle] = _Open(stream, self._clock())
         return handle
+
+    def _new_handle(self) -> int:
+        return (int.from_bytes(self._rng(8), "big") >> 1) or 1  # 1..2^63-1: an int64 on the wire
 
     def _get(self, handle: int) -> _Open:
         self._expire()

@@ -41,6 +41,7 @@ from .crypto.lockbox import LockBox
 from .crypto.rng import Rng
 from .dispatch import Counters
 from .keyslots import KeySlots
+from .lockstreams import LockStreams
 from .policy.monitor import Monitor
 from .policy.settings import Policy
 from .selftest.health import HealthTestedRng
@@ -91,6 +92,7 @@ class Services:
     store: KeyStore
     keys: KeySlots
     lockbox: LockBox
+    lockstreams: LockStreams
     wallets: WalletService
     selftests: SelfTests
     monitor: Monitor
@@ -144,7 +146,8 @@ class Module:
         monitor = Monitor(self)
         selftests = SelfTests(store, self.rng, monitor.peripheral_checks, self.key_material_digest, self.events,
                               self.enter_error, lambda: self._mode, self.config.fault_injection)
-        self.services = Services(store, keys, lockbox, WalletService(keys, self.events, lambda: self._mode),
+        self.services = Services(store, keys, lockbox, LockStreams(lockbox.key, self.rng),
+                                 WalletService(keys, self.events, lambda: self._mode),
                                  selftests, monitor, clock)
         if isinstance(self.rng, HealthTestedRng):
             self.rng.on_failure = lambda message: self.enter_error(f"entropy source: {message}")

@@ -14,6 +14,12 @@ PROTOCOL_VERSION = 2
 MAX_FRAME_SIZE = 4 * 1024 * 1024 + 4096
 """Largest frame payload either side accepts (1 MiB lock payloads fit with room to spare)."""
 
+STREAM_CHUNK_SIZE = 1024 * 1024
+"""Plaintext bytes per record of a streamed lock: the default, and the most a stream may choose."""
+
+MAX_STREAM_PIECE = 2 * 1024 * 1024
+"""Bytes one streamed lock or unlock request may carry (a frame holds 4 MiB)."""
+
 FACTORY_SLOTS = 16
 """Slots 0..15 are created at initialisation; user slots start at 16."""
 
@@ -55,6 +61,10 @@ class Command(IntEnum):
     ECDH = 204
     LOCK = 205
     UNLOCK = 206
+    LOCK_STREAM = 220
+    UNLOCK_STREAM = 221
+    STREAM_UPDATE = 222
+    STREAM_CANCEL = 223
     # wallets
     WALLET_CREATE = 300
     WALLET_RESTORE_BIP39 = 301

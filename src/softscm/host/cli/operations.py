@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import BinaryIO
 
 import click
 
 from ...wire.defs import KdfType, KeyType
 from ..addresses import keccak256
 from ..client import Client
+from ..files import atomic_output
+from ..lockfiles import STREAM_MAGIC, Prefixed, lock_file, unlock_file
 from .context import Cli, parse_hex, pass_cli, read_input, write_output
 from .params import KEY_TYPE, SLOT
 
@@ -125,14 +130,15 @@ def ecdh(cli: Cli, slot: int, peer: str | None, peer_slot: int | None, peer_loca
 @click.option("--cloud", is_flag=True, help="Use the cloud key (a backend may also hold it).")
 @pass_cli
 def lock(cli: Cli, source: str, destination: str, cloud: bool) -> None:
-    """Encrypt SOURCE into DESTINATION, bound to this module ('-' for stdin/stdout).
+    """Encrypt SOURCE into DESTINATION ('-' for stdin/stdout), any size, in authenticated chunks under a
+    key that stays in the module.
 
-    With '-' as DESTINATION the blob is the only output.
+    With '-' as DESTINATION the locked stream is the only output.
     """
-    blob = cli.client().lock(read_input(source), key="cloud" if cloud else "module")
-    write_output(destination, blob)
+    with _reader(source) as reader, _writer(destination) as writer:
+        written = lock_file(cli.client(), reader, writer, key="cloud" if cloud else "module")
     if destination != "-":
-        cli.emit({"bytes": len(blob)}, human=f"locked into {destination} ({len(blob)} bytes)")
+        cli.emit({"bytes": written}, human=f"locked into {destination} ({written} bytes)")
 
 
 @click.command()
@@ -140,14 +146,41 @@ def lock(cli: Cli, source: str, destination: str, cloud: bool) -> None:
 @click.argument("destination")
 @pass_cli
 def unlock(cli: Cli, source: str, destination: str) -> None:
-    """Decrypt a locked blob ('-' for stdin/stdout); exit status 4 if it fails authentication.
+    """Decrypt a locked file ('-' for stdin/stdout): a streamed lock of any size, or a one-shot
+    lock blob; exit status 4 if it fails authentication, and then DESTINATION is not written.
 
-    With '-' as DESTINATION the data is the only output.
+    With '-' as DESTINATION the data is the only output (a stream's chunks go out as each is
+    authenticated, so a failure can follow some of them).
     """
-    data = cli.client().unlock(read_input(source))
-    write_output(destination, data)
+    with _reader(source) as reader:
+        head = reader.read(len(STREAM_MAGIC))
+        with _writer(destination) as writer:
+            if head == STREAM_MAGIC:
+                written = unlock_file(cli.client(), Prefixed(head, reader), writer)
+            else:
+                written = writer.write(cli.client().unlock(head + reader.read()))
     if destination != "-":
-        cli.emit({"bytes": len(data)}, human=f"unlocked into {destination} ({len(data)} bytes)")
+        cli.emit({"bytes": written}, human=f"unlocked into {destination} ({written} bytes)")
+
+
+@contextmanager
+def _reader(source: str) -> Iterator[BinaryIO]:
+    if source == "-":
+        yield sys.stdin.buffer
+        return
+    with open(source, "rb") as stream:
+        yield stream
+
+
+@contextmanager
+def _writer(destination: str) -> Iterator[BinaryIO]:
+    """stdout for '-', else a 0600 file that appears only if everything was written."""
+    if destination == "-":
+        yield sys.stdout.buffer
+        sys.stdout.buffer.flush()
+        return
+    with atomic_output(destination) as stream:
+        yield stream
 
 
 @click.command("random")

@@ -8,13 +8,18 @@ from ...wire.messages.operations import (
     Blob,
     EcdhRequest,
     LockRequest,
+    LockStreamRequest,
     Plaintext,
     Secret,
     Signature,
     Signatures,
     SignBatchRequest,
     SignRequest,
+    StreamCancelRequest,
+    StreamOutput,
+    StreamUpdateRequest,
     UnlockRequest,
+    UnlockStreamRequest,
     Verdicts,
     Verifier,
     VerifyBatchRequest,
@@ -25,12 +30,14 @@ from ..crypto.lockbox import LockBox
 from ..crypto.parallel import sign_many, verify_many
 from ..dispatch import Route, route
 from ..keyslots import KeySlots
+from ..lockstreams import LockStreams
 
 
 class OperationCommands:
-    def __init__(self, keys: KeySlots, lockbox: LockBox) -> None:
+    def __init__(self, keys: KeySlots, lockbox: LockBox, streams: LockStreams) -> None:
         self._keys = keys
         self._lockbox = lockbox
+        self._streams = streams
 
     def routes(self) -> list[Route]:
         return [
@@ -41,6 +48,10 @@ class OperationCommands:
             route(EcdhRequest, self.ecdh),
             route(LockRequest, self.lock),
             route(UnlockRequest, self.unlock),
+            route(LockStreamRequest, self.lock_stream),
+            route(UnlockStreamRequest, self.unlock_stream),
+            route(StreamUpdateRequest, self.stream_update),
+            route(StreamCancelRequest, self.stream_cancel),
         ]
 
     def sign(self, request: SignRequest) -> Signature:
@@ -103,3 +114,22 @@ class OperationCommands:
     def unlock(self, request: UnlockRequest) -> Plaintext:
         """:raises AuthenticationError: if the blob fails any check (which one is not said)."""
         return Plaintext(self._lockbox.unlock(request.blob))
+
+    def lock_stream(self, request: LockStreamRequest) -> StreamOutput:
+        """:raises BusyError: while too many streams are open."""
+        handle, data = self._streams.start_lock(request.key, request.chunk_size, request.data, final=request.final)
+        return StreamOutput(data, handle)
+
+    def unlock_stream(self, request: UnlockStreamRequest) -> StreamOutput:
+        """:raises AuthenticationError: if the stream fails (which check is not said)."""
+        handle, data = self._streams.start_unlock(request.data, final=request.final)
+        return StreamOutput(data, handle)
+
+    def stream_update(self, request: StreamUpdateRequest) -> StreamOutput:
+        """:raises InvalidArgumentError: for an unknown handle. :raises AuthenticationError: as above."""
+        data = self._streams.update(request.handle, request.data, final=request.final)
+        return StreamOutput(data, None if request.final else request.handle)
+
+    def stream_cancel(self, request: StreamCancelRequest) -> Done:
+        self._streams.cancel(request.handle)
+        return Done()

@@ -30,7 +30,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from ...wire.defs import LockKey
+from ...wire.defs import STREAM_CHUNK_SIZE, LockKey
 from ...wire.errors import AuthenticationError, InvalidArgumentError
 from .aead import TAG_SIZE
 from .rng import Rng, system_rng
@@ -39,8 +39,8 @@ MAGIC = b"SCS1"
 VERSION = 1
 SALT_SIZE = 16
 NONCE_PREFIX_SIZE = 8
-DEFAULT_CHUNK_SIZE = 1024 * 1024
-MAX_CHUNK_SIZE = 1024 * 1024  # a record and its request fit one wire frame with room to spare
+DEFAULT_CHUNK_SIZE = STREAM_CHUNK_SIZE
+MAX_CHUNK_SIZE = STREAM_CHUNK_SIZE  # a record and its request fit one wire frame with room to spare
 MAX_RECORDS = 2**32  # the 4-byte record index
 KEY_INFO = b"softscm lock stream v1"
 
