@@ -7,13 +7,14 @@ from typing import Any
 
 import click
 
-from ...wire.defs import KeyType
+from ...wire.defs import Bip39Language, KeyType
 from .. import addresses
 from ..client import Client
 from .context import Cli, pass_cli, read_secret
 from .params import WALLET_KEY_TYPE
 
 WALLET_TYPE_HELP = f"The curve: {WALLET_KEY_TYPE.choices()}."
+LANGUAGES = click.Choice([language.label for language in Bip39Language], case_sensitive=False)
 
 @click.group()
 def wallet() -> None:
@@ -24,12 +25,15 @@ def wallet() -> None:
 @click.option("--type", "key_type", type=WALLET_KEY_TYPE, default="secp256k1", show_default=True,
               help=WALLET_TYPE_HELP)
 @click.option("--bip39", is_flag=True, help="Back the wallet with a 24-word mnemonic, shown once.")
+@click.option("--language", type=LANGUAGES, default="english", show_default=True,
+              help="The official BIP39 word list of the mnemonic.")
 @click.option("--passphrase", "ask_passphrase", is_flag=True, help="Prompt for a BIP39 passphrase.")
 @pass_cli
-def create(cli: Cli, name: str, key_type: KeyType, bip39: bool, ask_passphrase: bool) -> None:
+def create(cli: Cli, name: str, key_type: KeyType, bip39: bool, language: str, ask_passphrase: bool) -> None:
     """Create a wallet."""
     passphrase = read_secret("BIP39 passphrase", confirm=True) if ask_passphrase else ""
-    slot, mnemonic = cli.client().create_wallet(key_type, name, bip39=bip39, passphrase=passphrase)
+    slot, mnemonic = cli.client().create_wallet(key_type, name, bip39=bip39, passphrase=passphrase,
+                                                language=language)
     human = f"wallet {name!r}: master slot {slot}"
     if mnemonic:
         human += f"\nWrite these words down; they will not be shown again:\n{mnemonic}"
@@ -39,13 +43,16 @@ def create(cli: Cli, name: str, key_type: KeyType, bip39: bool, ask_passphrase: 
 @click.argument("name")
 @click.option("--type", "key_type", type=WALLET_KEY_TYPE, default="secp256k1", show_default=True,
               help=WALLET_TYPE_HELP)
+@click.option("--language", type=LANGUAGES, default=None,
+              help="Accept only this BIP39 word list (default: any official one).")
 @click.option("--passphrase", "ask_passphrase", is_flag=True, help="Prompt for the BIP39 passphrase.")
 @pass_cli
-def restore(cli: Cli, name: str, key_type: KeyType, ask_passphrase: bool) -> None:
-    """Restore a wallet from its BIP39 mnemonic (prompted, or one line on stdin)."""
+def restore(cli: Cli, name: str, key_type: KeyType, language: str | None, ask_passphrase: bool) -> None:
+    """Restore a wallet from its BIP39 mnemonic (prompted, or one line on stdin), in any official
+    word list."""
     mnemonic = read_secret("Mnemonic")
     passphrase = read_secret("BIP39 passphrase") if ask_passphrase else ""
-    slot = cli.client().restore_wallet_bip39(key_type, name, mnemonic, passphrase=passphrase)
+    slot = cli.client().restore_wallet_bip39(key_type, name, mnemonic, passphrase=passphrase, language=language)
     cli.emit({"name": name, "master_slot": slot}, human=f"wallet {name!r} restored: master slot {slot}")
 
 def _master_slot(scm: Client, name: str) -> int:
@@ -182,16 +189,20 @@ def slip39_restore(cli: Cli, name: str, key_type: KeyType, ask_passphrase: bool)
     passphrase = read_secret("SLIP-39 passphrase") if ask_passphrase else ""
     scm = cli.client()
     scm.slip39_restore(key_type, name, passphrase=passphrase)
-    slot = -1
+    slot, missing = -1, "no share has been given yet"
     try:
         while slot == -1:
             share = read_secret("Share")
             if not share:
-                raise click.ClickException("no more shares; nothing was restored")
+                raise click.ClickException(f"no more shares; nothing was restored; still missing: {missing}")
             try:
-                slot = scm.slip39_add_share(share)
+                added = scm.slip39_add(share)
             except MnemonicError as exc:
                 click.echo(f"share refused: {exc.message}", err=True)
+                continue
+            slot, missing = added.slot, added.missing
+            if slot == -1:
+                click.echo(f"share accepted; still missing: {missing}", err=True)
     except BaseException:
         scm.slip39_cancel()
         raise
