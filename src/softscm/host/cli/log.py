@@ -14,6 +14,7 @@ from ...sealedlog.reader import read_log
 from ...sealedlog.records import Checkpoint, Entry, read_jsonl, write_jsonl
 from ...sealedlog.verify import verify as verify_log
 from ..events import HostWatcher
+from . import render
 from .context import Cli, parse_hex, pass_cli, write_output
 from .exits import handle_errors
 from .sensors import parse_values
@@ -25,8 +26,7 @@ def log() -> None:
 
 
 def _line(entry: Entry) -> str:
-    details = " ".join(f"{k}={v}" for k, v in entry.details.items())
-    return f"{entry.seq:>7} {time.strftime('%Y-%m-%d %H:%M:%S', time.gmtime(entry.time))} {entry.event_name} {details}"
+    return f"{entry.seq:>7} {render.timestamp(entry.time)} {entry.event_name} {render.details(entry.details)}"
 
 
 @log.command()

@@ -55,6 +55,18 @@ def timestamp(seconds: float | None) -> str:
     return time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(seconds))
 
 
+def details(values: dict[str, Any]) -> str:
+    """An event's details as ``name=value`` words; times (``time``, ``*_time``, ``*_at``) as UTC
+    dates in ISO form, so no epoch float reaches a person."""
+    words = []
+    for name, value in values.items():
+        is_time = name == "time" or name.endswith(("_time", "_at"))
+        if is_time and isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0:
+            value = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(value))
+        words.append(f"{name}={value}")
+    return " ".join(words)
+
+
 def duration(seconds: float | None) -> str:
     """Seconds for a person: ``6.8 ms``, ``19.7 s``, ``3 h 05 min``."""
     if seconds is None:

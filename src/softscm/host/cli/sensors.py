@@ -172,7 +172,6 @@ def events(cli: Cli, follow: bool, idle: float | None) -> None:
             if cli.as_json:
                 click.echo(json.dumps(event, default=str))
             else:
-                details = " ".join(f"{k}={v}" for k, v in event["details"].items())
-                click.echo(f"{render.timestamp(event['time'])} {event['name']} {details}")
+                click.echo(f"{render.timestamp(event['time'])} {event['name']} {render.details(event['details'])}")
     except ScmTimeoutError:
         return
