@@ -17,6 +17,7 @@ from softscm.module.endpoints import TcpEndpoint
 from softscm.wire.errors import InvalidArgumentError
 
 from ..conftest import SCMD, Daemon, run_scmd
+from .channel_setup import enrolled_state
 
 
 def _assert_refused_cleanly(result: subprocess.CompletedProcess[str], status: int, *phrases: str) -> None:
@@ -122,6 +123,7 @@ def test_a_state_dir_that_is_a_file_is_refused_before_binding(tmp_path):
 
 
 def test_tcp_only_serves_and_localhost_means_loopback(tmp_path):
+    enrolled = enrolled_state(tmp_path / "state", tmp_path)  # TCP carries only the encrypted channel
     ready = tmp_path / "ready"
     process = subprocess.Popen([*SCMD, "--state-dir", str(tmp_path / "state"), "--no-unix", "--tcp", "localhost:0",
                                 "--ready-file", str(ready), "--log-level", "WARNING"], stderr=subprocess.PIPE)
@@ -129,7 +131,7 @@ def test_tcp_only_serves_and_localhost_means_loopback(tmp_path):
         Daemon.wait_ready(process, ready)
         (url,) = ready.read_text().split()
         assert url.startswith("tcp:127.0.0.1:")
-        with softscm.connect(url) as scm:
+        with softscm.connect(url, client_key=enrolled.client_key, module_key=enrolled.module_key) as scm:
             assert scm.status().state.name == "READY"
     finally:
         process.terminate()
