@@ -15,9 +15,11 @@ import softscm
 from softscm.host.aio import AsyncClient
 from softscm.host.cli.main import cli
 from softscm.host.lockfiles import lock_file, unlock_file
-from softscm.wire.defs import MAX_FRAME_SIZE
+from softscm.module.crypto.stream import StreamHeader
+from softscm.wire.defs import MAX_FRAME_SIZE, Role
 
 from ..conftest import Daemon
+from .test_access import OTHER_UID, as_other_user, shared  # noqa: F401  (shared: a fixture)
 
 BIG = os.urandom(MAX_FRAME_SIZE + 2 * 1024 * 1024 + 17)  # past one frame, not a multiple of anything
 
@@ -53,15 +55,15 @@ def test_one_request_each_way_for_data_that_fits(daemon):
 def test_a_changed_reordered_or_cut_stream_fails(daemon):
     with softscm.connect(daemon.url) as scm:
         stream = scm.lock_stream(os.urandom(10_000), final=True, chunk_size=1000).data
-        record = 1016
-        body = stream[34:]
-        swapped = stream[:34] + body[record:2 * record] + body[:record] + body[2 * record:]
+        record, head = 1016, StreamHeader.size_from(stream)
+        body = stream[head:]
+        swapped = stream[:head] + body[record:2 * record] + body[:record] + body[2 * record:]
         flipped = bytearray(stream)
         flipped[-5] ^= 1
         for bad in (swapped, bytes(flipped), stream[:-record], stream + body[:record]):
             with pytest.raises(softscm.AuthenticationError):
                 scm.unlock_stream(bad, final=True)
-        opened = scm.unlock_stream(stream[:34 + 3 * record])
+        opened = scm.unlock_stream(stream[:head + 3 * record])
         assert len(opened.data) == 2000  # two chunks authenticated, the third held back
         with pytest.raises(softscm.AuthenticationError):
             scm.stream_update(opened.handle, b"", final=True)  # ends after a chunk not sealed as the last
@@ -126,3 +128,23 @@ def test_scmctl_unlock_still_reads_one_shot_blobs(daemon, tmp_path):
         (tmp_path / "old.blob").write_bytes(scm.lock(b"an older blob"))
     result = _scmctl(daemon.url, "unlock", str(tmp_path / "old.blob"), "-")
     assert result.exit_code == 0 and result.stdout_bytes == b"an older blob"
+
+
+def test_a_module_key_stream_is_its_lockers_alone(shared):  # noqa: F811
+    url = shared.url
+    with shared.connect() as root:
+        mine = root.lock_stream(b"root's stream", final=True).data
+        cloud = root.lock_stream(b"for every user", key="cloud", final=True).data
+        open_handle = root.lock_stream(b"first piece").handle
+        root.set_role(f"uid:{OTHER_UID}", Role.USER)
+    assert StreamHeader.parse(mine[:StreamHeader.size_from(mine)]).owner == "uid:0"
+    assert as_other_user(url, lambda s: s.unlock_stream(mine, final=True))[:2] == ("error", "AccessDeniedError")
+    assert as_other_user(url, lambda s: s.unlock_stream(mine[:100]))[:2] == ("error", "AccessDeniedError")
+    assert as_other_user(url, lambda s: s.unlock_stream(cloud, final=True).data) == ("ok", b"for every user")
+    own = as_other_user(url, lambda s: s.unlock_stream(s.lock_stream(b"its own", final=True).data, final=True).data)
+    assert own == ("ok", b"its own")
+    assert as_other_user(url, lambda s: s.stream_update(open_handle, b"", final=True))[:2] == \
+        ("error", "InvalidArgumentError")  # another caller's handle is no handle
+    with shared.connect() as root:
+        assert root.unlock_stream(mine, final=True).data == b"root's stream"
+        assert root.stream_update(open_handle, b"", final=True).handle is None

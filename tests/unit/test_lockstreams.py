@@ -45,7 +45,7 @@ def test_pieces_in_and_out_round_trip(size, piece):
     service = _service()
     data = os.urandom(size)
     stream = _lock(service, data, piece)
-    assert StreamHeader.parse(stream[:StreamHeader.SIZE]).chunk_size == 100
+    assert StreamHeader.parse(stream[:StreamHeader.FIXED_SIZE]).chunk_size == 100
     assert _unlock(service, stream, piece) == data == service.unlock_all(stream)
     assert len(service) == 0  # every stream closed by its final piece
 
@@ -77,7 +77,7 @@ def test_unknown_finished_and_cancelled_handles_are_refused():
 def test_a_failed_unlock_closes_its_stream():
     service = _service()
     stream = bytearray(_lock(service, os.urandom(500), 500))
-    stream[StreamHeader.SIZE + 3] ^= 1
+    stream[StreamHeader.FIXED_SIZE + 3] ^= 1
     handle = service.open_unlock()
     with pytest.raises(AuthenticationError):
         service.update(handle, bytes(stream))
@@ -117,3 +117,23 @@ def test_a_piece_over_the_limit_is_refused():
     service = _service()
     with pytest.raises(InvalidArgumentError):
         service.update(service.open_lock(LockKey.MODULE), b"\0" * (MAX_PIECE + 1))
+
+
+def test_a_handle_serves_only_the_caller_that_opened_it_and_the_owner_is_checked_first():
+    service = _service()
+    handle = service.open_lock(LockKey.MODULE, 100, caller="uid:1", owner="uid:1")
+    with pytest.raises(InvalidArgumentError):
+        service.update(handle, b"not mine", caller="uid:2")
+    service.cancel(handle, caller="uid:2")  # someone else's: ignored
+    stream = service.update(handle, b"secret" * 50, final=True, caller="uid:1")
+    assert StreamHeader.parse(stream[:StreamHeader.size_from(stream)]).owner == "uid:1"
+    seen = []
+    assert service.unlock_all(stream, seen.append) == b"secret" * 50 and seen[0].owner == "uid:1"
+
+    def refuse(header: StreamHeader) -> None:
+        raise PermissionError(header.owner)
+
+    handle = service.open_unlock(caller="uid:2", check=refuse)
+    with pytest.raises(PermissionError):
+        service.update(handle, stream, caller="uid:2")
+    assert len(service) == 0  # refused before any plaintext, and closed

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ..wire.defs import MAX_STREAM_PIECE, LockKey
-from ..wire.errors import AuthenticationError, BusyError, InvalidArgumentError
+from ..wire.errors import BusyError, InvalidArgumentError
 from .crypto.rng import Rng
 from .crypto.stream import DEFAULT_CHUNK_SIZE, StreamHeader, StreamLocker, StreamUnlocker, lock_stream, unlock_stream
 
@@ -26,7 +26,11 @@ MAX_PIECE = MAX_STREAM_PIECE  # bytes one update may carry (a frame holds 4 MiB)
 @dataclass
 class _Open:
     stream: StreamLocker | StreamUnlocker
+    caller: str  # the principal that opened it: only it may go on with it
     used: float = field(default=0.0)
+
+
+Check = Callable[[StreamHeader], None]
 
 
 class LockStreams:
@@ -45,45 +49,49 @@ class LockStreams:
     def __len__(self) -> int:
         return len(self._open)
 
-    def open_lock(self, key_id: LockKey, chunk_size: int = DEFAULT_CHUNK_SIZE) -> int:
-        """A new lock stream under ``key_id``'s key; returns its handle.
+    def open_lock(self, key_id: LockKey, chunk_size: int = DEFAULT_CHUNK_SIZE, *, caller: str = "",
+                  owner: str = "") -> int:
+        """A new lock stream under ``key_id``'s key for ``owner`` (in its header), usable by ``caller``
+        alone; returns its handle.
 
         :raises InvalidArgumentError: for a chunk size out of range.
         :raises BusyError: while :data:`MAX_OPEN` streams are open.
         """
-        header = StreamHeader.new(LockKey(key_id), chunk_size, self._rng)
-        return self._add(StreamLocker(self._key_for(header.key_id), header))
+        header = StreamHeader.new(LockKey(key_id), chunk_size, self._rng, owner=owner)
+        return self._add(StreamLocker(self._key_for(header.key_id), header), caller)
 
-    def open_unlock(self) -> int:
-        """A new unlock stream (its header names the key); returns its handle.
+    def open_unlock(self, *, caller: str = "", check: Check = lambda header: None) -> int:
+        """A new unlock stream (its header names the key) usable by ``caller`` alone; ``check`` sees
+        the header before any plaintext; returns its handle.
 
         :raises BusyError: while :data:`MAX_OPEN` streams are open.
         """
-        return self._add(StreamUnlocker(self._key_for))
+        return self._add(StreamUnlocker(self._key_for, check), caller)
 
-    def update(self, handle: int, data: bytes, *, final: bool = False) -> bytes:
+    def update(self, handle: int, data: bytes, *, final: bool = False, caller: str = "") -> bytes:
         """Feed the next piece; returns what is ready: locked bytes (the header first) for a lock
         stream, authenticated plaintext for an unlock stream. ``final`` ends and closes the stream.
 
-        :raises InvalidArgumentError: for an unknown, finished or expired handle, or a piece over
-            :data:`MAX_PIECE` bytes.
+        :raises InvalidArgumentError: for an unknown, finished or expired handle (or one another
+            caller opened), or a piece over :data:`MAX_PIECE` bytes.
         :raises AuthenticationError: if an unlock stream fails (the stream is closed).
         """
         if len(data) > MAX_PIECE:
             raise InvalidArgumentError(f"a stream piece holds at most {MAX_PIECE} bytes")
-        entry = self._get(handle)
+        entry = self._get(handle, caller)
         try:
             out = entry.stream.update(data)
             if final:
                 del self._open[handle]
                 out += entry.stream.finish()
-        except AuthenticationError:
+        except Exception:  # a stream that failed (authentication, its owner check) is over; the error goes on
             self._open.pop(handle, None)
             raise
         entry.used = self._clock()
         return out
 
-    def start_lock(self, key_id: LockKey, chunk_size: int, data: bytes, *, final: bool) -> tuple[int | None, bytes]:
+    def start_lock(self, key_id: LockKey, chunk_size: int, data: bytes, *, final: bool, caller: str = "",
+                   owner: str = "") -> tuple[int | None, bytes]:
         """Open a lock stream with its first piece: ``(handle, locked bytes)``; with ``final`` the
         whole stream at once and no handle.
 
@@ -91,11 +99,12 @@ class LockStreams:
         :raises BusyError: while :data:`MAX_OPEN` streams are open.
         """
         if final:
-            return None, self.lock_all(key_id, data, chunk_size)
-        handle = self.open_lock(key_id, chunk_size)
-        return handle, self.update(handle, data)
+            return None, self.lock_all(key_id, data, chunk_size, owner=owner)
+        handle = self.open_lock(key_id, chunk_size, caller=caller, owner=owner)
+        return handle, self.update(handle, data, caller=caller)
 
-    def start_unlock(self, data: bytes, *, final: bool) -> tuple[int | None, bytes]:
+    def start_unlock(self, data: bytes, *, final: bool, caller: str = "",
+                     check: Check = lambda header: None) -> tuple[int | None, bytes]:
         """Open an unlock stream with its first piece: ``(handle, plaintext)``; with ``final`` the
         whole stream at once and no handle.
 
@@ -104,43 +113,45 @@ class LockStreams:
         :raises BusyError: while :data:`MAX_OPEN` streams are open.
         """
         if final:
-            return None, self.unlock_all(data)
-        handle = self.open_unlock()
-        return handle, self.update(handle, data)
+            return None, self.unlock_all(data, check)
+        handle = self.open_unlock(caller=caller, check=check)
+        return handle, self.update(handle, data, caller=caller)
 
-    def cancel(self, handle: int) -> None:
-        """Drop a stream (nothing happens for an unknown handle)."""
-        self._open.pop(handle, None)
+    def cancel(self, handle: int, *, caller: str = "") -> None:
+        """Drop ``caller``'s stream (nothing happens for an unknown handle or another caller's)."""
+        entry = self._open.get(handle)
+        if entry is not None and entry.caller == caller:
+            del self._open[handle]
 
-    def lock_all(self, key_id: LockKey, data: bytes, chunk_size: int = DEFAULT_CHUNK_SIZE) -> bytes:
-        """A whole stream for data given at once (no handle).
+    def lock_all(self, key_id: LockKey, data: bytes, chunk_size: int = DEFAULT_CHUNK_SIZE, *, owner: str = "") -> bytes:
+        """A whole stream for data given at once (no handle), for ``owner``.
 
         :raises InvalidArgumentError: for a chunk size out of range.
         """
-        header = StreamHeader.new(LockKey(key_id), chunk_size, self._rng)
+        header = StreamHeader.new(LockKey(key_id), chunk_size, self._rng, owner=owner)
         return lock_stream(self._key_for(header.key_id), header, data)
 
-    def unlock_all(self, stream: bytes) -> bytes:
+    def unlock_all(self, stream: bytes, check: Check = lambda header: None) -> bytes:
         """The data of a whole stream given at once. :raises AuthenticationError: if it fails."""
-        return unlock_stream(self._key_for, stream)
+        return unlock_stream(self._key_for, stream, check)
 
-    def _add(self, stream: StreamLocker | StreamUnlocker) -> int:
+    def _add(self, stream: StreamLocker | StreamUnlocker, caller: str) -> int:
         self._expire()
         if len(self._open) >= self._max_open:
             raise BusyError(f"{self._max_open} lock streams are open; finish or cancel one")
         handle = self._new_handle()
         while handle in self._open:
             handle = self._new_handle()
-        self._open[handle] = _Open(stream, self._clock())
+        self._open[handle] = _Open(stream, caller, self._clock())
         return handle
 
     def _new_handle(self) -> int:
         return (int.from_bytes(self._rng(8), "big") >> 1) or 1  # 1..2^63-1: an int64 on the wire
 
-    def _get(self, handle: int) -> _Open:
+    def _get(self, handle: int, caller: str) -> _Open:
         self._expire()
         entry = self._open.get(handle)
-        if entry is None:
+        if entry is None or entry.caller != caller:
             raise InvalidArgumentError("no such lock stream (finished, cancelled or idle too long)")
         return entry
 

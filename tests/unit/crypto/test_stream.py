@@ -37,7 +37,7 @@ def _stream(data: bytes, chunk: int = CHUNK, key_id: LockKey = LockKey.MODULE) -
 
 
 def _records(header: StreamHeader, stream: bytes) -> list[bytes]:
-    body = stream[StreamHeader.SIZE:]
+    body = stream[header.size:]
     return [body[i:i + header.record_size] for i in range(0, len(body), header.record_size)]
 
 
@@ -45,11 +45,16 @@ def _join(header: StreamHeader, records: list[bytes]) -> bytes:
     return header.to_bytes() + b"".join(records)
 
 
-def test_the_header_round_trips_and_has_a_fixed_size():
+def test_the_header_round_trips_with_its_owner():
     header = StreamHeader(LockKey.CLOUD, 4096, b"s" * 16, b"p" * 8)
     data = header.to_bytes()
-    assert len(data) == StreamHeader.SIZE == 34 and data[:4] == b"SCS1"
+    assert len(data) == header.size == StreamHeader.FIXED_SIZE == 35 and data[:4] == b"SCS1"
     assert StreamHeader.parse(data) == header
+    owned = StreamHeader(LockKey.MODULE, 4096, b"s" * 16, b"p" * 8, "uid:1000")
+    assert StreamHeader.size_from(owned.to_bytes()[:35]) == owned.size == 43
+    assert StreamHeader.parse(owned.to_bytes()) == owned
+    with pytest.raises(InvalidArgumentError):
+        StreamHeader(LockKey.MODULE, 4096, b"s" * 16, b"p" * 8, "x" * 256)
     assert header.nonce(7) == b"p" * 8 + b"\0\0\0\x07"
     assert header.aad(7, True) == data + b"\0\0\0\x07\x01" and header.aad(7, False)[-1] == 0
 
@@ -104,7 +109,7 @@ def test_truncated_streams_fail(cut):
         "half a record": stream[:-(header.record_size // 2)],
         "one byte": stream[:-1],
         "all records": header.to_bytes(),
-        "header": stream[:StreamHeader.SIZE - 1],
+        "header": stream[:header.size - 1],
     }[cut]
     with pytest.raises(AuthenticationError):
         unlock_stream(keys, truncated)
@@ -143,7 +148,7 @@ def test_a_changed_header_fails(field):
 
 def test_a_flipped_bit_anywhere_in_a_record_fails():
     header, stream = _stream(os.urandom(2 * CHUNK + 9))
-    for position in range(StreamHeader.SIZE, len(stream), 13):
+    for position in range(header.size, len(stream), 13):
         raw = bytearray(stream)
         raw[position] ^= 0x80
         with pytest.raises(AuthenticationError):
@@ -160,7 +165,7 @@ def test_the_key_is_the_one_the_header_names():
 def test_each_stream_has_its_own_key_and_nonces():
     data = b"same data" * 20
     first, second = _stream(data)[1], _stream(data)[1]
-    assert first[StreamHeader.SIZE:] != second[StreamHeader.SIZE:]
+    assert first[StreamHeader.FIXED_SIZE:] != second[StreamHeader.FIXED_SIZE:]
 
 
 def test_the_sealer_and_opener_enforce_sizes_and_the_end():
@@ -201,3 +206,22 @@ def test_a_locker_cannot_be_used_after_finish():
         locker.update(b"late")
     with pytest.raises(InvalidArgumentError):
         locker.finish()
+
+
+def test_the_owner_cannot_be_changed_and_is_seen_before_any_plaintext():
+    header = StreamHeader.new(LockKey.MODULE, CHUNK, owner="uid:1000")
+    stream = lock_stream(KEY, header, os.urandom(3 * CHUNK))
+    other = StreamHeader(header.key_id, header.chunk_size, header.salt, header.nonce_prefix, "uid:1001")
+    with pytest.raises(AuthenticationError):
+        unlock_stream(keys, other.to_bytes() + stream[header.size:])
+    seen = []
+    unlocker = StreamUnlocker(keys, seen.append)
+    assert unlocker.update(stream[:header.size - 1]) == b"" and seen == []
+    unlocker.update(stream[header.size - 1:header.size + 5])
+    assert seen == [header]
+
+    def refuse(_: StreamHeader) -> None:
+        raise PermissionError("not yours")
+
+    with pytest.raises(PermissionError):
+        unlock_stream(keys, stream, refuse)

@@ -30,6 +30,7 @@ from ..access.caller import Session
 from ..access.control import AccessControl
 from ..crypto import PublicKey, derive_key
 from ..crypto.lockbox import LockBox
+from ..crypto.stream import StreamHeader
 from ..crypto.ecdh import pbkdf2_work
 from ..crypto.parallel import predrawn_rng, sign_many, verify_many
 from ..dispatch import Route, route, slot_of
@@ -60,10 +61,10 @@ class OperationCommands:
             route(EcdhRequest, self.ecdh, uses=_ecdh_slots),
             route(LockRequest, self.lock, session=True),
             route(UnlockRequest, self.unlock, session=True),
-            route(LockStreamRequest, self.lock_stream),
-            route(UnlockStreamRequest, self.unlock_stream),
-            route(StreamUpdateRequest, self.stream_update),
-            route(StreamCancelRequest, self.stream_cancel),
+            route(LockStreamRequest, self.lock_stream, session=True),
+            route(UnlockStreamRequest, self.unlock_stream, session=True),
+            route(StreamUpdateRequest, self.stream_update, session=True),
+            route(StreamCancelRequest, self.stream_cancel, session=True),
         ]
 
     def sign(self, request: SignRequest) -> Signature:
@@ -144,21 +145,34 @@ class OperationCommands:
             self._access.authorize(session, Role.ADMIN, "unlock a blob another caller locked")
         return Plaintext(data)
 
-    def lock_stream(self, request: LockStreamRequest) -> StreamOutput:
-        """:raises BusyError: while too many streams are open."""
-        handle, data = self._streams.start_lock(request.key, request.chunk_size, request.data, final=request.final)
+    def lock_stream(self, request: LockStreamRequest, session: Session) -> StreamOutput:
+        """Lock as a stream under the module's lock key (for the caller alone) or the cloud key (for
+        any user). :raises BusyError: while too many streams are open."""
+        caller = session.caller.principal
+        owner = caller if request.key is LockKey.MODULE else ""
+        handle, data = self._streams.start_lock(request.key, request.chunk_size, request.data, final=request.final,
+                                                caller=caller, owner=owner)
         return StreamOutput(data, handle)
 
-    def unlock_stream(self, request: UnlockStreamRequest) -> StreamOutput:
-        """:raises AuthenticationError: if the stream fails (which check is not said)."""
-        handle, data = self._streams.start_unlock(request.data, final=request.final)
+    def unlock_stream(self, request: UnlockStreamRequest, session: Session) -> StreamOutput:
+        """:raises AuthenticationError: if the stream fails (which check is not said).
+        :raises AccessDeniedError: for a module-key stream another principal locked (an
+            administrator may open every stream)."""
+        def check(header: StreamHeader) -> None:
+            if header.owner != session.caller.principal and (header.owner or header.key_id is LockKey.MODULE):
+                self._access.authorize(session, Role.ADMIN, "unlock a stream another caller locked")
+
+        handle, data = self._streams.start_unlock(request.data, final=request.final,
+                                                  caller=session.caller.principal, check=check)
         return StreamOutput(data, handle)
 
-    def stream_update(self, request: StreamUpdateRequest) -> StreamOutput:
-        """:raises InvalidArgumentError: for an unknown handle. :raises AuthenticationError: as above."""
-        data = self._streams.update(request.handle, request.data, final=request.final)
+    def stream_update(self, request: StreamUpdateRequest, session: Session) -> StreamOutput:
+        """:raises InvalidArgumentError: for an unknown handle (or another caller's).
+        :raises AuthenticationError, AccessDeniedError: as for the stream's first piece."""
+        data = self._streams.update(request.handle, request.data, final=request.final,
+                                    caller=session.caller.principal)
         return StreamOutput(data, None if request.final else request.handle)
 
-    def stream_cancel(self, request: StreamCancelRequest) -> Done:
-        self._streams.cancel(request.handle)
+    def stream_cancel(self, request: StreamCancelRequest, session: Session) -> Done:
+        self._streams.cancel(request.handle, caller=session.caller.principal)
         return Done()

@@ -4,6 +4,7 @@ the module. Pure: bytes in, bytes out; randomness injectable.
 A stream is a header followed by one or more chunk records::
 
     header    "SCS1" | version (1) | key id (1) | chunk size (4, BE) | salt (16) | nonce prefix (8)
+              | owner length (1) | owner (the principal that locked it, UTF-8; empty for the cloud key)
     record i  AES-256-GCM(stream key, nonce = nonce prefix || i (4, BE),
                           AAD = header || i (4, BE) || final (1)): ciphertext || tag (16)
     stream key = HKDF-SHA256(the lock or cloud key, salt, info = "softscm lock stream v1")
@@ -14,8 +15,8 @@ end and the end of the data tells it which record must be the final one. A reade
 reordered records (``i`` is in the nonce and the AAD), a truncated stream (its last record was not
 sealed final, or is cut short), an extended one (a record after the final one makes the final one
 be read as not final), records spliced in from another stream (another salt, so another key) and
-a changed header (it is in every record's AAD). Each stream has its own key, derived from a fresh
-salt, so nonces never repeat across streams.
+a changed header or owner (the header is in every record's AAD). Each stream has its own key,
+derived from a fresh salt, so nonces never repeat across streams.
 """
 
 from __future__ import annotations
@@ -44,7 +45,8 @@ MAX_CHUNK_SIZE = STREAM_CHUNK_SIZE  # a record and its request fit one wire fram
 MAX_RECORDS = 2**32  # the 4-byte record index
 KEY_INFO = b"softscm lock stream v1"
 
-_HEADER = struct.Struct(">4sBBI16s8s")
+_HEADER = struct.Struct(">4sBBI16s8sB")
+MAX_OWNER = 255
 _INDEX = struct.Struct(">I")
 
 
@@ -54,14 +56,16 @@ def _failed() -> AuthenticationError:
 
 @dataclass(frozen=True)
 class StreamHeader:
-    """The stream's header: which key, how big the chunks are, and the stream's salt and nonce prefix."""
+    """The stream's header: which key, how big the chunks are, the stream's salt and nonce prefix,
+    and who locked it."""
 
     key_id: LockKey
     chunk_size: int
     salt: bytes
     nonce_prefix: bytes
+    owner: str = ""
 
-    SIZE: ClassVar[int] = _HEADER.size
+    FIXED_SIZE: ClassVar[int] = _HEADER.size  # up to and with the owner's length
 
     def __post_init__(self) -> None:
         if not 1 <= self.chunk_size <= MAX_CHUNK_SIZE:
@@ -69,34 +73,48 @@ class StreamHeader:
         if len(self.salt) != SALT_SIZE or len(self.nonce_prefix) != NONCE_PREFIX_SIZE:
             raise InvalidArgumentError(f"a stream needs a {SALT_SIZE}-byte salt and an {NONCE_PREFIX_SIZE}-byte "
                                        "nonce prefix")
+        if len(self.owner.encode()) > MAX_OWNER:
+            raise InvalidArgumentError(f"a stream's owner is at most {MAX_OWNER} bytes")
 
     @classmethod
-    def new(cls, key_id: LockKey, chunk_size: int = DEFAULT_CHUNK_SIZE, rng: Rng = system_rng) -> StreamHeader:
-        """A header with a fresh salt and nonce prefix from ``rng``.
+    def new(cls, key_id: LockKey, chunk_size: int = DEFAULT_CHUNK_SIZE, rng: Rng = system_rng, *,
+            owner: str = "") -> StreamHeader:
+        """A header with a fresh salt and nonce prefix from ``rng``, for ``owner`` (a principal).
 
         :raises InvalidArgumentError: for a chunk size outside 1..:data:`MAX_CHUNK_SIZE`.
         """
-        return cls(LockKey(key_id), chunk_size, rng(SALT_SIZE), rng(NONCE_PREFIX_SIZE))
+        return cls(LockKey(key_id), chunk_size, rng(SALT_SIZE), rng(NONCE_PREFIX_SIZE), owner)
+
+    @classmethod
+    def size_from(cls, prefix: bytes) -> int:
+        """The whole header's size, from its first :attr:`FIXED_SIZE` bytes."""
+        return cls.FIXED_SIZE + prefix[cls.FIXED_SIZE - 1]
 
     @classmethod
     def parse(cls, data: bytes) -> StreamHeader:
-        """Read a header of exactly :attr:`SIZE` bytes.
+        """Read a whole header (exactly :meth:`size_from` bytes).
 
         :raises AuthenticationError: for anything but a version-1 stream header (an unlock says no
             more than that it failed).
         """
-        if len(data) != cls.SIZE:
+        if len(data) < cls.FIXED_SIZE or len(data) != cls.size_from(data):
             raise _failed()
-        magic, version, key_id, chunk_size, salt, prefix = _HEADER.unpack(data)
+        magic, version, key_id, chunk_size, salt, prefix, _ = _HEADER.unpack(data[:cls.FIXED_SIZE])
         if magic != MAGIC or version != VERSION:
             raise _failed()
         try:
-            return cls(LockKey(key_id), chunk_size, salt, prefix)
+            return cls(LockKey(key_id), chunk_size, salt, prefix, data[cls.FIXED_SIZE:].decode())
         except (ValueError, InvalidArgumentError):
             raise _failed() from None
 
+    @property
+    def size(self) -> int:
+        return self.FIXED_SIZE + len(self.owner.encode())
+
     def to_bytes(self) -> bytes:
-        return _HEADER.pack(MAGIC, VERSION, int(self.key_id), self.chunk_size, self.salt, self.nonce_prefix)
+        owner = self.owner.encode()
+        return _HEADER.pack(MAGIC, VERSION, int(self.key_id), self.chunk_size, self.salt, self.nonce_prefix,
+                            len(owner)) + owner
 
     @property
     def record_size(self) -> int:
@@ -108,7 +126,7 @@ class StreamHeader:
         full, rest = divmod(plaintext_size, self.chunk_size)
         if rest == 0 and full:
             full, rest = full - 1, self.chunk_size
-        return self.SIZE + full * self.record_size + rest + TAG_SIZE
+        return self.size + full * self.record_size + rest + TAG_SIZE
 
     def nonce(self, index: int) -> bytes:
         return self.nonce_prefix + _INDEX.pack(index)
@@ -230,9 +248,12 @@ class StreamUnlocker:
     a caller writing it to a file keeps the file aside until :meth:`finish` succeeds.
     """
 
-    def __init__(self, key_for: Callable[[LockKey], bytes]) -> None:
-        """``key_for`` gives the module's key for the header's key id."""
+    def __init__(self, key_for: Callable[[LockKey], bytes],
+                 check: Callable[[StreamHeader], None] = lambda header: None) -> None:
+        """``key_for`` gives the module's key for the header's key id; ``check`` sees the header
+        before any plaintext comes out (and may raise, e.g. for a caller who is not its owner)."""
         self._key_for = key_for
+        self._check = check
         self._pending = bytearray()
         self._opener: RecordOpener | None = None
 
@@ -240,10 +261,14 @@ class StreamUnlocker:
         """:raises AuthenticationError: for a bad header or a record that fails (which check is not said)."""
         self._pending += data
         if self._opener is None:
-            if len(self._pending) < StreamHeader.SIZE:
+            if len(self._pending) < StreamHeader.FIXED_SIZE:
                 return b""
-            header = StreamHeader.parse(bytes(self._pending[:StreamHeader.SIZE]))
-            del self._pending[:StreamHeader.SIZE]
+            size = StreamHeader.size_from(self._pending)
+            if len(self._pending) < size:
+                return b""
+            header = StreamHeader.parse(bytes(self._pending[:size]))
+            self._check(header)
+            del self._pending[:size]
             self._opener = RecordOpener(self._key_for(header.key_id), header)
         out = bytearray()
         size = self._opener.header.record_size
@@ -274,10 +299,11 @@ def lock_stream(key: bytes, header: StreamHeader, data: bytes) -> bytes:
     return locker.update(data) + locker.finish()
 
 
-def unlock_stream(key_for: Callable[[LockKey], bytes], stream: bytes) -> bytes:
-    """The data of a whole stream.
+def unlock_stream(key_for: Callable[[LockKey], bytes], stream: bytes,
+                  check: Callable[[StreamHeader], None] = lambda header: None) -> bytes:
+    """The data of a whole stream (``check``: as for :class:`StreamUnlocker`).
 
     :raises AuthenticationError: if anything in it fails (which check is not said).
     """
-    unlocker = StreamUnlocker(key_for)
+    unlocker = StreamUnlocker(key_for, check)
     return unlocker.update(stream) + unlocker.finish()
