@@ -30,6 +30,9 @@ CIP3 = {
 def test_cip3_icarus_master_keys(passphrase):
     node = cardano.icarus_master_from_mnemonic(CIP3_MNEMONIC, passphrase)
     assert (node.private_key + node.chain_code).hex() == CIP3[passphrase]
+    if not passphrase:  # bip-utils (no passphrase support) agrees with the CIP's value
+        theirs = CardanoIcarusBip32.FromSeed(CardanoIcarusSeedGenerator(CIP3_MNEMONIC).Generate())
+        assert theirs.PrivateKey().Raw().ToBytes() + theirs.ChainCode().ToBytes() == bytes.fromhex(CIP3[""])
 
 
 @pytest.mark.parametrize("vector", icarus_vectors(), ids=lambda v: f"entropy-{len(v[0])}B")
