@@ -46,8 +46,9 @@ def wallet_node_parts(node: Any) -> tuple[str, str, int]:
 
 
 def notifying_channels(policy: Any) -> list[bool]:
-    """Whether each perimeter channel has the notify action, from :meth:`Client.get_policy`."""
-    return [bool(channel["notify"]) for channel in policy["perimeter"]]
+    """Whether each perimeter channel has the notify action, from :meth:`Client.get_policy`
+    (a destroyed module reports no policy: no channel)."""
+    return [bool(channel["notify"]) for channel in policy.get("perimeter", [])]
 
 
 def manifest_text(manifest: Any) -> str:
