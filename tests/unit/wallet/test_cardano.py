@@ -99,6 +99,18 @@ def test_signatures_verify_with_an_independent_ed25519_verifier():
     assert cardano.sign(node.private_key, message) == signature  # deterministic, as Ed25519 is
 
 
+def test_extended_key_object_signs_like_an_ed25519_key():
+    node = cardano.derive_child(cardano.icarus_master(bytes(range(32))), 0, True)
+    key = cardano.ExtendedEd25519Key(node.private_key)
+    assert key.public == node.public_key and key.private_bytes() == node.private_key
+    assert node.private_key.hex() not in repr(key) and "ed25519" in repr(key)
+    signature = key.sign(b"payload")
+    assert signature.recovery_id is None
+    Ed25519PublicKey.from_public_bytes(key.public).verify(signature.raw, b"payload")
+    with pytest.raises(InvalidKeyError):
+        cardano.ExtendedEd25519Key(bytes(64))  # a zero scalar
+
+
 def test_errors():
     master = cardano.icarus_master(bytes(16))
     with pytest.raises(InvalidArgumentError):

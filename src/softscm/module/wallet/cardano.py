@@ -19,7 +19,11 @@ from mnemonic import Mnemonic
 from nacl import bindings as sodium
 from nacl.exceptions import RuntimeError as SodiumRuntimeError
 
+from ...wire.defs import KeyType
 from ...wire.errors import InvalidArgumentError, InvalidKeyError, WalletError
+from ..crypto.keys import PrivateKey
+from ..crypto.rng import Rng, system_rng
+from ..crypto.signature import Signature
 from .bip39 import validate_mnemonic
 from .path import HARDENED, MAX_DEPTH
 
@@ -186,3 +190,25 @@ def sign(extended_key: bytes, message: bytes) -> bytes:
     h = _reduced(hashlib.sha512(big_r + public + message).digest())
     s = sodium.crypto_core_ed25519_scalar_add(r, sodium.crypto_core_ed25519_scalar_mul(h, _reduced(extended_key[:32])))
     return big_r + s
+
+
+class ExtendedEd25519Key(PrivateKey):
+    """A Cardano node's extended key as a module key object: it signs like any Ed25519 key (the
+    signature verifies with the node's public key), and wraps into the keystore as 64 bytes."""
+
+    key_type = KeyType.ED25519
+
+    def __init__(self, extended_key: bytes) -> None:
+        """:raises InvalidKeyError: if it is not 64 bytes or its scalar is zero."""
+        try:
+            self.public = public_key(extended_key)
+        except WalletError:
+            raise InvalidKeyError("not a valid extended Ed25519 key") from None
+        self._key = bytes(extended_key)
+
+    def private_bytes(self) -> bytes:
+        return self._key
+
+    def sign(self, data: bytes, *, deterministic: bool = False, recid: bool = False,
+             rng: Rng = system_rng) -> Signature:
+        return Signature(sign(self._key, data), None)
