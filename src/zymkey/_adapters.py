@@ -35,6 +35,24 @@ def signature_parts(signature: Any) -> tuple[bytes, int | None]:
     return bytes(signature.raw), signature.recovery_id
 
 
+def created_wallet(created: Any) -> tuple[int, str | None]:
+    """``(master slot, mnemonic or None)`` from :meth:`Client.create_wallet`."""
+    slot, mnemonic = created
+    return int(slot), mnemonic
+
+
+def next_share(share: Any) -> tuple[int, str]:
+    """``(slot or -1, mnemonic)`` from :meth:`Client.slip39_next_share`."""
+    slot, mnemonic = share
+    return int(slot), str(mnemonic)
+
+
+def binding(info: Any) -> tuple[bool, bool]:
+    """``(binding_is_locked, is_bound)`` from :meth:`Client.get_binding_info`."""
+    locked, bound = info
+    return bool(locked), bool(bound)
+
+
 def derived_parts(derived: Any) -> tuple[int, bytes | None]:
     """``(slot, chain code or None)`` from :meth:`Client.derive_wallet_key`."""
     return int(derived.slot), derived.chain_code

@@ -102,8 +102,7 @@ class DeviceMixin(ZymkeyBase):
     @translated
     def get_current_binding_info(self) -> tuple[bool, bool]:
         """``(binding_is_locked, is_bound)``."""
-        locked, bound = self._scm.get_binding_info()
-        return bool(locked), bool(bound)
+        return _adapters.binding(self._scm.get_binding_info())
 
     # -- perimeter ----------------------------------------------------------------------------------------
 

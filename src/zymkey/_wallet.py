@@ -61,13 +61,13 @@ class WalletMixin(ZymkeyBase):
         gen_key = as_bytes(master_gen_key)
         strategy = recovery_strategy.recovery_strategy
         if strategy == "":
-            slot, _ = self._scm.create_wallet(kind, wallet_name, master_gen_key=gen_key)
-            return int(slot)
+            slot, _ = _adapters.created_wallet(self._scm.create_wallet(kind, wallet_name, master_gen_key=gen_key))
+            return slot
         passphrase = decode_passphrase(recovery_strategy.passphrase)
         if strategy == "BIP39":
-            slot, mnemonic = self._scm.create_wallet(kind, wallet_name, bip39=True, passphrase=passphrase,
-                                                     master_gen_key=gen_key)
-            return int(slot), str(mnemonic)
+            slot, mnemonic = _adapters.created_wallet(self._scm.create_wallet(
+                kind, wallet_name, bip39=True, passphrase=passphrase, master_gen_key=gen_key))
+            return slot, str(mnemonic)
         if strategy == "SLIP39":
             self._scm.slip39_generate(kind, wallet_name, group_threshold=recovery_strategy.group_threshold,  # type: ignore[attr-defined]
                                       group_count=recovery_strategy.group_count,  # type: ignore[attr-defined]
@@ -92,8 +92,7 @@ class WalletMixin(ZymkeyBase):
 
         :raises AssertionError: for no generation session or a group without a layout.
         """
-        slot, mnemonic = self._scm.slip39_next_share(passphrase)
-        return int(slot), str(mnemonic)
+        return _adapters.next_share(self._scm.slip39_next_share(passphrase))
 
     @translated
     def cancel_SLIP39_session(self) -> None:  # noqa: N802
