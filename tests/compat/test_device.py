@@ -177,5 +177,9 @@ def test_binding_and_production_freeze(daemon_factory, monkeypatch):
             zk.set_perimeter_event_actions(0)
         zk.set_supervised_boot_policy(1)  # the boot policy stays free
         zk.set_supervised_boot_policy(0)
+        daemon.stop()
+        with pytest.raises(AssertionError) as info:  # the module went away
+            zk.get_random(8)
+        assert return_code(info.value) < 0
     finally:
         zk.close()
