@@ -15,12 +15,12 @@ def info_field(info: Any, name: str) -> str:
 
 def battery_volts(battery: Any) -> float:
     """The voltage from :meth:`Client.get_battery`."""
-    return float(battery["volts"])
+    return float(battery.volts)
 
 
 def accelerometer_axes(reading: Any) -> tuple[ZymkeyAccelAxisData, ZymkeyAccelAxisData, ZymkeyAccelAxisData]:
     """x, y, z from :meth:`Client.get_accelerometer`."""
-    g, direction = reading["g_force"], reading["tap_direction"]
+    g, direction = reading.g_force, reading.tap_direction
     x, y, z = (ZymkeyAccelAxisData(float(g[i]), int(direction[i])) for i in range(3))
     return x, y, z
 

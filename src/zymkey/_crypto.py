@@ -6,6 +6,7 @@ import errno
 import os
 from typing import Any
 
+from softscm.wire.defs import KdfType
 from softscm.wire.errors import AuthenticationError, InvalidSignatureError, SlotEmptyError
 
 from . import _adapters
@@ -178,7 +179,7 @@ class CryptoMixin(ZymkeyBase):
         :raises AssertionError: for an Ed25519 slot, a bad peer key, salt or info over 128 bytes,
             or a failed call.
         """
-        kdf = kdfFuncTypes[kdf_func_type]
+        kdf = KdfType(kdfFuncTypes[kdf_func_type])
         peer: bytes | int = peer_pubkey if isinstance(peer_pubkey, int) else as_bytes(peer_pubkey)
         secret = self._scm.ecdh(local_slot, peer, kdf=kdf, salt=as_bytes(salt), info=as_bytes(info),
                                 iterations=num_iterations, length=derived_key_size,

@@ -15,11 +15,15 @@ kdfFuncTypes = {"none": 0, "rfc5869-sha256": 1, "rfc5869-sha512": 2, "pbkdf2-sha
 
 
 class Hash(Protocol):
+    """Anything with ``digest()``: a hashlib object, a pycryptodome Keccak object, a :class:`DigestObject`."""
+
+    def digest(self) -> bytes: ...
+
+
+class Hasher(Hash, Protocol):
     """A hashlib-like object: ``update`` and ``digest``."""
 
     def update(self, data: bytes, /) -> Any: ...
-
-    def digest(self) -> bytes: ...
 
 
 class RecoveryStrategy:
@@ -69,7 +73,7 @@ class DigestObject:
             digest = hashlib.sha256()
         elif not hasattr(digest, "update"):
             digest = digest()
-        self.digest_obj: Hash = digest
+        self.digest_obj: Hasher = digest
         self.digest_obj.update(self.str.encode(encoding))
 
     def digest(self) -> bytes:

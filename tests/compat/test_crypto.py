@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import errno
 import hashlib
-import os
 
 import coincurve
 import pytest
@@ -25,15 +24,15 @@ SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
 def test_led(zk, scmd):
     with scmd.connect() as scm:
         zk.led_on()
-        assert scm.get_led()["pattern"] == "on"
+        assert scm.get_led().pattern == "on"
         zk.led_flash(100)
         led = scm.get_led()
-        assert (led["pattern"], led["on_ms"], led["off_ms"], led["flashes"]) == ("flash", 100, 100, 0)
+        assert (led.pattern, led.on_ms, led.off_ms, led.flashes) == ("flash", 100, 100, 0)
         zk.led_flash(50, off_ms=200, num_flashes=3)
         led = scm.get_led()
-        assert (led["on_ms"], led["off_ms"], led["flashes"]) == (50, 200, 3)
+        assert (led.on_ms, led.off_ms, led.flashes) == (50, 200, 3)
         zk.led_off()
-        assert scm.get_led()["pattern"] == "off"
+        assert scm.get_led().pattern == "off"
     with pytest.raises(AssertionError):
         zk.led_flash(-1)
 

@@ -21,9 +21,9 @@ from nacl.exceptions import RuntimeError as SodiumRuntimeError
 
 from ...wire.defs import KeyType
 from ...wire.errors import InvalidArgumentError, InvalidKeyError, WalletError
+from ...wire.messages.operations import Signature
 from ..crypto.keys import PrivateKey
 from ..crypto.rng import Rng, system_rng
-from ..crypto.signature import Signature
 from .bip39 import validate_mnemonic
 from .path import HARDENED, MAX_DEPTH
 
