@@ -9,7 +9,10 @@ from bip_utils import Bip32KeyIndex, CardanoIcarusBip32, CardanoIcarusSeedGenera
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
+from softscm.module.crypto.keys import ExtendedEd25519Key, load_private
 from softscm.module.wallet import cardano
+from softscm.module.wallet.hd import Node
+from softscm.wire.defs import KeyType
 from softscm.wire.errors import InvalidArgumentError, InvalidKeyError, MnemonicError, WalletError
 from tests.vectors.cardano_loaders import icarus_mnemonic_entropy, icarus_public_derivation, icarus_vectors
 
@@ -51,7 +54,7 @@ def test_icarus_bip32_vectors(vector):
 def test_public_derivation_vector():
     public, private, steps = icarus_public_derivation()
     watch = cardano.watch_only_node(public, bytes(32))
-    full = cardano.CardanoNode(private, cardano.public_key(private), bytes(32), 0, 0, False)
+    full = Node(KeyType.ED25519, private, cardano.public_key(private), bytes(32), 0, bytes(4), 0, False)
     assert full.public_key == public
     for index, expected in steps:
         if expected is None:
@@ -101,14 +104,15 @@ def test_signatures_verify_with_an_independent_ed25519_verifier():
 
 def test_extended_key_object_signs_like_an_ed25519_key():
     node = cardano.derive_child(cardano.icarus_master(bytes(range(32))), 0, True)
-    key = cardano.ExtendedEd25519Key(node.private_key)
+    key = load_private(KeyType.ED25519, node.private_key)
+    assert isinstance(key, ExtendedEd25519Key)
     assert key.public == node.public_key and key.private_bytes() == node.private_key
     assert node.private_key.hex() not in repr(key) and "ed25519" in repr(key)
     signature = key.sign(b"payload")
     assert signature.recovery_id is None
     Ed25519PublicKey.from_public_bytes(key.public).verify(signature.raw, b"payload")
     with pytest.raises(InvalidKeyError):
-        cardano.ExtendedEd25519Key(bytes(64))  # a zero scalar
+        load_private(KeyType.ED25519, bytes(64))  # a zero scalar
 
 
 def test_errors():

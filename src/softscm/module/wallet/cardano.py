@@ -1,7 +1,8 @@
 """Cardano HD keys: the Icarus master key (CIP-3) and BIP32-Ed25519 derivation (Khovratovich and
 Law, the "V2" scheme Cardano wallets use), for wallets created with ``variant="cardano"``.
 
-A node's private key is the 64-byte extended key ``kL || kR`` (``kL`` the scalar, little-endian;
+Nodes are :class:`~softscm.module.wallet.hd.Node` records (key type Ed25519, fingerprint zero); a
+node's private key is the 64-byte extended key ``kL || kR`` (``kL`` the scalar, little-endian;
 ``kR`` the nonce key), its public key ``A = kL * B`` (32 bytes). Hardened and non-hardened
 (public) derivation are both defined; indices are encoded little-endian, as Cardano does.
 Signatures are ordinary Ed25519 signatures made from the extended key, so any Ed25519 verifier
@@ -13,22 +14,18 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from dataclasses import dataclass
 
 from mnemonic import Mnemonic
 from nacl import bindings as sodium
-from nacl.exceptions import RuntimeError as SodiumRuntimeError
 
 from ...wire.defs import KeyType
 from ...wire.errors import InvalidArgumentError, InvalidKeyError, WalletError
-from ...wire.messages.operations import Signature
-from ..crypto.keys import PrivateKey
-from ..crypto.rng import Rng, system_rng
+from ..crypto import ed25519_extended
 from .bip39 import validate_mnemonic
+from .hd import Node
 from .path import HARDENED, MAX_DEPTH
 
 ICARUS_ROUNDS = 4096
-EXTENDED_KEY_BYTES = 64
 CHAIN_CODE_BYTES = 32
 PUBLIC_KEY_BYTES = 32
 MIN_ENTROPY_BYTES = 16
@@ -38,46 +35,26 @@ GROUP_ORDER = 2**252 + 27742317777372353535851937790883648493
 _ENGLISH = Mnemonic("english")
 
 
-@dataclass(frozen=True)
-class CardanoNode:
-    """One node of a Cardano HD tree; ``private_key`` (``kL || kR``) is ``None`` when watch-only."""
-
-    private_key: bytes | None
-    public_key: bytes
-    chain_code: bytes
-    depth: int
-    index: int
-    hardened: bool
-
-    def __repr__(self) -> str:
-        kind = "watch-only " if self.private_key is None else ""
-        return f"<{kind}cardano node depth {self.depth} index {self.index}{chr(39) * self.hardened}>"
-
-
-def _reduced(scalar: bytes) -> bytes:
-    """A little-endian scalar of up to 64 bytes, reduced modulo the group order."""
-    return sodium.crypto_core_ed25519_scalar_reduce(scalar.ljust(64, b"\x00"))
+def _node(private: bytes | None, public: bytes, chain: bytes, depth: int, index: int, hardened: bool) -> Node:
+    """A Cardano node as an HD node: Ed25519, the private key (if any) the 64-byte extended key.
+    BIP32-Ed25519 defines no fingerprint; the field is zero."""
+    return Node(KeyType.ED25519, private, public, chain, depth, bytes(4), index, hardened)
 
 
 def _base_times(scalar: bytes) -> bytes:
-    """``scalar * B`` for a little-endian scalar (not clamped).
-
-    :raises WalletError: if the scalar is a multiple of the group order (the identity).
-    """
+    """``scalar * B``. :raises WalletError: if it is the identity (negligibly rare)."""
     try:
-        return sodium.crypto_scalarmult_ed25519_base_noclamp(_reduced(scalar))
-    except SodiumRuntimeError:
+        return ed25519_extended.base_times(scalar)
+    except InvalidKeyError:
         raise WalletError("this key is a multiple of the group order") from None
 
 
 def public_key(extended_key: bytes) -> bytes:
     """``A = kL * B`` for an extended key ``kL || kR``.
 
-    :raises InvalidKeyError: if it is not 64 bytes. :raises WalletError: for a zero scalar.
+    :raises InvalidKeyError: if it is not 64 bytes or its scalar is zero.
     """
-    if len(extended_key) != EXTENDED_KEY_BYTES:
-        raise InvalidKeyError(f"an extended Ed25519 key is {EXTENDED_KEY_BYTES} bytes")
-    return _base_times(extended_key[:32])
+    return ed25519_extended.public_key(extended_key)
 
 
 def _clamp(key: bytearray) -> bytes:
@@ -87,7 +64,7 @@ def _clamp(key: bytearray) -> bytes:
     return bytes(key)
 
 
-def icarus_master(entropy: bytes, passphrase: bytes = b"") -> CardanoNode:
+def icarus_master(entropy: bytes, passphrase: bytes = b"") -> Node:
     """The Icarus master node (CIP-3): ``PBKDF2-HMAC-SHA512(passphrase, entropy, 4096, 96)``,
     ``kL`` clamped, the last 32 bytes the chain code. ``entropy`` is a BIP39 mnemonic's entropy
     (or, for SLIP-39 and random seeds, the master secret or seed).
@@ -98,10 +75,10 @@ def icarus_master(entropy: bytes, passphrase: bytes = b"") -> CardanoNode:
         raise InvalidArgumentError(f"Icarus entropy is {MIN_ENTROPY_BYTES}..{MAX_ENTROPY_BYTES} bytes")
     material = hashlib.pbkdf2_hmac("sha512", passphrase, bytes(entropy), ICARUS_ROUNDS, dklen=96)
     private = _clamp(bytearray(material[:64]))
-    return CardanoNode(private, public_key(private), material[64:], 0, 0, False)
+    return _node(private, public_key(private), material[64:], 0, 0, False)
 
 
-def icarus_master_from_mnemonic(mnemonic: str, passphrase: str = "") -> CardanoNode:
+def icarus_master_from_mnemonic(mnemonic: str, passphrase: str = "") -> Node:
     """The Icarus master node of a BIP39 mnemonic (its entropy, not its BIP39 seed) and passphrase.
 
     :raises MnemonicError: for a bad word, length or checksum.
@@ -110,7 +87,7 @@ def icarus_master_from_mnemonic(mnemonic: str, passphrase: str = "") -> CardanoN
     return icarus_master(entropy, passphrase.encode())
 
 
-def _check_child(node: CardanoNode, index: int) -> None:
+def _check_child(node: Node, index: int) -> None:
     if not 0 <= index < HARDENED:
         raise InvalidArgumentError("a child index is 0..2^31-1 (hardened is a separate flag)")
     if node.depth >= MAX_DEPTH:
@@ -125,7 +102,7 @@ def _add_scalars(kl: bytes, zl: bytes) -> bytes:
     return value.to_bytes(32, "little")
 
 
-def derive_child(node: CardanoNode, index: int, hardened: bool) -> CardanoNode:
+def derive_child(node: Node, index: int, hardened: bool) -> Node:
     """Private derivation of child ``index`` (hardened or not).
 
     :raises InvalidArgumentError: for an index outside 0..2^31-1.
@@ -147,10 +124,10 @@ def derive_child(node: CardanoNode, index: int, hardened: bool) -> CardanoNode:
           ).to_bytes(32, "little")
     if int.from_bytes(kl, "little") % GROUP_ORDER == 0:
         raise WalletError("this index gives an invalid key; use the next one")
-    return CardanoNode(kl + kr, public_key(kl + kr), chain, node.depth + 1, index, hardened)
+    return _node(kl + kr, public_key(kl + kr), chain, node.depth + 1, index, hardened)
 
 
-def derive_public_child(node: CardanoNode, index: int) -> CardanoNode:
+def derive_public_child(node: Node, index: int) -> Node:
     """Public derivation of non-hardened child ``index``: ``A' = A + 8 * ZL[0:28] * B``.
 
     :raises InvalidArgumentError: for an index outside 0..2^31-1.
@@ -162,10 +139,10 @@ def derive_public_child(node: CardanoNode, index: int) -> CardanoNode:
     chain = hmac.new(node.chain_code, b"\x03" + node.public_key + number, hashlib.sha512).digest()[32:]
     tweak = (8 * int.from_bytes(z[:28], "little")).to_bytes(32, "little")
     public = sodium.crypto_core_ed25519_add(node.public_key, _base_times(tweak))
-    return CardanoNode(None, public, chain, node.depth + 1, index, False)
+    return _node(None, public, chain, node.depth + 1, index, False)
 
 
-def watch_only_node(public: bytes, chain_code: bytes, depth: int = 0, index: int = 0) -> CardanoNode:
+def watch_only_node(public: bytes, chain_code: bytes, depth: int = 0, index: int = 0) -> Node:
     """A watch-only node from a public key and chain code.
 
     :raises InvalidKeyError: for a key that is not a valid Ed25519 point or a chain code that is
@@ -175,40 +152,10 @@ def watch_only_node(public: bytes, chain_code: bytes, depth: int = 0, index: int
         raise InvalidKeyError(f"a chain code is {CHAIN_CODE_BYTES} bytes")
     if len(public) != PUBLIC_KEY_BYTES or not sodium.crypto_core_ed25519_is_valid_point(bytes(public)):
         raise InvalidKeyError("not a valid Ed25519 public key")
-    return CardanoNode(None, bytes(public), bytes(chain_code), depth, index, False)
+    return _node(None, bytes(public), bytes(chain_code), depth, index, False)
 
 
 def sign(extended_key: bytes, message: bytes) -> bytes:
-    """An Ed25519 signature ``R || S`` of ``message`` made from the extended key ``kL || kR``
-    (``r = H(kR || M)``, ``S = r + H(R || A || M) * kL``), verifiable by any Ed25519 verifier.
-
-    :raises InvalidKeyError: if the key is not 64 bytes.
-    """
-    public = public_key(extended_key)
-    r = _reduced(hashlib.sha512(extended_key[32:] + message).digest())
-    big_r = sodium.crypto_scalarmult_ed25519_base_noclamp(r)
-    h = _reduced(hashlib.sha512(big_r + public + message).digest())
-    s = sodium.crypto_core_ed25519_scalar_add(r, sodium.crypto_core_ed25519_scalar_mul(h, _reduced(extended_key[:32])))
-    return big_r + s
-
-
-class ExtendedEd25519Key(PrivateKey):
-    """A Cardano node's extended key as a module key object: it signs like any Ed25519 key (the
-    signature verifies with the node's public key), and wraps into the keystore as 64 bytes."""
-
-    key_type = KeyType.ED25519
-
-    def __init__(self, extended_key: bytes) -> None:
-        """:raises InvalidKeyError: if it is not 64 bytes or its scalar is zero."""
-        try:
-            self.public = public_key(extended_key)
-        except WalletError:
-            raise InvalidKeyError("not a valid extended Ed25519 key") from None
-        self._key = bytes(extended_key)
-
-    def private_bytes(self) -> bytes:
-        return self._key
-
-    def sign(self, data: bytes, *, deterministic: bool = False, recid: bool = False,
-             rng: Rng = system_rng) -> Signature:
-        return Signature(sign(self._key, data), None)
+    """An Ed25519 signature of ``message`` made from the extended key (see
+    :mod:`softscm.module.crypto.ed25519_extended`)."""
+    return ed25519_extended.sign(extended_key, message)
