@@ -11,7 +11,7 @@ from softscm.wire.errors import MnemonicError
 from . import _adapters
 from ._base import ZymkeyBase, as_bytes
 from ._errors import failure, translated
-from .types import RecoveryStrategy, keyTypes
+from .types import RecoveryStrategy, RecoveryStrategySLIP39, keyTypes
 
 SLIP39_PENDING = -1
 
@@ -25,15 +25,6 @@ def decode_passphrase(passphrase: str) -> str:
         return base64.b64decode(passphrase, validate=True).decode("utf-8")
     except (binascii.Error, ValueError):
         raise failure("a recovery strategy's passphrase is base64 text", -errno.EINVAL) from None
-
-
-def check_variant(variant: str) -> None:
-    """Only the standard derivation is wired through the module so far.
-
-    :raises AssertionError: for another variant.
-    """
-    if variant:
-        raise failure(f"wallet variant {variant!r} is not available on this module", -errno.EOPNOTSUPP)
 
 
 def as_mnemonic(mnemonics: str | list[str] | None) -> str:
@@ -57,22 +48,22 @@ class WalletMixin(ZymkeyBase):
             or an unknown strategy.
         """
         kind = keyTypes[key_type]
-        check_variant(recovery_strategy.variant)
-        gen_key = as_bytes(master_gen_key)
+        gen_key, variant = as_bytes(master_gen_key), recovery_strategy.variant
         strategy = recovery_strategy.recovery_strategy
         if strategy == "":
-            slot, _ = _adapters.created_wallet(self._scm.create_wallet(kind, wallet_name, master_gen_key=gen_key))
+            slot, _ = _adapters.created_wallet(self._scm.create_wallet(kind, wallet_name, master_gen_key=gen_key,
+                                                                       variant=variant))
             return slot
         passphrase = decode_passphrase(recovery_strategy.passphrase)
         if strategy == "BIP39":
             slot, mnemonic = _adapters.created_wallet(self._scm.create_wallet(
-                kind, wallet_name, bip39=True, passphrase=passphrase, master_gen_key=gen_key))
+                kind, wallet_name, bip39=True, passphrase=passphrase, master_gen_key=gen_key, variant=variant))
             return slot, str(mnemonic)
-        if strategy == "SLIP39":
-            self._scm.slip39_generate(kind, wallet_name, group_threshold=recovery_strategy.group_threshold,  # type: ignore[attr-defined]
-                                      group_count=recovery_strategy.group_count,  # type: ignore[attr-defined]
-                                      iteration_exponent=recovery_strategy.iteration_exponent,  # type: ignore[attr-defined]
-                                      passphrase=passphrase, master_gen_key=gen_key)
+        if isinstance(recovery_strategy, RecoveryStrategySLIP39):
+            self._scm.slip39_generate(kind, wallet_name, group_threshold=recovery_strategy.group_threshold,
+                                      group_count=recovery_strategy.group_count,
+                                      iteration_exponent=recovery_strategy.iteration_exponent,
+                                      passphrase=passphrase, master_gen_key=gen_key, variant=variant)
             return 0
         raise failure(f"unknown recovery strategy {strategy!r}", -errno.EINVAL)
 
@@ -110,16 +101,15 @@ class WalletMixin(ZymkeyBase):
         :raises AssertionError: for a bad mnemonic, a duplicate name, the base strategy.
         """
         kind = keyTypes[key_type]
-        check_variant(recovery_strategy.variant)
-        gen_key = as_bytes(master_gen_key)
+        gen_key, variant = as_bytes(master_gen_key), recovery_strategy.variant
         strategy = recovery_strategy.recovery_strategy
         if strategy == "BIP39":
             return int(self._scm.restore_wallet_bip39(kind, wallet_name, as_mnemonic(mnemonics),
                                                       passphrase=decode_passphrase(recovery_strategy.passphrase),
-                                                      master_gen_key=gen_key))
+                                                      master_gen_key=gen_key, variant=variant))
         if strategy == "SLIP39":
             self._scm.slip39_restore(kind, wallet_name, passphrase=decode_passphrase(recovery_strategy.passphrase),
-                                     master_gen_key=gen_key)
+                                     master_gen_key=gen_key, variant=variant)
             return SLIP39_PENDING
         raise failure("only BIP39 and SLIP39 strategies can restore a wallet", -errno.EINVAL)
 
@@ -162,10 +152,9 @@ class WalletMixin(ZymkeyBase):
         :raises AssertionError: for an invalid key, a chain code that is not 32 bytes, a bad node
             address or a duplicate name.
         """
-        kind = keyTypes[key_type]
-        check_variant(variant)
-        return int(self._scm.create_oversight_wallet(kind, wallet_name, public_key=as_bytes(pub_key),
-                                                     chain_code=as_bytes(chain_code), node_addr=node_addr))
+        return int(self._scm.create_oversight_wallet(keyTypes[key_type], wallet_name, public_key=as_bytes(pub_key),
+                                                     chain_code=as_bytes(chain_code), node_addr=node_addr,
+                                                     variant=variant))
 
     @translated
     def get_wallet_node_addr(self, slot: int) -> tuple[str, str, int]:

@@ -10,10 +10,20 @@ import hashlib
 import coincurve
 import pytest
 import shamir_mnemonic
-from bip_utils import Bip32Secp256k1, Bip39SeedGenerator, Bip44, Bip44Changes, Bip44Coins
+from bip_utils import (
+    Bip32Secp256k1,
+    Bip39SeedGenerator,
+    Bip44,
+    Bip44Changes,
+    Bip44Coins,
+    CardanoIcarusBip32,
+    CardanoIcarusSeedGenerator,
+)
 from Crypto.Hash import keccak
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 import zymkey
+from softscm.module.wallet import cardano
 
 from .conftest import return_code
 
@@ -182,3 +192,84 @@ def test_oversight_wallet_from_xpub_parts(zk):
         zk.sign_digest(hashlib.sha256(b"x"), child)
     with pytest.raises(AssertionError):
         zk.gen_oversight_wallet("secp256k1", public, chain[:31], "m", "watch-bad")
+
+
+CIP3_MNEMONIC = "eight country switch draw meat scout mystery blade tip drift useless good keep usage title"
+
+
+def _ed25519_verify(public: bytes, message: bytes, signature: bytes) -> None:
+    Ed25519PublicKey.from_public_bytes(public).verify(signature, message)
+
+
+def test_cardano_variant_matches_bip_utils_and_signs(zk):
+    master = zk.restore_wallet_master_seed("ed25519", "", "ada", zymkey.RecoveryStrategyBIP39("cardano"), MNEMONIC)
+    theirs = CardanoIcarusBip32.FromSeed(CardanoIcarusSeedGenerator(MNEMONIC).Generate())
+    node = master
+    for index in (1852, 1815, 0):
+        node = zk.gen_wallet_child_key(node, index, True)
+        theirs = theirs.ChildKey(0x80000000 | index)
+    account = node
+    external = zk.gen_wallet_child_key(account, 0, False)  # BIP32-Ed25519 has non-hardened children
+    theirs = theirs.ChildKey(0)
+    for i in range(3):
+        child = zk.gen_wallet_child_key(external, i, False)
+        public = bytes(zk.get_public_key(child))
+        assert public == theirs.ChildKey(i).PublicKey().RawCompressed().ToBytes()[1:]
+        signature = zk.sign("cardano tx %d" % i, slot=child)
+        _ed25519_verify(public, hashlib.sha256(b"cardano tx %d" % i).digest(), bytes(signature))
+        assert zk.verify("cardano tx %d" % i, signature, pubkey_slot=child)
+    assert zk.get_wallet_node_addr(child) == ("m/1852'/1815'/0'/0/2", "ada", master)
+
+
+def test_cardano_passphrase_and_watch_only(zk):
+    master = zk.restore_wallet_master_seed("ed25519", "", "ada-foo",
+                                           zymkey.RecoveryStrategyBIP39("cardano", _b64("foo")), CIP3_MNEMONIC)
+    expected = cardano.derive_child(cardano.icarus_master_from_mnemonic(CIP3_MNEMONIC, "foo"), 3, True)
+    account, chain_code = zk.gen_wallet_child_key(master, 3, True, return_chain_code=True)
+    assert bytes(zk.get_public_key(account)) == expected.public_key and bytes(chain_code) == expected.chain_code
+    watch = zk.gen_oversight_wallet("ed25519", zk.get_public_key(account), chain_code, "m/3'", "ada-watch", "cardano")
+    for i in (0, 7):
+        assert zk.get_public_key(zk.gen_wallet_child_key(watch, i, False)) == \
+            zk.get_public_key(zk.gen_wallet_child_key(account, i, False))
+    with pytest.raises(AssertionError):
+        zk.gen_wallet_child_key(watch, 0, True)
+
+
+def test_cardano_slip39_and_refusals(zk):
+    strategy = zymkey.RecoveryStrategySLIP39(1, 1, 0, variant="cardano")
+    assert zk.gen_wallet_master_seed("ed25519", "", "ada-slip", strategy) == 0
+    zk.set_gen_SLIP39_group_info(0, 2, 2)
+    shares = [zk.add_gen_SLIP39_member_pwd(p) for p in ("pw", "")]
+    master = shares[-1][0]
+    assert zk.restore_wallet_master_seed("ed25519", "", "ada-slip-again", strategy) == -1
+    assert zk.add_restore_SLIP39_mnemonic(shares[1][1]) == -1
+    again = zk.add_restore_SLIP39_mnemonic(shares[0][1], "pw")
+    assert again >= 16
+    assert zk.get_public_key(zk.gen_wallet_child_key(master, 0, False)) == \
+        zk.get_public_key(zk.gen_wallet_child_key(again, 0, False))
+    for bad in (lambda: zk.gen_wallet_master_seed("secp256k1", "", "ada-k1", zymkey.RecoveryStrategy("cardano")),
+                lambda: zk.gen_wallet_master_seed("ed25519", b"key", "ada-key", zymkey.RecoveryStrategy("cardano")),
+                lambda: zk.gen_wallet_master_seed("ed25519", "", "ada-other", zymkey.RecoveryStrategy("byron"))):
+        with pytest.raises(AssertionError):
+            bad()
+
+
+def test_cardano_keys_survive_a_restart(daemon_factory, monkeypatch):
+    daemon = daemon_factory("ada")
+    monkeypatch.setenv("ZYMKEY_SOFTSCM_URL", daemon.url)
+    zk = zymkey.Zymkey()
+    master = zk.gen_wallet_master_seed("ed25519", "", "ada-restart", zymkey.RecoveryStrategy("cardano"))
+    child = zk.gen_wallet_child_key(zk.gen_wallet_child_key(master, 0, True), 5, False)
+    public = bytes(zk.get_public_key(child))
+    zk.close()
+    daemon.stop()
+    daemon.start()
+    zk = zymkey.Zymkey()
+    try:
+        assert bytes(zk.get_public_key(child)) == public
+        _ed25519_verify(public, hashlib.sha256(b"after").digest(), bytes(zk.sign("after", slot=child)))
+        grandchild = zk.gen_wallet_child_key(child, 1, False)  # derivation reads the stored extended key
+        _ed25519_verify(bytes(zk.get_public_key(grandchild)), hashlib.sha256(b"x").digest(),
+                        bytes(zk.sign("x", slot=grandchild)))
+    finally:
+        zk.close()
