@@ -71,11 +71,12 @@ def notifying_channels(policy: Any) -> list[bool]:
 
 def manifest_text(manifest: Any) -> str:
     """The supervised-boot manifest as whitespace-separated file paths, from
-    :meth:`Client.boot_manifest` (a text, a list of paths, or a list of entries with a path)."""
+    :meth:`Client.boot_manifest` (a text, a record with ``files``, or a list of paths or of
+    entries with a path)."""
     if isinstance(manifest, str):
         return manifest
     paths = []
-    for entry in manifest:
+    for entry in getattr(manifest, "files", manifest):
         if isinstance(entry, str):
             paths.append(entry)
         elif isinstance(entry, dict):

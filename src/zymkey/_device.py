@@ -5,7 +5,7 @@ from __future__ import annotations
 import errno
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from softscm.wire.errors import ScmTimeoutError
 
@@ -201,15 +201,16 @@ class DeviceMixin(ZymkeyBase):
 
     # -- supervised boot -------------------------------------------------------------------------------------
 
-    def _boot(self, name: str) -> Callable[..., Any]:
-        """The client's boot-area method ``name``.
+    def _boot(self, *names: str) -> Callable[..., Any]:
+        """The first of the client's boot-area methods ``names`` that it has.
 
         :raises AssertionError: if this softscm has no supervised-boot area.
         """
-        method = getattr(self._scm, name, None)
-        if method is None:
-            raise failure("supervised boot is not available on this module", -errno.EOPNOTSUPP)
-        return method
+        for name in names:
+            method = getattr(self._scm, name, None)
+            if method is not None:
+                return cast(Callable[..., Any], method)
+        raise failure("supervised boot is not available on this module", -errno.EOPNOTSUPP)
 
     @translated
     def set_supervised_boot_policy(self, policy_id: int = 0) -> None:
@@ -222,12 +223,12 @@ class DeviceMixin(ZymkeyBase):
 
         :raises AssertionError: for a missing file, a slot outside 0-15, or no boot area.
         """
-        self._boot("boot_add_file")(filepath, slot)
+        self._boot("boot_add_file", "add_or_update_supervised_boot_file")(filepath, slot)
 
     @translated
     def remove_supervised_boot_file(self, filepath: str = "") -> None:
         """Remove ``filepath`` from the manifest. :raises AssertionError: if it is not listed."""
-        self._boot("boot_remove_file")(filepath)
+        self._boot("boot_remove_file", "remove_supervised_boot_file")(filepath)
 
     @translated
     def get_supervised_boot_file_manifest(self) -> str:
