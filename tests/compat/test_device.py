@@ -148,18 +148,6 @@ def test_digital_perimeter_and_environment_policies(zk, rig):
     assert rig.get_policy()["boot_policy"] == 0
 
 
-def test_supervised_boot_calls_need_the_boot_area(zk):
-    calls = [lambda: zk.add_or_update_supervised_boot_file("config.txt"), lambda: zk.remove_supervised_boot_file(),
-             zk.get_supervised_boot_file_manifest, lambda: zk.add_or_update_verified_boot_file(15, "kernel8.img"),
-             zk.get_verified_boot_file_manifest, lambda: zk.remove_verified_boot_file("kernel8.img")]
-    if hasattr(zk._scm, "boot_manifest"):
-        pytest.fail("the boot area has landed: replace this test by the manifest tests")
-    for call in calls:
-        with pytest.raises(AssertionError) as info:
-            call()
-        assert return_code(info.value) == -errno.EOPNOTSUPP and "supervised boot" in str(info.value)
-
-
 def test_binding_and_production_freeze(daemon_factory, monkeypatch):
     daemon = daemon_factory("bound")
     monkeypatch.setenv(URL_VARIABLE, daemon.url)
