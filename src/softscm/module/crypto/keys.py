@@ -27,9 +27,9 @@ from ...wire.errors import (
     InvalidSignatureError,
     KeyTypeMismatchError,
 )
-from . import ed25519_extended
 from .curves import P256, SECP256K1, recovery_id
 from .rng import Rng, system_rng
+from . import ed25519_extended
 from ...wire.messages.operations import Signature
 
 PRIVATE_KEY_SIZE = 32
