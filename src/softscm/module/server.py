@@ -12,6 +12,7 @@ import logging
 import os
 import queue
 import random
+import socket
 import threading
 import typing
 from collections.abc import Awaitable, Callable
@@ -26,6 +27,7 @@ from ..wire.errors import InternalError, ProtocolError, ScmError, TransportError
 from ..wire.framing import HEADER, FrameTooLargeError, frame
 from ..wire.messages.selftest import SelfTestKind
 from . import commands, lifecycle
+from .access.caller import EMBEDDED, Caller, Session, tcp_peer, unix_peer
 from .dispatch import Dispatcher
 from .module import Module
 
@@ -57,10 +59,11 @@ async def run_monitor(module: Module, interval: float = 0.05) -> None:
 class Connection:
     """One client's session: handshake state, subscriptions and requests in flight."""
 
-    def __init__(self, module: Module, dispatcher: Dispatcher, send: Sender) -> None:
+    def __init__(self, module: Module, dispatcher: Dispatcher, send: Sender, caller: Caller) -> None:
         self._module = module
         self._dispatcher = dispatcher
         self._send = send
+        self._session = Session(caller)
         self._greeted = False
         self._unsubscribe: Callable[[], None] | None = None
         self._tasks: set[asyncio.Task[None]] = set()
@@ -81,7 +84,7 @@ class Connection:
         if self._dispatcher.blocking(request.command):
             self._start_wait(request)
             return
-        reply = self._dispatcher.handle(request)
+        reply = self._dispatcher.handle(request, self._session)
         if request.command is Command.HELLO and reply.status == 0:
             self._greeted = True
         self._reply(reply)
@@ -102,7 +105,7 @@ class Connection:
 
     def _start_wait(self, request: Request) -> None:
         try:
-            awaitable: Awaitable[Message] = self._dispatcher.execute(request)
+            awaitable: Awaitable[Message] = self._dispatcher.execute(request, self._session)
         except ScmError as exc:
             self._reply(Reply.failure(request.id, exc))
             return
@@ -131,6 +134,14 @@ class Connection:
             task.cancel()
 
 
+def _caller(transport: asyncio.BaseTransport) -> Caller:
+    """Who is on the other end: a Unix peer's uid and gid from the kernel; a TCP peer's address."""
+    sock = transport.get_extra_info("socket")
+    if sock is not None and sock.family == socket.AF_UNIX:
+        return unix_peer(sock, os.geteuid())
+    return tcp_peer(transport.get_extra_info("peername"))
+
+
 class _StreamProtocol(asyncio.Protocol):
     """One stream connection. Replies to read-only requests go out at the end of each read; once a
     request has written, this connection's replies wait for the server's next flush to disk.
@@ -154,7 +165,7 @@ class _StreamProtocol(asyncio.Protocol):
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self._transport = typing.cast(asyncio.Transport, transport)  # a stream server's (uvloop's too)
-        self._connection = Connection(self._server.module, self._server.dispatcher, self._emit)
+        self._connection = Connection(self._server.module, self._server.dispatcher, self._emit, _caller(transport))
 
     def _emit(self, data: bytes) -> None:
         """Queue output; outside a read (a wait's answer, a pushed event) send it now, unless a
@@ -260,7 +271,7 @@ class Server:
 
     def __init__(self, module: Module) -> None:
         self.module = module
-        self.dispatcher = Dispatcher(module, commands.routes(module), module.counters)
+        self.dispatcher = commands.dispatcher(module)
         self._servers: list[asyncio.base_events.Server] = []
         self._loop = asyncio.get_running_loop()
         self._monitor = self._loop.create_task(run_monitor(module))
@@ -292,9 +303,14 @@ class Server:
         for protocol in held:
             protocol.flush()
 
-    async def listen_unix(self, path: Path) -> None:
-        """Listen on a Unix socket with owner-only permissions (directory 0700, socket 0600)."""
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    async def listen_unix(self, path: Path, *, group: int | None = None) -> None:
+        """Listen on a Unix socket with owner-only permissions (directory 0700, socket 0600), or
+        open to ``group`` (a directory the server creates 0750, the socket 0660, both that group's)."""
+        if not path.parent.exists():
+            path.parent.mkdir(parents=True, mode=0o700)
+            if group is not None:
+                os.chown(path.parent, -1, group)
+                os.chmod(path.parent, 0o750)
         if path.exists() or path.is_symlink():
             path.unlink()
         old_umask = os.umask(0o177)
@@ -303,7 +319,11 @@ class Server:
             self._servers.append(await loop.create_unix_server(self._protocol, path=str(path)))
         finally:
             os.umask(old_umask)
-        os.chmod(path, 0o600)
+        if group is None:
+            os.chmod(path, 0o600)
+        else:
+            os.chown(path, -1, group)
+            os.chmod(path, 0o660)
 
     async def listen_tcp(self, host: str, port: int) -> int:
         """Listen on TCP (loopback only); returns the port (useful with port 0).
@@ -337,7 +357,7 @@ class InProcessHost:
 
     def __init__(self, module: Module) -> None:
         self.module = module
-        self.dispatcher = Dispatcher(module, commands.routes(module), module.counters)
+        self.dispatcher = commands.dispatcher(module)
         self.loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self.loop.run_forever, name="softscm-embedded", daemon=True)
         self._thread.start()
@@ -346,7 +366,7 @@ class InProcessHost:
     def connect(self) -> tuple[Callable[[bytes], None], queue.Queue[bytes], Callable[[], None]]:
         """Open a session: returns ``(send, replies, close)``; replies arrive framed."""
         replies: queue.Queue[bytes] = queue.Queue()
-        connection = Connection(self.module, self.dispatcher, replies.put)
+        connection = Connection(self.module, self.dispatcher, replies.put, EMBEDDED)
 
         def send(payload: bytes) -> None:
             self.loop.call_soon_threadsafe(connection.on_frame, payload)

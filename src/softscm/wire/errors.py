@@ -205,6 +205,18 @@ class SensorUnavailableError(ScmError):
     code = ErrorCode.SENSOR
 
 
+class AccessDeniedError(ScmError, PermissionError):
+    """The caller may not do this (its role, or its rights on a key, do not allow it)."""
+
+    code = ErrorCode.ACCESS_DENIED
+
+
+class PinLockedError(AccessDeniedError):
+    """Too many wrong administrator PINs: the PIN is locked until the module owner resets it."""
+
+    code = ErrorCode.PIN_LOCKED
+
+
 def _collect() -> dict[ErrorCode, type[ScmError]]:
     table: dict[ErrorCode, type[ScmError]] = {}
     pending: list[type[ScmError]] = [ScmError]

@@ -6,6 +6,7 @@ returns an awaitable of it. Every method raises the module's typed errors
 (:mod:`softscm.wire.errors`).
 """
 
+from .access import AccessApi
 from .admin import AdminApi
 from .base import ApiBase
 from .keys import KeysApi
@@ -16,12 +17,12 @@ from .sensors import SensorsApi
 from .wallet import WalletApi
 
 
-class ModuleApi(AdminApi, KeysApi, OperationsApi, WalletApi, SensorsApi, LogApi, SelfTestApi):
+class ModuleApi(AdminApi, KeysApi, OperationsApi, WalletApi, SensorsApi, LogApi, SelfTestApi, AccessApi):
     """Every area's methods."""
 
 
 AREAS: dict[str, type[ApiBase]] = {"admin": AdminApi, "keys": KeysApi, "operations": OperationsApi,
                                    "wallet": WalletApi, "sensors": SensorsApi, "log": LogApi,
-                                   "selftest": SelfTestApi}
+                                   "selftest": SelfTestApi, "access": AccessApi}
 
 __all__ = ["AREAS", "ApiBase", "ModuleApi"]

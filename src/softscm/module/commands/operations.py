@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ...wire.defs import LockKey, Role
 from ...wire.errors import InvalidArgumentError
 from ...wire.messages import Done
 from ...wire.messages.operations import (
@@ -20,27 +21,36 @@ from ...wire.messages.operations import (
     VerifyBatchRequest,
     VerifyRequest,
 )
+from ..access.caller import Session
+from ..access.control import AccessControl
 from ..crypto import PublicKey, derive_key
 from ..crypto.lockbox import LockBox
 from ..crypto.parallel import sign_many, verify_many
-from ..dispatch import Route, route
+from ..dispatch import Route, route, slot_of
 from ..keyslots import KeySlots
 
 
+def _ecdh_slots(request: EcdhRequest) -> tuple[int, ...]:
+    """The local key, and a peer given as one of the module's own key slots (not a foreign one)."""
+    own_peer = request.peer_slot is not None and not request.peer_foreign
+    return (request.slot, request.peer_slot) if own_peer and request.peer_slot is not None else (request.slot,)
+
+
 class OperationCommands:
-    def __init__(self, keys: KeySlots, lockbox: LockBox) -> None:
+    def __init__(self, keys: KeySlots, lockbox: LockBox, access: AccessControl) -> None:
         self._keys = keys
         self._lockbox = lockbox
+        self._access = access
 
     def routes(self) -> list[Route]:
         return [
-            route(SignRequest, self.sign),
-            route(SignBatchRequest, self.sign_batch),
+            route(SignRequest, self.sign, uses=slot_of),
+            route(SignBatchRequest, self.sign_batch, uses=slot_of),
             route(VerifyRequest, self.verify),
             route(VerifyBatchRequest, self.verify_batch),
-            route(EcdhRequest, self.ecdh),
-            route(LockRequest, self.lock),
-            route(UnlockRequest, self.unlock),
+            route(EcdhRequest, self.ecdh, uses=_ecdh_slots),
+            route(LockRequest, self.lock, session=True),
+            route(UnlockRequest, self.unlock, session=True),
         ]
 
     def sign(self, request: SignRequest) -> Signature:
@@ -96,10 +106,17 @@ class OperationCommands:
         return Secret(derive_key(request.kdf, key.exchange(peer), salt=request.salt, info=request.info,
                                  iterations=request.iterations, length=request.length))
 
-    def lock(self, request: LockRequest) -> Blob:
-        """Encrypt and authenticate data under the module's lock key or the cloud key."""
-        return Blob(self._lockbox.lock(request.data, request.key))
+    def lock(self, request: LockRequest, session: Session) -> Blob:
+        """Encrypt and authenticate data under the module's lock key (for the caller alone) or the
+        cloud key (for any user)."""
+        owner = session.caller.principal if request.key is LockKey.MODULE else ""
+        return Blob(self._lockbox.lock(request.data, request.key, owner))
 
-    def unlock(self, request: UnlockRequest) -> Plaintext:
-        """:raises AuthenticationError: if the blob fails any check (which one is not said)."""
-        return Plaintext(self._lockbox.unlock(request.blob))
+    def unlock(self, request: UnlockRequest, session: Session) -> Plaintext:
+        """:raises AuthenticationError: if the blob fails any check (which one is not said).
+        :raises AccessDeniedError: for a module-key blob another principal locked (an
+            administrator may open every blob)."""
+        blob, data = self._lockbox.unlock(request.blob)
+        if blob.owner != session.caller.principal and (blob.owner or blob.key is LockKey.MODULE):
+            self._access.authorize(session, Role.ADMIN, "unlock a blob another caller locked")
+        return Plaintext(data)
