@@ -86,13 +86,13 @@ def manifest_text(manifest: Any) -> str:
     return " ".join(paths)
 
 
-LOCK_BLOB_MAGIC = b"SCL1"
+LOCK_BLOB_MAGICS = (b"SCL1", b"SCL2")  # both formats put the key id right after the magic
 LOCK_BLOB_KEYS = {0: "zymkey", 1: "cloud"}
 
 
 def lock_blob_key(blob: bytes) -> str | None:
-    """Which key a lock blob names in its header (``SCL1`` | key id), or ``None`` if the header
-    is not a lock blob's (the module then refuses it)."""
-    if len(blob) < 5 or blob[:4] != LOCK_BLOB_MAGIC:
+    """Which key a lock blob names in its header (magic | key id | ...), or ``None`` if the
+    header is not a lock blob's (the module then refuses it)."""
+    if len(blob) < 5 or blob[:4] not in LOCK_BLOB_MAGICS:
         return None
     return LOCK_BLOB_KEYS.get(blob[4])

@@ -45,6 +45,8 @@ RETURN_CODES: dict[ErrorCode, int] = {
     ErrorCode.DESTROYED: -errno.EACCES,
     ErrorCode.SELF_TEST_FAILED: -errno.EACCES,
     ErrorCode.BINDING: -errno.EACCES,
+    ErrorCode.ACCESS_DENIED: -errno.EACCES,
+    ErrorCode.PIN_LOCKED: -errno.EACCES,
 }
 
 
