@@ -76,6 +76,16 @@ EXIT_CODES: Mapping[ErrorCode, Exit] = {
     ErrorCode.SENSOR: Exit.MODULE_ERROR,
     ErrorCode.ACCESS_DENIED: Exit.NOT_PERMITTED,
     ErrorCode.PIN_LOCKED: Exit.NOT_PERMITTED,
+    ErrorCode.STORE_ROLLBACK: Exit.MODULE_ERROR,
+    ErrorCode.LIMIT_EXCEEDED: Exit.USAGE,
+    ErrorCode.STORAGE_UNAVAILABLE: Exit.MODULE_ERROR,
+    ErrorCode.LUKS: Exit.MODULE_ERROR,
+    ErrorCode.LUKS_KEY: Exit.VERIFICATION_FAILED,
+    ErrorCode.ENROLMENT: Exit.NOT_PERMITTED,
+    ErrorCode.BOOT_MANIFEST: Exit.VERIFICATION_FAILED,
+    ErrorCode.BOOT_ROLLBACK: Exit.VERIFICATION_FAILED,
+    ErrorCode.BOOT_HELD: Exit.NOT_PERMITTED,
+    ErrorCode.BOOT_AUTHORIZATION: Exit.VERIFICATION_FAILED,
 }
 
 # "\b" keeps click from re-wrapping the lines.

@@ -12,18 +12,20 @@ import click
 from .access import access
 from .admin import admin
 from .bench import bench
+from .boot import boot
 from .context import Cli
 from .exits import EXIT_HELP, handle_errors
 from .keys import keys
 from .log import host_events, log
+from .luks import luks
 from .metrics import metrics
 from .operations import ecdh, lock, random_bytes, sign, unlock, verify
 from .selftest import selftest
 from .sensors import events, policy, sensors, sim, tamper
 from .wallet import wallet
 
-COMMANDS = (admin, access, keys, sign, verify, ecdh, lock, unlock, random_bytes, wallet, sensors, tamper, policy, sim, events,
-            log, host_events, selftest, metrics, bench)
+COMMANDS = (admin, access, keys, sign, verify, ecdh, lock, unlock, random_bytes, wallet, sensors, tamper, policy, sim,
+            events, log, host_events, selftest, metrics, bench, luks, boot)
 
 
 class ScmctlGroup(click.Group):
