@@ -70,20 +70,8 @@ def notifying_channels(policy: Any) -> list[bool]:
 
 
 def manifest_text(manifest: Any) -> str:
-    """The supervised-boot manifest as whitespace-separated file paths, from
-    :meth:`Client.boot_manifest` (a text, a record with ``files``, or a list of paths or of
-    entries with a path)."""
-    if isinstance(manifest, str):
-        return manifest
-    paths = []
-    for entry in getattr(manifest, "files", manifest):
-        if isinstance(entry, str):
-            paths.append(entry)
-        elif isinstance(entry, dict):
-            paths.append(str(entry["path"]))
-        else:
-            paths.append(str(entry.path))
-    return " ".join(paths)
+    """The supervised-boot manifest's file paths, separated by spaces, from :meth:`Client.boot_manifest`."""
+    return " ".join(str(entry.path) for entry in manifest.files)
 
 
 LOCK_BLOB_MAGICS = (b"SCL1", b"SCL2")  # both formats put the key id right after the magic

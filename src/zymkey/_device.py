@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import errno
 import time
 from collections.abc import Callable
-from typing import Any, cast
+from typing import Any
 
 from softscm.wire.errors import ScmTimeoutError
 
 from . import _adapters
 from ._base import ZymkeyBase
-from ._errors import failure, translated
+from ._errors import translated
 from .types import ZymkeyAccelAxisData
 
 PERIMETER_SLICE_MS = 250  # between two looks at the latched first-breach times
@@ -201,17 +200,6 @@ class DeviceMixin(ZymkeyBase):
 
     # -- supervised boot -------------------------------------------------------------------------------------
 
-    def _boot(self, *names: str) -> Callable[..., Any]:
-        """The first of the client's boot-area methods ``names`` that it has.
-
-        :raises AssertionError: if this softscm has no supervised-boot area.
-        """
-        for name in names:
-            method = getattr(self._scm, name, None)
-            if method is not None:
-                return cast(Callable[..., Any], method)
-        raise failure("supervised boot is not available on this module", -errno.EOPNOTSUPP)
-
     @translated
     def set_supervised_boot_policy(self, policy_id: int = 0) -> None:
         """0 do nothing, 1 self-destruct, 2 hold the host in reset. :raises AssertionError: otherwise."""
@@ -219,21 +207,22 @@ class DeviceMixin(ZymkeyBase):
 
     @translated
     def add_or_update_supervised_boot_file(self, filepath: str = "", slot: int = 15) -> None:
-        """Add (or re-sign) ``filepath`` (relative to /boot) to the manifest, signed with ``slot`` (0-15).
+        """Add (or re-sign) ``filepath`` (relative to the boot partition) to the manifest, signed with
+        factory ``slot`` (0-15).
 
-        :raises AssertionError: for a missing file, a slot outside 0-15, or no boot area.
+        :raises AssertionError: for a missing file, a slot outside 0-15, or a held boot.
         """
-        self._boot("boot_add_file", "add_or_update_supervised_boot_file")(filepath, slot)
+        self._scm.add_or_update_supervised_boot_file(filepath, slot)
 
     @translated
     def remove_supervised_boot_file(self, filepath: str = "") -> None:
         """Remove ``filepath`` from the manifest. :raises AssertionError: if it is not listed."""
-        self._boot("boot_remove_file", "remove_supervised_boot_file")(filepath)
+        self._scm.remove_supervised_boot_file(filepath)
 
     @translated
     def get_supervised_boot_file_manifest(self) -> str:
         """The manifest's file paths, separated by whitespace."""
-        return _adapters.manifest_text(self._boot("boot_manifest")())
+        return _adapters.manifest_text(self._scm.boot_manifest())
 
     def add_or_update_verified_boot_file(self, slot: int, filepath: str) -> None:
         """The older name of :meth:`add_or_update_supervised_boot_file` (slot first)."""

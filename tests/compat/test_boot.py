@@ -1,6 +1,5 @@
 """Supervised-boot calls (current and older names) and the manifest example tool, through a real
-scmd serving a boot partition. Until softscm's boot area is on main the same tests check that each
-call is a clear AssertionError instead (HAS_BOOT_AREA picks the branch; nothing is skipped)."""
+scmd serving a boot partition."""
 
 from __future__ import annotations
 
@@ -14,12 +13,10 @@ from pathlib import Path
 import pytest
 
 import zymkey
-from softscm.host.client import Client
 from tests.conftest import Daemon
 
 from .conftest import URL_VARIABLE, return_code
 
-HAS_BOOT_AREA = hasattr(Client, "boot_manifest")
 TOOL = Path(__file__).resolve().parents[2] / "examples" / "zymkey" / "supervised_boot_manifest.py"
 
 
@@ -30,8 +27,7 @@ def boot_scmd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Daemon]:
     partition.mkdir()
     for name, data in {"kernel8.img": b"kernel " * 100, "config.txt": b"arm_64bit=1\n", "cmdline.txt": b"ro\n"}.items():
         (partition / name).write_bytes(data)
-    args = ["--boot-partition", str(partition)] if HAS_BOOT_AREA else []
-    daemon = Daemon(root / "scm", root / "scm.sock", args, env=dict(os.environ)).start()
+    daemon = Daemon(root / "scm", root / "scm.sock", ["--boot-partition", str(partition)], env=dict(os.environ)).start()
     yield daemon
     daemon.stop()
 
@@ -56,9 +52,6 @@ def _tool(daemon: Daemon, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_manifest_calls_and_older_names(bzk):
-    if not HAS_BOOT_AREA:
-        _without_the_boot_area(bzk)
-        return
     assert bzk.add_or_update_supervised_boot_file("kernel8.img") is None
     bzk.add_or_update_supervised_boot_file(filepath="config.txt", slot=14)
     manifest = bzk.get_supervised_boot_file_manifest()
@@ -77,10 +70,6 @@ def test_manifest_calls_and_older_names(bzk):
 
 
 def test_manifest_tool_example(boot_scmd):
-    if not HAS_BOOT_AREA:
-        result = _tool(boot_scmd, "list")
-        assert result.returncode != 0 and "supervised boot is not available" in result.stderr
-        return
     added = _tool(boot_scmd, "add", "config.txt", "14")
     assert added.returncode == 0, added.stderr
     assert "added config.txt (signed with slot 14)" in added.stdout and "  config.txt" in added.stdout
@@ -91,14 +80,3 @@ def test_manifest_tool_example(boot_scmd):
     policy = _tool(boot_scmd, "policy", "2")
     assert "policy set to 2" in policy.stdout
     assert _tool(boot_scmd).returncode != 0  # usage
-
-
-def _without_the_boot_area(bzk: zymkey.Zymkey) -> None:
-    """Before the boot area: every supervised-boot call is a clear AssertionError."""
-    calls = [lambda: bzk.add_or_update_supervised_boot_file("config.txt"), lambda: bzk.remove_supervised_boot_file(),
-             bzk.get_supervised_boot_file_manifest, lambda: bzk.add_or_update_verified_boot_file(15, "kernel8.img"),
-             bzk.get_verified_boot_file_manifest, lambda: bzk.remove_verified_boot_file("kernel8.img")]
-    for call in calls:
-        with pytest.raises(AssertionError) as info:
-            call()
-        assert return_code(info.value) == -errno.EOPNOTSUPP and "supervised boot" in str(info.value)
