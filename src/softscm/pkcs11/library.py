@@ -64,7 +64,7 @@ class State:
 
     def __init__(self, config: Config) -> None:
         self.pid = os.getpid()
-        self.token = Token(config.url, LabelStore(config.labels))
+        self.token = Token(config.url, LabelStore(config.labels), config.key_types)
         self.sessions: dict[int, Session] = {}
         self.secrets: dict[int, SecretObject] = {}
         self.session_keys: dict[tuple[bool, int], int] = {}  # CKA_TOKEN false keys -> owning session
@@ -233,7 +233,11 @@ class Library:
             state = self._state
             if state is not None and state.pid == os.getpid():
                 raise Pkcs11Error(CKR.CRYPTOKI_ALREADY_INITIALIZED)
-            self._state = State(Config.load())
+            try:
+                config = Config.load()
+            except ValueError:
+                raise Pkcs11Error(CKR.GENERAL_ERROR) from None  # a config naming an unknown key type
+            self._state = State(config)
 
     def finalize(self) -> None:
         with self._lock:

@@ -197,6 +197,7 @@ class Session:
         if private.bool(CKA.TOKEN, token_object) != token_object:
             raise Pkcs11Error(CKR.TEMPLATE_INCONSISTENT)
         self._require_rw(token_object)
+        self.state.token.shows(curve.key_type)
         slot = self.connection.run(lambda client: client.gen_key_pair(curve.key_type))
         private_ref, public_ref = KeyRef(ObjectKind.PRIVATE_KEY, slot), KeyRef(ObjectKind.PUBLIC_KEY, slot)
         self.state.token.remember(private_ref, curve.key_type)
@@ -219,6 +220,7 @@ class Session:
         raw = raw_point(curve.key_type, point)
         token_object = template.bool(CKA.TOKEN, False)
         self._require_rw(token_object)
+        self.state.token.shows(curve.key_type)
         slot = self.connection.run(lambda client: client.store_foreign_public_key(curve.key_type, raw))
         ref = KeyRef(ObjectKind.FOREIGN_KEY, slot)
         self.state.token.remember(ref, curve.key_type, raw)

@@ -69,9 +69,10 @@ class Connection:
 class Token:
     """The module as a token: its identity, its key objects and their labels."""
 
-    def __init__(self, url: str, labels: LabelStore) -> None:
+    def __init__(self, url: str, labels: LabelStore, key_types: frozenset[KeyType] = frozenset(KeyType)) -> None:
         self.url = url
         self.labels = labels
+        self.key_types = key_types  # the key types shown as objects (see Config.key_types)
         self.admin = Connection(url)  # token-level queries outside any session
         self._admin_lock = threading.Lock()
         self._info: ModuleInfo | None = None
@@ -111,8 +112,8 @@ class Token:
         """List the module's slots again; drop cached public keys of slots that changed."""
         local = connection.run(lambda client: client.list_slots())
         foreign = connection.run(lambda client: client.list_slots(foreign=True))
-        types = {slot: kind for slot, kind in local.slots if slot >= 0}
-        foreign_types = dict(foreign.slots)
+        types = {slot: kind for slot, kind in local.slots if slot >= 0 and kind in self.key_types}
+        foreign_types = {slot: kind for slot, kind in foreign.slots if kind in self.key_types}
         for (is_foreign, slot) in list(self._publics):
             old = (self._foreign_types if is_foreign else self._types).get(slot)
             new = (foreign_types if is_foreign else types).get(slot)
@@ -140,6 +141,11 @@ class Token:
             if kind is None:
                 raise Pkcs11Error(invalid)
         return CURVES[kind]
+
+    def shows(self, key_type: KeyType) -> None:
+        """:raises Pkcs11Error: ``CKR_CURVE_NOT_SUPPORTED`` for a key type configured away."""
+        if key_type not in self.key_types:
+            raise Pkcs11Error(CKR.CURVE_NOT_SUPPORTED)
 
     def remember(self, ref: KeyRef, key_type: KeyType, public_key: bytes | None = None) -> None:
         """Record a key this library just made."""

@@ -17,12 +17,13 @@ from .keys import keys
 from .log import host_events, log
 from .metrics import metrics
 from .operations import ecdh, lock, random_bytes, sign, unlock, verify
+from .pkcs11 import pkcs11
 from .selftest import selftest
 from .sensors import events, policy, sensors, sim, tamper
 from .wallet import wallet
 
 COMMANDS = (admin, keys, sign, verify, ecdh, lock, unlock, random_bytes, wallet, sensors, tamper, policy, sim, events,
-            log, host_events, selftest, metrics, bench)
+            log, host_events, selftest, metrics, bench, pkcs11)
 
 
 class ScmctlGroup(click.Group):
