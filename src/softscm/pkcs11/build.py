@@ -34,9 +34,9 @@ PREFIX = "softscm_py_"
 _PROTOTYPE = re.compile(r"^CK_RV (C_\w+)\((.*)\);$")
 
 INIT_CODE = """
-from _softscm_pkcs11 import ffi
+from _softscm_pkcs11 import ffi, lib
 from softscm.pkcs11.glue import install
-install(ffi)
+install(ffi, lib.softscm_fork_generation)
 """
 
 _SHIM = r"""
@@ -55,6 +55,18 @@ static int softscm_ready(void)
         __atomic_store_n(&softscm_state, state, __ATOMIC_RELEASE);
     }
     return state == 1;
+}
+
+static unsigned long softscm_forks; /* how many forks led to this process (PKCS#11: re-initialise) */
+
+unsigned long softscm_fork_generation(void)
+{
+    return __atomic_load_n(&softscm_forks, __ATOMIC_ACQUIRE);
+}
+
+static void softscm_count_fork(void)
+{
+    __atomic_add_fetch(&softscm_forks, 1, __ATOMIC_RELEASE);
 }
 
 static PyGILState_STATE softscm_fork_gil;
@@ -88,6 +100,7 @@ static void softscm_after_fork_child(void)
 __attribute__((constructor)) static void softscm_loaded(void)
 {
     Dl_info python;
+    pthread_atfork(NULL, NULL, softscm_count_fork);
     if (!Py_IsInitialized()) {
         /* loaded by a program that is not Python, with RTLD_LOCAL: make libpython's symbols global so
            that extension modules (which do not link libpython) resolve against it */
@@ -149,7 +162,7 @@ def builder(python: str):  # type: ignore[no-untyped-def]
 
     types = (HERE / "pkcs11_types.h").read_text()
     ffibuilder = cffi.FFI()
-    ffibuilder.cdef(types + _function_list())
+    ffibuilder.cdef(types + _function_list() + "unsigned long softscm_fork_generation(void);\n")
     ffibuilder.embedding_api(_python_names())
     libdir = sysconfig.get_config_var("LIBDIR") or ""
     source = (f"{types}\n{_function_list()}\n{_python_names()}\n#define SOFTSCM_PYTHON {_c_string(python)}\n"

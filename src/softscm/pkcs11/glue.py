@@ -33,14 +33,16 @@ ENTRY_POINTS: dict[str, Callable[..., int]] = {}
 
 
 def _entry(function: Callable[..., int | None]) -> Callable[..., int]:
-    def call(*args: Any) -> int:
+    # the names are bound now: at interpreter exit, a last C_Finalize may come after module globals went
+    def call(*args: Any, _error: type[Pkcs11Error] = Pkcs11Error, _failed: int = int(CKR.GENERAL_ERROR),
+             _log: logging.Logger = log) -> int:
         try:
-            return function(*args) or _OK
-        except Pkcs11Error as exc:
+            return function(*args) or 0
+        except _error as exc:
             return int(exc.rv)
-        except Exception:  # a bug must not cross into C: it becomes CKR_GENERAL_ERROR
-            log.debug("%s failed", function.__name__, exc_info=True)
-            return int(CKR.GENERAL_ERROR)
+        except Exception:  # noqa: BLE001 - a bug must not cross into C: it becomes CKR_GENERAL_ERROR
+            _log.debug("%s failed", function.__name__, exc_info=True)
+            return _failed
 
     ENTRY_POINTS[function.__name__] = call
     return call
@@ -396,6 +398,9 @@ def _finish_sign(current: Session, data: bytes | None, p_signature: Any, pul_len
 def C_Sign(session: int, p_data: Any, data_len: int, p_signature: Any, pul_len: Any) -> int:
     current = _session(session)
     current.sign_operation()
+    if p_signature == _NULL and pul_len != _NULL:  # a length query: the data is read by the call that signs
+        pul_len[0] = current.signature_length()
+        return _OK
     try:
         data = _bytes(p_data, data_len)
     except Pkcs11Error:
@@ -528,10 +533,12 @@ NOT_SUPPORTED = (
 """Entry points this token does not offer: CKR_FUNCTION_NOT_SUPPORTED once initialised."""
 
 
-def install(ffi: Any) -> None:
-    """Register every entry point with cffi (called once, by the embedded init code)."""
+def install(ffi: Any, fork_generation: Callable[[], int]) -> None:
+    """Register every entry point with cffi (called once, by the embedded init code);
+    ``fork_generation`` is the C shim's fork counter."""
     global _ffi, _NULL
     _ffi, _NULL = ffi, ffi.NULL
+    LIBRARY.fork_generation = fork_generation
     error = int(CKR.GENERAL_ERROR)
     for name, function in ENTRY_POINTS.items():
         ffi.def_extern(name=f"softscm_py_{name}", error=error)(function)

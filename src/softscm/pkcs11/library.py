@@ -1,9 +1,10 @@
 """The library's process-wide state: C_Initialize/C_Finalize, the sessions, login, the token.
 
 After ``fork()`` the child sees the library as not initialised (CKR_CRYPTOKI_NOT_INITIALIZED) until
-it calls C_Initialize itself, as PKCS#11 v2.40 section 6.7.7 asks: the state remembers the pid that
-initialised it, and a fork handler replaces the lock and forgets the parent's state (its
-connections belong to the parent and are never used in the child).
+it calls C_Initialize itself, as PKCS#11 v2.40 section 6.7.7 asks. The state remembers the fork
+generation it was made in: in the built library a counter that a ``pthread_atfork`` child handler
+bumps (whoever forks, however Python was started), else one that ``os.register_at_fork`` bumps. A
+fork handler also replaces the lock; the parent's connections are never used in the child.
 """
 
 from __future__ import annotations
@@ -62,8 +63,8 @@ class TokenInfo:
 class State:
     """Everything between C_Initialize and C_Finalize."""
 
-    def __init__(self, config: Config) -> None:
-        self.pid = os.getpid()
+    def __init__(self, config: Config, generation: int) -> None:
+        self.generation = generation
         self.token = Token(config.url, LabelStore(config.labels), config.key_types)
         self.sessions: dict[int, Session] = {}
         self.secrets: dict[int, SecretObject] = {}
@@ -202,22 +203,25 @@ class State:
 
 
 class Library:
-    """The one library instance of a process."""
+    """The one library instance of a process. ``fork_generation`` tells how many forks led to the
+    calling process (the C shim's counter; by default one kept by ``os.register_at_fork``)."""
 
-    def __init__(self) -> None:
+    def __init__(self, fork_generation: Callable[[], int] | None = None) -> None:
         self._lock = threading.Lock()
         self._state: State | None = None
+        self._forks = 0
+        self.fork_generation = fork_generation or (lambda: self._forks)
         os.register_at_fork(after_in_child=self._after_fork)
 
     def _after_fork(self) -> None:
+        self._forks += 1
         self._lock = threading.Lock()
-        self._state = None
 
     def state(self) -> State:
         """:raises Pkcs11Error: ``CKR_CRYPTOKI_NOT_INITIALIZED`` before C_Initialize, after
         C_Finalize, and in a forked child that has not called C_Initialize."""
         state = self._state
-        if state is None or state.pid != os.getpid():
+        if state is None or state.generation != self.fork_generation():
             raise Pkcs11Error(CKR.CRYPTOKI_NOT_INITIALIZED)
         return state
 
@@ -231,13 +235,14 @@ class Library:
             raise Pkcs11Error(CKR.CANT_LOCK)
         with self._lock:
             state = self._state
-            if state is not None and state.pid == os.getpid():
+            generation = self.fork_generation()
+            if state is not None and state.generation == generation:
                 raise Pkcs11Error(CKR.CRYPTOKI_ALREADY_INITIALIZED)
             try:
                 config = Config.load()
             except ValueError:
                 raise Pkcs11Error(CKR.GENERAL_ERROR) from None  # a config naming an unknown key type
-            self._state = State(config)
+            self._state = State(config, generation)
 
     def finalize(self) -> None:
         with self._lock:

@@ -78,12 +78,16 @@ class Mechanism:
     parameter: EcdhParams | EddsaParams | bytes | None = None
 
 
+_BY_NUMBER: dict[int, CKM] = {int(m): m for m in CKM}
+_SIGNING = frozenset({CKM.ECDSA, CKM.EDDSA, *_HASHES})
+
+
 def mechanism_type(value: int) -> CKM:
     """:raises Pkcs11Error: ``CKR_MECHANISM_INVALID`` for a mechanism this module does not have."""
-    try:
-        return CKM(value)
-    except ValueError:
-        raise Pkcs11Error(CKR.MECHANISM_INVALID) from None
+    kind = _BY_NUMBER.get(value)
+    if kind is None:
+        raise Pkcs11Error(CKR.MECHANISM_INVALID)
+    return kind
 
 
 def fit_digest(digest: bytes) -> bytes:
@@ -103,7 +107,7 @@ class SignatureOperation:
 
     def __init__(self, mechanism: Mechanism, curve: Curve, slot: int, *, foreign: bool = False) -> None:
         kind = mechanism_type(mechanism.type)
-        if kind not in (CKM.ECDSA, CKM.EDDSA, *_HASHES):
+        if kind not in _SIGNING:
             raise Pkcs11Error(CKR.MECHANISM_INVALID)
         if kind not in curve.sign_mechanisms:
             raise Pkcs11Error(CKR.KEY_TYPE_INCONSISTENT)

@@ -67,16 +67,17 @@ class KeyRef:
     def id(self) -> bytes:
         return FOREIGN_ID_PREFIX + slot_id(self.slot) if self.foreign else slot_id(self.slot)
 
-    @classmethod
-    def from_handle(cls, handle: int) -> KeyRef | None:
+    @staticmethod
+    def from_handle(handle: int) -> KeyRef | None:
         """The token object a handle names, or ``None`` if it cannot name one."""
-        if not 0 < handle < SESSION_HANDLE_BASE:
-            return None
-        value = handle - 1
-        kind = value & 3
-        if kind > ObjectKind.FOREIGN_KEY:
-            return None
-        return cls(ObjectKind(kind), value >> 2)
+        return _ref(handle) if 0 < handle < SESSION_HANDLE_BASE else None
+
+
+@lru_cache(maxsize=4096)
+def _ref(handle: int) -> KeyRef | None:
+    value = handle - 1
+    kind = value & 3
+    return KeyRef(ObjectKind(kind), value >> 2) if kind <= ObjectKind.FOREIGN_KEY else None
 
 
 def _sensitive() -> bytes:
