@@ -4,21 +4,13 @@
 from __future__ import annotations
 
 import struct
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 from .constants import CKA, CKR
 from .errors import Pkcs11Error
 
 _ULONG = struct.Struct("@L")
 TRUE, FALSE = b"\x01", b"\x00"
-
-BOOL_ATTRIBUTES = frozenset({
-    CKA.TOKEN, CKA.PRIVATE, CKA.TRUSTED, CKA.SENSITIVE, CKA.ENCRYPT, CKA.DECRYPT, CKA.WRAP, CKA.UNWRAP,
-    CKA.SIGN, CKA.SIGN_RECOVER, CKA.VERIFY, CKA.VERIFY_RECOVER, CKA.DERIVE, CKA.EXTRACTABLE, CKA.LOCAL,
-    CKA.NEVER_EXTRACTABLE, CKA.ALWAYS_SENSITIVE, CKA.MODIFIABLE, CKA.COPYABLE, CKA.DESTROYABLE,
-    CKA.ALWAYS_AUTHENTICATE, CKA.WRAP_WITH_TRUSTED,
-})
-ULONG_ATTRIBUTES = frozenset({CKA.CLASS, CKA.KEY_TYPE, CKA.VALUE_LEN, CKA.KEY_GEN_MECHANISM})
 
 
 def boolean(value: bool) -> bytes:
@@ -53,7 +45,7 @@ class Template:
     def __contains__(self, kind: int) -> bool:
         return kind in self.values
 
-    def __iter__(self):  # type: ignore[no-untyped-def]
+    def __iter__(self) -> Iterator[tuple[int, bytes]]:
         return iter(self.values.items())
 
     def bytes(self, kind: CKA) -> bytes | None:

@@ -32,7 +32,6 @@ class Curve:
     ec_params: bytes  # the DER we report
     oids: frozenset[bytes]  # the DER OIDs we accept in a template
     names: frozenset[str]  # the curve names we accept as a PrintableString
-    bits: int
     sign_mechanisms: tuple[CKM, ...]
     can_derive: bool
 
@@ -58,15 +57,14 @@ _OPENSC_X25519_OID = bytes.fromhex("060a2b060104019755010501")  # 1.3.6.1.4.1.30
 
 CURVES: dict[KeyType, Curve] = {
     KeyType.NISTP256: Curve(KeyType.NISTP256, CKK.EC, CKM.EC_KEY_PAIR_GEN, _P256_OID, frozenset({_P256_OID}),
-                            frozenset({"prime256v1", "secp256r1"}), 256, _ECDSA, True),
+                            frozenset({"prime256v1", "secp256r1"}), _ECDSA, True),
     KeyType.SECP256K1: Curve(KeyType.SECP256K1, CKK.EC, CKM.EC_KEY_PAIR_GEN, _K1_OID, frozenset({_K1_OID}),
-                             frozenset({"secp256k1"}), 256, _ECDSA, True),
+                             frozenset({"secp256k1"}), _ECDSA, True),
     KeyType.ED25519: Curve(KeyType.ED25519, CKK.EC_EDWARDS, CKM.EC_EDWARDS_KEY_PAIR_GEN, _ED25519_OID,
                            frozenset({_ED25519_OID, _OPENSC_ED25519_OID}), frozenset({"edwards25519", "ed25519"}),
-                           255, (CKM.EDDSA,), False),
+                           (CKM.EDDSA,), False),
     KeyType.X25519: Curve(KeyType.X25519, CKK.EC_MONTGOMERY, CKM.EC_MONTGOMERY_KEY_PAIR_GEN, _X25519_OID,
-                          frozenset({_X25519_OID, _OPENSC_X25519_OID}), frozenset({"curve25519", "x25519"}), 255, (),
-                          True),
+                          frozenset({_X25519_OID, _OPENSC_X25519_OID}), frozenset({"curve25519", "x25519"}), (), True),
 }
 
 

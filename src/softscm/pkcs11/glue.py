@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .attributes import Template
-from .constants import CKM, CKR, CRYPTOKI_VERSION, EFFECTIVELY_INFINITE, UNAVAILABLE_INFORMATION
+from .constants import CKM, CKR, CRYPTOKI_VERSION, EFFECTIVELY_INFINITE, UNAVAILABLE_INFORMATION, SessionFlag
 from .errors import Pkcs11Error
 from .library import LIBRARY_DESCRIPTION, LIBRARY_VERSION, MANUFACTURER, SLOT_ID, InitArgs, Library
 from .mechanisms import MECHANISMS, EcdhParams, EddsaParams, Mechanism
@@ -32,7 +32,9 @@ _OK = int(CKR.OK)
 ENTRY_POINTS: dict[str, Callable[..., int]] = {}
 
 
-def _entry(function: Callable[..., int | None]) -> Callable[..., int]:
+def _guarded(function: Callable[..., int | None]) -> Callable[..., int]:
+    """``function`` as cffi calls it: its ``CKR_*``, never an exception."""
+
     # the names are bound now: at interpreter exit, a last C_Finalize may come after module globals went
     def call(*args: Any, _error: type[Pkcs11Error] = Pkcs11Error, _failed: int = int(CKR.GENERAL_ERROR),
              _log: logging.Logger = log) -> int:
@@ -44,20 +46,21 @@ def _entry(function: Callable[..., int | None]) -> Callable[..., int]:
             _log.debug("%s failed", function.__name__, exc_info=True)
             return _failed
 
-    ENTRY_POINTS[function.__name__] = call
     return call
 
 
-def _fail(rv: CKR) -> Pkcs11Error:
-    return Pkcs11Error(rv)
+def _entry(function: Callable[..., int | None]) -> Callable[..., int | None]:
+    """Register ``function`` as the entry point of its name."""
+    ENTRY_POINTS[function.__name__] = _guarded(function)
+    return function
 
 
 def _bytes(pointer: Any, size: int) -> bytes:
     if not size:
         return b""
     if pointer == _NULL:
-        raise _fail(CKR.ARGUMENTS_BAD)
-    return _ffi.buffer(pointer, size)[:]
+        raise Pkcs11Error(CKR.ARGUMENTS_BAD)
+    return bytes(_ffi.buffer(pointer, size))
 
 
 def _padded(target: Any, text: str, size: int) -> None:
@@ -71,36 +74,36 @@ def _session(handle: int) -> Session:
 
 def _template(pointer: Any, count: int) -> Template:
     if count and pointer == _NULL:
-        raise _fail(CKR.ARGUMENTS_BAD)
+        raise Pkcs11Error(CKR.ARGUMENTS_BAD)
     return Template((int(pointer[i].type), _bytes(pointer[i].pValue, pointer[i].ulValueLen)) for i in range(count))
 
 
 def _mechanism(pointer: Any) -> Mechanism:
     if pointer == _NULL:
-        raise _fail(CKR.ARGUMENTS_BAD)
+        raise Pkcs11Error(CKR.ARGUMENTS_BAD)
     kind, parameter, size = int(pointer.mechanism), pointer.pParameter, int(pointer.ulParameterLen)
     if parameter == _NULL or not size:
         return Mechanism(kind)
     if kind == CKM.ECDH1_DERIVE:
         if size != _ffi.sizeof("CK_ECDH1_DERIVE_PARAMS"):
-            raise _fail(CKR.MECHANISM_PARAM_INVALID)
+            raise Pkcs11Error(CKR.MECHANISM_PARAM_INVALID)
         ecdh = _ffi.cast("CK_ECDH1_DERIVE_PARAMS *", parameter)
         return Mechanism(kind, EcdhParams(int(ecdh.kdf), _bytes(ecdh.pSharedData, ecdh.ulSharedDataLen),
                                           _bytes(ecdh.pPublicData, ecdh.ulPublicDataLen)))
     if kind == CKM.EDDSA:
         if size != _ffi.sizeof("CK_EDDSA_PARAMS"):
-            raise _fail(CKR.MECHANISM_PARAM_INVALID)
+            raise Pkcs11Error(CKR.MECHANISM_PARAM_INVALID)
         eddsa = _ffi.cast("CK_EDDSA_PARAMS *", parameter)
         return Mechanism(kind, EddsaParams(bool(eddsa.phFlag), _bytes(eddsa.pContextData, eddsa.ulContextDataLen)))
     return Mechanism(kind, _bytes(parameter, size))
 
 
-def _output(pointer: Any, length_pointer: Any, length: int, produce: Callable[[], bytes | list[int]],
-            item: str = "") -> int:
+def _output(pointer: Any, length_pointer: Any, length: int, produce: Callable[[], bytes | list[int]]) -> int:
     """The two-call convention: a NULL buffer asks for the length, a short one gets
-    CKR_BUFFER_TOO_SMALL with the length needed; else ``produce()`` is written."""
+    CKR_BUFFER_TOO_SMALL with the length needed; else ``produce()`` is written (bytes, or the
+    CK_ULONG items of an array)."""
     if length_pointer == _NULL:
-        raise _fail(CKR.ARGUMENTS_BAD)
+        raise Pkcs11Error(CKR.ARGUMENTS_BAD)
     if pointer == _NULL:
         length_pointer[0] = length
         return _OK
@@ -108,19 +111,13 @@ def _output(pointer: Any, length_pointer: Any, length: int, produce: Callable[[]
         length_pointer[0] = length
         return int(CKR.BUFFER_TOO_SMALL)
     data = produce()
-    if item:
+    if isinstance(data, bytes):
+        _ffi.memmove(pointer, data, len(data))
+    else:
         for index, value in enumerate(data):
             pointer[index] = value
-    else:
-        assert isinstance(data, bytes)
-        _ffi.memmove(pointer, data, len(data))
     length_pointer[0] = len(data)
     return _OK
-
-
-def _not_supported(*args: Any) -> int:
-    LIBRARY.state()
-    return int(CKR.FUNCTION_NOT_SUPPORTED)
 
 
 # -- general ---------------------------------------------------------------------------------------
@@ -140,7 +137,7 @@ def C_Initialize(p_init_args: Any) -> None:
 def C_Finalize(p_reserved: Any) -> None:
     if p_reserved != _NULL:
         LIBRARY.state()
-        raise _fail(CKR.ARGUMENTS_BAD)
+        raise Pkcs11Error(CKR.ARGUMENTS_BAD)
     LIBRARY.finalize()
 
 
@@ -148,7 +145,7 @@ def C_Finalize(p_reserved: Any) -> None:
 def C_GetInfo(p_info: Any) -> None:
     LIBRARY.state()
     if p_info == _NULL:
-        raise _fail(CKR.ARGUMENTS_BAD)
+        raise Pkcs11Error(CKR.ARGUMENTS_BAD)
     p_info.cryptokiVersion.major, p_info.cryptokiVersion.minor = CRYPTOKI_VERSION
     _padded(p_info.manufacturerID, MANUFACTURER, 32)
     p_info.flags = 0
@@ -160,14 +157,14 @@ def C_GetInfo(p_info: Any) -> None:
 def C_GetSlotList(token_present: int, p_slot_list: Any, pul_count: Any) -> int:
     state = LIBRARY.state()
     slots = [SLOT_ID] if not token_present or state.token.present() else []
-    return _output(p_slot_list, pul_count, len(slots), lambda: slots, item="CK_SLOT_ID")
+    return _output(p_slot_list, pul_count, len(slots), lambda: slots)
 
 
 @_entry
 def C_GetSlotInfo(slot_id: int, p_info: Any) -> None:
     state = LIBRARY.state()
     if p_info == _NULL:
-        raise _fail(CKR.ARGUMENTS_BAD)
+        raise Pkcs11Error(CKR.ARGUMENTS_BAD)
     info = state.slot_info(slot_id)
     _padded(p_info.slotDescription, info.description, 64)
     _padded(p_info.manufacturerID, info.manufacturer, 32)
@@ -180,7 +177,7 @@ def C_GetSlotInfo(slot_id: int, p_info: Any) -> None:
 def C_GetTokenInfo(slot_id: int, p_info: Any) -> None:
     state = LIBRARY.state()
     if p_info == _NULL:
-        raise _fail(CKR.ARGUMENTS_BAD)
+        raise Pkcs11Error(CKR.ARGUMENTS_BAD)
     info = state.token_info(slot_id)
     _padded(p_info.label, info.label, 32)
     _padded(p_info.manufacturerID, info.manufacturer, 32)
@@ -201,18 +198,18 @@ def C_GetTokenInfo(slot_id: int, p_info: Any) -> None:
 def C_GetMechanismList(slot_id: int, p_list: Any, pul_count: Any) -> int:
     LIBRARY.state().check_slot(slot_id)
     mechanisms = [int(m) for m in MECHANISMS]
-    return _output(p_list, pul_count, len(mechanisms), lambda: mechanisms, item="CK_MECHANISM_TYPE")
+    return _output(p_list, pul_count, len(mechanisms), lambda: mechanisms)
 
 
 @_entry
 def C_GetMechanismInfo(slot_id: int, kind: int, p_info: Any) -> None:
     LIBRARY.state().check_slot(slot_id)
     if p_info == _NULL:
-        raise _fail(CKR.ARGUMENTS_BAD)
+        raise Pkcs11Error(CKR.ARGUMENTS_BAD)
     try:
         info = MECHANISMS[CKM(kind)]
     except (ValueError, KeyError):
-        raise _fail(CKR.MECHANISM_INVALID) from None
+        raise Pkcs11Error(CKR.MECHANISM_INVALID) from None
     p_info.ulMinKeySize, p_info.ulMaxKeySize, p_info.flags = info.min_key_bits, info.max_key_bits, int(info.flags)
 
 
@@ -241,7 +238,7 @@ def C_SetPIN(session: int, p_old: Any, old_len: int, p_new: Any, new_len: int) -
 def C_OpenSession(slot_id: int, flags: int, p_application: Any, notify: Any, ph_session: Any) -> None:
     state = LIBRARY.state()
     if ph_session == _NULL:
-        raise _fail(CKR.ARGUMENTS_BAD)
+        raise Pkcs11Error(CKR.ARGUMENTS_BAD)
     ph_session[0] = state.open_session(slot_id, flags)
 
 
@@ -260,10 +257,10 @@ def C_GetSessionInfo(session: int, p_info: Any) -> None:
     state = LIBRARY.state()
     current = state.session(session)
     if p_info == _NULL:
-        raise _fail(CKR.ARGUMENTS_BAD)
+        raise Pkcs11Error(CKR.ARGUMENTS_BAD)
     p_info.slotID = SLOT_ID
     p_info.state = int(state.session_state(current))
-    p_info.flags = 0x4 | (0x2 if current.rw else 0)  # CKF_SERIAL_SESSION | CKF_RW_SESSION
+    p_info.flags = int(SessionFlag.SERIAL_SESSION | (SessionFlag.RW_SESSION if current.rw else 0))
     p_info.ulDeviceError = 0
 
 
@@ -301,7 +298,7 @@ def C_CreateObject(session: int, p_template: Any, count: int, ph_object: Any) ->
     current = _session(session)
     template = _template(p_template, count)
     if ph_object == _NULL:
-        raise _fail(CKR.ARGUMENTS_BAD)
+        raise Pkcs11Error(CKR.ARGUMENTS_BAD)
     ph_object[0] = current.create_object(template)
 
 
@@ -320,7 +317,7 @@ def C_DestroyObject(session: int, h_object: int) -> None:
 def C_GetObjectSize(session: int, h_object: int, pul_size: Any) -> None:
     _session(session).object(h_object)
     if pul_size == _NULL:
-        raise _fail(CKR.ARGUMENTS_BAD)
+        raise Pkcs11Error(CKR.ARGUMENTS_BAD)
     pul_size[0] = UNAVAILABLE_INFORMATION
 
 
@@ -328,7 +325,7 @@ def C_GetObjectSize(session: int, h_object: int, pul_size: Any) -> None:
 def C_GetAttributeValue(session: int, h_object: int, p_template: Any, count: int) -> int:
     current = _session(session)
     if count and p_template == _NULL:
-        raise _fail(CKR.ARGUMENTS_BAD)
+        raise Pkcs11Error(CKR.ARGUMENTS_BAD)
     values = current.get_attributes(h_object, [int(p_template[i].type) for i in range(count)])
     rv = _OK
     for index, value in enumerate(values):
@@ -363,7 +360,7 @@ def C_FindObjectsInit(session: int, p_template: Any, count: int) -> None:
 def C_FindObjects(session: int, ph_object: Any, max_count: int, pul_count: Any) -> None:
     current = _session(session)
     if ph_object == _NULL or pul_count == _NULL:
-        raise _fail(CKR.ARGUMENTS_BAD)
+        raise Pkcs11Error(CKR.ARGUMENTS_BAD)
     handles = current.find(max_count)
     for index, handle in enumerate(handles):
         ph_object[index] = handle
@@ -390,7 +387,7 @@ def _finish_sign(current: Session, data: bytes | None, p_signature: Any, pul_len
     current.sign_operation()
     if pul_len == _NULL:
         current.end_sign()
-        raise _fail(CKR.ARGUMENTS_BAD)
+        raise Pkcs11Error(CKR.ARGUMENTS_BAD)
     return _output(p_signature, pul_len, current.signature_length(), lambda: current.sign(data))
 
 
@@ -482,7 +479,7 @@ def C_GenerateKeyPair(session: int, p_mechanism: Any, p_public: Any, public_coun
     mechanism = _mechanism(p_mechanism)
     public, private = _template(p_public, public_count), _template(p_private, private_count)
     if ph_public == _NULL or ph_private == _NULL:
-        raise _fail(CKR.ARGUMENTS_BAD)
+        raise Pkcs11Error(CKR.ARGUMENTS_BAD)
     ph_public[0], ph_private[0] = current.generate_key_pair(mechanism, public, private)
 
 
@@ -492,7 +489,7 @@ def C_DeriveKey(session: int, p_mechanism: Any, h_base: int, p_template: Any, co
     mechanism = _mechanism(p_mechanism)
     template = _template(p_template, count)
     if ph_key == _NULL:
-        raise _fail(CKR.ARGUMENTS_BAD)
+        raise Pkcs11Error(CKR.ARGUMENTS_BAD)
     ph_key[0] = current.derive(mechanism, h_base, template)
 
 
@@ -506,7 +503,7 @@ def C_SeedRandom(session: int, p_seed: Any, seed_len: int) -> int:
 def C_GenerateRandom(session: int, p_data: Any, size: int) -> None:
     current = _session(session)
     if size and p_data == _NULL:
-        raise _fail(CKR.ARGUMENTS_BAD)
+        raise Pkcs11Error(CKR.ARGUMENTS_BAD)
     if size:
         _ffi.memmove(p_data, current.random(size), size)
 
@@ -542,13 +539,12 @@ def install(ffi: Any, fork_generation: Callable[[], int]) -> None:
     error = int(CKR.GENERAL_ERROR)
     for name, function in ENTRY_POINTS.items():
         ffi.def_extern(name=f"softscm_py_{name}", error=error)(function)
+    not_supported = _guarded(_not_supported)
     for name in NOT_SUPPORTED:
-        ffi.def_extern(name=f"softscm_py_{name}", error=error)(_entry_not_supported)
+        ffi.def_extern(name=f"softscm_py_{name}", error=error)(not_supported)
     ffi.def_extern(name="softscm_py_start", error=0)(lambda: 1)
 
 
-def _entry_not_supported(*args: Any) -> int:
-    try:
-        return _not_supported(*args)
-    except Pkcs11Error as exc:
-        return int(exc.rv)
+def _not_supported(*args: Any) -> int:
+    LIBRARY.state()
+    return int(CKR.FUNCTION_NOT_SUPPORTED)

@@ -21,7 +21,6 @@ from typing import Any
 
 FILE_MODE = 0o600
 DIR_MODE = 0o700
-MAX_LABEL = 256
 
 
 def fingerprint(public_key: bytes) -> str:

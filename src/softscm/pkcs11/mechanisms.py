@@ -14,7 +14,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from ..wire.defs import KeyType
 from .constants import CKD, CKM, CKR, MechanismFlag
 from .curves import Curve
 from .errors import Pkcs11Error
@@ -45,7 +44,7 @@ MECHANISMS: dict[CKM, MechanismInfo] = {
     CKM.ECDH1_DERIVE: MechanismInfo(255, 256, MechanismFlag.DERIVE | EC_FLAGS),
 }
 
-_HASHES: dict[CKM, Callable[[], Any]] = {
+_HASHES: dict[CKM, Callable[..., Any]] = {
     CKM.ECDSA_SHA256: hashlib.sha256,
     CKM.ECDSA_SHA384: hashlib.sha384,
     CKM.ECDSA_SHA512: hashlib.sha512,
@@ -125,18 +124,12 @@ class SignatureOperation:
         self._hash = _HASHES[kind]() if kind in _HASHES else None
         self._parts: list[bytes] = []
         self._size = 0
-        self.multipart = False
-
-    @property
-    def key_type(self) -> KeyType:
-        return self.curve.key_type
 
     def update(self, part: bytes) -> None:
         """Add data (C_SignUpdate / C_VerifyUpdate).
 
         :raises Pkcs11Error: ``CKR_DATA_LEN_RANGE`` past the module's message limit.
         """
-        self.multipart = True
         if self._hash is not None:
             self._hash.update(part)
             return

@@ -87,7 +87,7 @@ def _sensitive() -> bytes:
 @lru_cache(maxsize=None)
 def _fixed(kind: ObjectKind, curve: Curve, token: bool) -> dict[int, bytes]:
     """The attributes that follow from the object kind, the curve and CKA_TOKEN alone."""
-    common = {
+    common: dict[int, bytes] = {
         CKA.TOKEN: boolean(token), CKA.PRIVATE: FALSE, CKA.MODIFIABLE: TRUE, CKA.COPYABLE: FALSE,
         CKA.KEY_TYPE: ulong(curve.ckk), CKA.START_DATE: b"", CKA.END_DATE: b"", CKA.SUBJECT: b"",
         CKA.EC_PARAMS: curve.ec_params,
@@ -180,7 +180,7 @@ class SecretObject(Object):
             if self.sensitive or not self.extractable:
                 return _sensitive()
             return self.value
-        fixed = {
+        fixed: dict[int, bytes] = {
             CKA.CLASS: ulong(CKO.SECRET_KEY), CKA.TOKEN: FALSE, CKA.PRIVATE: FALSE, CKA.MODIFIABLE: TRUE,
             CKA.COPYABLE: FALSE, CKA.DESTROYABLE: TRUE, CKA.LABEL: self.label, CKA.ID: self.id,
             CKA.KEY_TYPE: ulong(self.key_type), CKA.START_DATE: b"", CKA.END_DATE: b"", CKA.DERIVE: FALSE,

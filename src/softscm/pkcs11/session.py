@@ -71,19 +71,19 @@ class Session:
 
     # -- objects -----------------------------------------------------------------------------
 
-    def object(self, handle: int, *, invalid: CKR = CKR.OBJECT_HANDLE_INVALID) -> Object:
-        """The object ``handle`` names; ``invalid`` if it names none."""
+    def object(self, handle: int) -> Object:
+        """The object ``handle`` names; ``CKR_OBJECT_HANDLE_INVALID`` if it names none."""
         ref = KeyRef.from_handle(handle)
         if ref is None:
             secret = self.state.secrets.get(handle)
             if secret is None:
-                raise Pkcs11Error(invalid)
+                raise Pkcs11Error(CKR.OBJECT_HANDLE_INVALID)
             return secret
-        return self._key(ref, invalid)
+        return self._key(ref)
 
-    def _key(self, ref: KeyRef, invalid: CKR = CKR.OBJECT_HANDLE_INVALID) -> KeyObject:
+    def _key(self, ref: KeyRef) -> KeyObject:
         token = self.state.token
-        return KeyObject(ref, token.curve(self.connection, ref, invalid=invalid),
+        return KeyObject(ref, token.curve(self.connection, ref),
                          token=self.state.is_token_object(ref), label=lambda: token.label(self.connection, ref),
                          public_key=lambda: token.public_key(self.connection, ref))
 
@@ -139,11 +139,10 @@ class Session:
                 raise Pkcs11Error(CKR.ATTRIBUTE_READ_ONLY if exc.rv is CKR.ATTRIBUTE_SENSITIVE else exc.rv) from None
             if current != value:
                 raise Pkcs11Error(CKR.ATTRIBUTE_READ_ONLY)
-        label = template.bytes(CKA.LABEL)
+        label, key_id = template.bytes(CKA.LABEL), template.bytes(CKA.ID)
         if isinstance(obj, SecretObject):
-            if label is not None:
-                obj.label = label
-            obj.id = template.bytes(CKA.ID) if CKA.ID in template else obj.id
+            obj.label = obj.label if label is None else label
+            obj.id = obj.id if key_id is None else key_id
         elif label is not None and isinstance(obj, KeyObject):
             self._require_rw(self.state.is_token_object(obj.ref))
             self.state.token.set_label(self.connection, obj.ref, _label(label))
@@ -241,7 +240,7 @@ class Session:
                               else CKR.KEY_TYPE_INCONSISTENT)
         curve = self.state.token.curve(self.connection, ref, invalid=CKR.KEY_HANDLE_INVALID)
         if ref.kind is not ObjectKind.PRIVATE_KEY or not curve.can_sign:
-            mechanism_type(mechanism.type)
+            mechanism_type(mechanism.type)  # an unknown mechanism is reported first
             raise Pkcs11Error(CKR.KEY_FUNCTION_NOT_PERMITTED)
         self._sign = SignatureOperation(mechanism, curve, ref.slot)
 
@@ -280,7 +279,7 @@ class Session:
                               else CKR.KEY_TYPE_INCONSISTENT)
         curve = self.state.token.curve(self.connection, ref, invalid=CKR.KEY_HANDLE_INVALID)
         if ref.kind is ObjectKind.PRIVATE_KEY or not curve.can_sign:
-            mechanism_type(mechanism.type)
+            mechanism_type(mechanism.type)  # an unknown mechanism is reported first
             raise Pkcs11Error(CKR.KEY_FUNCTION_NOT_PERMITTED)
         self._verify = SignatureOperation(mechanism, curve, ref.slot, foreign=ref.foreign)
 
