@@ -42,6 +42,7 @@ from ..conftest import Daemon
 LIBRARY = str(library_path())
 ENGINE = "/usr/lib/x86_64-linux-gnu/engines-3/pkcs11.so"
 RAW = Path(__file__).with_name("pkcs11_raw.py")
+C_HOST = Path(__file__).with_name("pkcs11_host.c")
 MECHANISMS = ("ECDSA-KEY-PAIR-GEN", "EC-EDWARDS-KEY-PAIR-GEN", "EC-MONTGOMERY-KEY-PAIR-GEN", "ECDSA,",
               "ECDSA-SHA256", "ECDSA-SHA384", "ECDSA-SHA512", "EDDSA", "ECDH1-DERIVE")
 
@@ -391,3 +392,11 @@ def test_raw_calls_with_bad_input_get_the_right_return_values(env, scm):
     raw = bytes.fromhex(signature[2])
     der = encode_dss_signature(int.from_bytes(raw[:32], "big"), int.from_bytes(raw[32:], "big"))
     public_key(scm, 0).verify(der, bytes(range(32)), ec.ECDSA(Prehashed(hashes.SHA256())))
+
+
+def test_a_c_program_signs_from_threads_and_forks(env, tmp_path):
+    """dlopen from C (Python started by the library), 4 threads signing at once, then fork()."""
+    run("gcc", "-O1", "-Wall", "-o", str(tmp_path / "host"), str(C_HOST), "-lpthread", "-ldl", env=env)
+    out = run(str(tmp_path / "host"), LIBRARY, env=env).stdout.split("\n")
+    assert out == ["initialize 0", *["thread 0"] * 4, "child_before_init 400", "child_initialize 0", "child_signs 0",
+                   "child_exit 0", "parent_signs 0", ""]
