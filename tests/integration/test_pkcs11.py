@@ -34,7 +34,7 @@ from softscm.pkcs11.errors import Pkcs11Error
 from softscm.pkcs11.library import InitArgs, Library
 from softscm.pkcs11.mechanisms import EcdhParams
 from softscm.pkcs11.mechanisms import Mechanism as Mech
-from softscm.pkcs11.objects import KeyRef
+from softscm.pkcs11.objects import KeyRef, ObjectKind
 from softscm.pkcs11.paths import library_path
 
 from ..conftest import Daemon
@@ -361,6 +361,34 @@ def test_the_typed_api_does_x25519_and_foreign_keys(env, scm, monkeypatch):
         session.destroy(public)
         assert ref.slot not in dict(scm.list_slots(foreign=True).slots)
         assert slot not in dict(scm.list_slots().slots)
+    finally:
+        library.finalize()
+
+
+def test_a_session_reconnects_after_scmd_restarts(daemon, tmp_path, monkeypatch):
+    monkeypatch.setenv("SOFTSCM_URL", daemon.url)
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "xdg"))
+    library = Library()
+    library.initialize(InitArgs())
+    try:
+        state = library.state()
+        session = state.session(state.open_session(0, SessionFlag.SERIAL_SESSION))
+        digest = hashlib.sha256(b"reconnect").digest()
+        session.sign_init(Mech(CKM.ECDSA), KeyRef(ObjectKind.PRIVATE_KEY, 0).handle)
+        first = session.sign(digest)
+        daemon.stop()
+        session.sign_init(Mech(CKM.ECDSA), KeyRef(ObjectKind.PRIVATE_KEY, 0).handle)
+        with pytest.raises(Pkcs11Error) as caught:
+            session.sign(digest)
+        assert caught.value.rv is CKR.DEVICE_REMOVED
+        daemon.start()
+        session.sign_init(Mech(CKM.ECDSA), KeyRef(ObjectKind.PRIVATE_KEY, 0).handle)
+        second = session.sign(digest)  # the same session, on a new connection
+        with daemon.connect() as scm:
+            key = public_key(scm, 0)
+        for raw in (first, second):
+            der = encode_dss_signature(int.from_bytes(raw[:32], "big"), int.from_bytes(raw[32:], "big"))
+            key.verify(der, digest, ec.ECDSA(Prehashed(hashes.SHA256())))
     finally:
         library.finalize()
 
