@@ -1,6 +1,7 @@
 """libsoftscm-pkcs11.so beside SoftHSM2's library, both driven by the same python-pkcs11 code in this
 one process: P-256 and Ed25519 sign (one session) and durable key-pair generation. Rounds alternate
 between the two libraries so that load on the machine falls on both alike; the median round counts.
+The softscm client column is the same operation through softscm's own client (no PKCS#11 layer).
 
     .venv/bin/python bench/pkcs11_module.py [--seconds 1.0] [--rounds 3]
 
@@ -20,6 +21,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pkcs11
+import softscm
 from pkcs11 import Attribute, KeyType, Mechanism
 from pkcs11.util.ec import encode_named_curve_parameters
 
@@ -51,6 +53,16 @@ def operations(token: pkcs11.Token, pin: str | None) -> tuple[dict[str, Callable
     }, session
 
 
+def client_operations(scm: softscm.host.client.Client) -> dict[str, Callable[[], object]]:
+    p256, ed = scm.gen_key_pair("nistp256"), scm.gen_key_pair("ed25519")
+    return {
+        "sign nistp256": lambda: scm.sign(p256, DIGEST),
+        "sign ed25519": lambda: scm.sign(ed, MESSAGE),
+        "keygen nistp256 (stored)": lambda: scm.gen_key_pair("nistp256"),
+        "keygen ed25519 (stored)": lambda: scm.gen_key_pair("ed25519"),
+    }
+
+
 def softhsm_token(base: Path) -> pkcs11.Token:
     (base / "tokens").mkdir()
     conf = base / "softhsm2.conf"
@@ -78,23 +90,29 @@ def main() -> None:
             os.environ["XDG_STATE_HOME"] = str(base / "xdg")
             scm_token = pkcs11.lib(str(library_path())).get_token(token_label="softscm-SCM")
             scm_ops, scm_session = operations(scm_token, None)
-            rates: dict[str, dict[str, list[float]]] = {name: {"softhsm": [], "softscm": []} for name in hsm_ops}
+            client = softscm.connect(url)
+            direct = client_operations(client)
+            rates: dict[str, dict[str, list[float]]] = {name: {"softhsm": [], "softscm": [], "client": []}
+                                                        for name in hsm_ops}
             latency: dict[str, list[float]] = {}
             for _ in range(options.rounds):
                 for name in hsm_ops:
                     rates[name]["softhsm"].append(measure(hsm_ops[name], options.seconds)[0])
                     rate, latency[name] = measure(scm_ops[name], options.seconds)
                     rates[name]["softscm"].append(rate)
+                    rates[name]["client"].append(measure(direct[name], options.seconds)[0])
             scm_session.close()
+            client.close()
         hsm_session.close()
-    print(f"{'ops/s (median of ' + str(options.rounds) + ' rounds)':32s}{'SoftHSM2':>12s}{'softscm':>12s}{'ratio':>8s}"
-          f"{'softscm p50/p99 us':>22s}")
+    print(f"{'ops/s (median of ' + str(options.rounds) + ' rounds)':32s}{'SoftHSM2':>10s}{'softscm':>10s}{'ratio':>8s}"
+          f"{'p50/p99 us':>14s}{'softscm client':>16s}")
     ratios = {}
     for name, row in rates.items():
         hsm, scm = statistics.median(row["softhsm"]), statistics.median(row["softscm"])
         ratios[name] = scm / hsm
-        print(f"{name:32s}{hsm:12,.0f}{scm:12,.0f}{scm / hsm:7.2f}x{pct(latency[name], 50):>12.0f}/"
-              f"{pct(latency[name], 99):.0f}")
+        latencies = f"{pct(latency[name], 50):.0f}/{pct(latency[name], 99):.0f}"
+        print(f"{name:32s}{hsm:10,.0f}{scm:10,.0f}{scm / hsm:7.2f}x{latencies:>14s}"
+              f"{statistics.median(row['client']):16,.0f}")
     print("\ntargets:")
     for name, target in (("sign nistp256", 0.8), ("keygen nistp256 (stored)", 10.0)):
         print(f"  {name:30s} {ratios[name]:6.2f}x  (target >= {target}x) {'met' if ratios[name] >= target else 'NOT met'}")

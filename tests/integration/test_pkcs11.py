@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pkcs11
 import pytest
+from click.testing import CliRunner
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, x25519
@@ -29,6 +30,7 @@ from pkcs11 import KDF, Attribute, KeyType, Mechanism, ObjectClass
 from pkcs11.util.ec import encode_named_curve_parameters
 
 import softscm
+from softscm.host.cli.main import cli
 from softscm.pkcs11.attributes import Template, ulong
 from softscm.pkcs11.constants import CKA, CKD, CKK, CKM, CKO, CKR, SessionFlag
 from softscm.pkcs11.errors import Pkcs11Error
@@ -85,6 +87,12 @@ def tool(*args: str, env: dict[str, str], ok: bool = True) -> subprocess.Complet
 
 def public_key(scm, slot: int):
     return serialization.load_pem_public_key(scm.get_public_key_pem(slot).encode())
+
+
+def test_scmctl_prints_the_library_path():
+    result = CliRunner().invoke(cli, ["pkcs11", "path"])
+    assert result.exit_code == 0 and result.output == f"{LIBRARY}\n"
+    assert Path(LIBRARY).is_file()
 
 
 # -- pkcs11-tool ---------------------------------------------------------------------------------------
