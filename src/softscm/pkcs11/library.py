@@ -104,7 +104,7 @@ class State:
         """:raises Pkcs11Error: ``CKR_TOKEN_NOT_PRESENT`` if the module does not answer."""
         self.check_slot(slot_id)
         info = self.token.info()
-        now = self.token.query(lambda client: client.get_time())
+        now = self.token.query(lambda client: client.get_module_time())
         utc = datetime.datetime.fromtimestamp(now, datetime.timezone.utc).strftime("%Y%m%d%H%M%S00")
         major, minor = (int(part) for part in (info.firmware_version.split(".") + ["0", "0"])[:2])
         flags = TokenFlag.RNG | TokenFlag.USER_PIN_INITIALIZED | TokenFlag.TOKEN_INITIALIZED | TokenFlag.CLOCK_ON_TOKEN
