@@ -10,7 +10,7 @@ import ctypes
 import json
 import os
 import sys
-from ctypes import POINTER, byref, c_ubyte, c_ulong, c_void_p, sizeof
+from ctypes import byref, c_ubyte, c_ulong, c_void_p, sizeof
 
 CK_ULONG = c_ulong
 UNAVAILABLE = (1 << 64) - 1

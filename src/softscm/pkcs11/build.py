@@ -26,6 +26,7 @@ import sys
 import sysconfig
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from .paths import library_path
 
@@ -156,7 +157,7 @@ def _c_string(text: str) -> str:
     return 'L"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def builder(python: str):  # type: ignore[no-untyped-def]
+def builder(python: str) -> Any:
     """The cffi builder for the library, starting ``python``'s environment when embedded."""
     import cffi
 

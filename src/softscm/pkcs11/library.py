@@ -13,6 +13,7 @@ import datetime
 import itertools
 import os
 import threading
+from operator import methodcaller
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -151,7 +152,7 @@ class State:
                 self.user = None
         for foreign, slot in owned:  # session key pairs leave the module with their session
             try:
-                session.connection.run(lambda client: client.remove_key(slot, foreign=foreign))
+                session.connection.run(methodcaller("remove_key", slot, foreign=foreign))
             except Pkcs11Error:
                 pass
         session.close()

@@ -6,6 +6,7 @@ method raises :class:`~softscm.pkcs11.errors.Pkcs11Error` with the ``CKR_*`` of 
 
 from __future__ import annotations
 
+from operator import methodcaller
 from typing import TYPE_CHECKING
 
 from cryptography.hazmat.primitives import hashes
@@ -363,6 +364,9 @@ class Session:
 
     def random(self, size: int) -> bytes:
         chunk = 1024 * 1024
-        return b"".join(self.connection.run(lambda client: client.get_random(min(chunk, size - offset)))
-                        for offset in range(0, size, chunk))
+        parts = []
+        for offset in range(0, size, chunk):
+            count = min(chunk, size - offset)
+            parts.append(self.connection.run(methodcaller("get_random", count)))
+        return b"".join(parts)
 

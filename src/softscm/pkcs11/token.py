@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from ..host.client import Client, connect
-from ..host.results import ModuleInfo
+from ..wire.messages.admin import ModuleInfo
 from ..wire.defs import KeyType
 from ..wire.errors import ProtocolError, ScmError, TransportError
 from .constants import CKR
