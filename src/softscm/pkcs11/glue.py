@@ -17,7 +17,7 @@ from .attributes import Template
 from .constants import CKM, CKR, CRYPTOKI_VERSION, EFFECTIVELY_INFINITE, UNAVAILABLE_INFORMATION, SessionFlag
 from .errors import Pkcs11Error
 from .library import LIBRARY_DESCRIPTION, LIBRARY_VERSION, MANUFACTURER, SLOT_ID, InitArgs, Library
-from .mechanisms import MECHANISMS, EcdhParams, EddsaParams, Mechanism
+from .mechanisms import MECHANISMS, EcdhParams, EddsaParams, Mechanism, plain
 from .session import Session
 
 log = logging.getLogger(__name__)
@@ -83,7 +83,7 @@ def _mechanism(pointer: Any) -> Mechanism:
         raise Pkcs11Error(CKR.ARGUMENTS_BAD)
     kind, parameter, size = int(pointer.mechanism), pointer.pParameter, int(pointer.ulParameterLen)
     if parameter == _NULL or not size:
-        return Mechanism(kind)
+        return plain(kind)
     if kind == CKM.ECDH1_DERIVE:
         if size != _ffi.sizeof("CK_ECDH1_DERIVE_PARAMS"):
             raise Pkcs11Error(CKR.MECHANISM_PARAM_INVALID)

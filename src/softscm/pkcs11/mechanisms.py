@@ -78,7 +78,16 @@ class Mechanism:
 
 
 _BY_NUMBER: dict[int, CKM] = {int(m): m for m in CKM}
+_PLAIN: dict[int, Mechanism] = {}
 _SIGNING = frozenset({CKM.ECDSA, CKM.EDDSA, *_HASHES})
+
+
+def plain(kind: int) -> Mechanism:
+    """The mechanism ``kind`` without a parameter (one object per kind: the sign path makes many)."""
+    mechanism = _PLAIN.get(kind)
+    if mechanism is None:
+        mechanism = _PLAIN.setdefault(kind, Mechanism(kind)) if len(_PLAIN) < 256 else Mechanism(kind)
+    return mechanism
 
 
 def mechanism_type(value: int) -> CKM:
@@ -104,9 +113,11 @@ class SignatureOperation:
         ``CKR_MECHANISM_PARAM_INVALID`` for a parameter it does not take.
     """
 
+    __slots__ = ("mechanism", "curve", "slot", "foreign", "_hash", "_parts", "_size")
+
     def __init__(self, mechanism: Mechanism, curve: Curve, slot: int, *, foreign: bool = False) -> None:
-        kind = mechanism_type(mechanism.type)
-        if kind not in _SIGNING:
+        kind = _BY_NUMBER.get(mechanism.type)
+        if kind is None or kind not in _SIGNING:
             raise Pkcs11Error(CKR.MECHANISM_INVALID)
         if kind not in curve.sign_mechanisms:
             raise Pkcs11Error(CKR.KEY_TYPE_INCONSISTENT)
@@ -121,7 +132,8 @@ class SignatureOperation:
         self.curve = curve
         self.slot = slot
         self.foreign = foreign
-        self._hash = _HASHES[kind]() if kind in _HASHES else None
+        hasher = _HASHES.get(kind)
+        self._hash = hasher() if hasher is not None else None
         self._parts: list[bytes] = []
         self._size = 0
 

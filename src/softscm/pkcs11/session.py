@@ -150,10 +150,9 @@ class Session:
 
     def destroy(self, handle: int) -> None:
         obj = self.object(handle)
-        if isinstance(obj, SecretObject):
-            self.state.secrets.pop(handle, None)
+        if not isinstance(obj, KeyObject):
+            self.state.secrets.pop(handle, None)  # a derived secret key
             return
-        assert isinstance(obj, KeyObject)
         ref = obj.ref
         self._require_rw(self.state.is_token_object(ref))
         if not ref.foreign and ref.slot < FIRST_USER_SLOT:
