@@ -4,11 +4,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# libc6-dev builds the PKCS#11 module (cffi) and its C test host; opensc (pkcs11-tool),
-# libengine-pkcs11-openssl, openssh-client/-server, p11-kit and gnutls-bin (p11tool) are the real
-# tools it is tested with.
-SYSTEM_PACKAGES=(python3-venv python3-dev gcc softhsm2 cryptsetup-bin util-linux e2fsprogs
-                 libc6-dev opensc libengine-pkcs11-openssl openssh-client openssh-server p11-kit gnutls-bin)
+# Second line: verified boot (FAT images, the initramfs gate). Third: libc6-dev builds the PKCS#11
+# module (cffi) and its C test host; opensc (pkcs11-tool), libengine-pkcs11-openssl,
+# openssh-client/-server, p11-kit and gnutls-bin (p11tool) are the real tools it is tested with.
+SYSTEM_PACKAGES=(python3-venv python3-dev gcc softhsm2 cryptsetup-bin util-linux e2fsprogs age initramfs-tools-core
+  dosfstools mtools dash cpio
+  libc6-dev opensc libengine-pkcs11-openssl openssh-client openssh-server p11-kit gnutls-bin)
 
 missing=()
 if command -v dpkg >/dev/null 2>&1; then

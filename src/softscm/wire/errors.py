@@ -48,6 +48,13 @@ class InvalidArgumentError(ScmError, ValueError):
     code = ErrorCode.INVALID_ARGUMENT
 
 
+class LimitExceededError(InvalidArgumentError):
+    """The request asks for more work than one request may do (PBKDF2 iterations, batch size,
+    output length): see the limits in docs/protocol.md."""
+
+    code = ErrorCode.LIMIT_EXCEEDED
+
+
 class InvalidSlotError(InvalidArgumentError):
     """The slot number is outside every slot range."""
 
@@ -120,10 +127,24 @@ class StoreCorruptError(ScmError):
     code = ErrorCode.STORE_CORRUPT
 
 
+class StoreRollbackError(StoreCorruptError):
+    """The module's store is older than what the module acknowledged (a lost or damaged WAL, or
+    an older copy of a database): it refuses to start rather than serve rolled-back state."""
+
+    code = ErrorCode.STORE_ROLLBACK
+
+
 class StorageFullError(ScmError):
     """The state directory has no room; nothing stored was changed."""
 
     code = ErrorCode.STORAGE_FULL
+
+
+class StorageUnavailableError(ScmError):
+    """The state directory cannot be written: a read-only file system, or permissions that do not
+    let the daemon's user write there."""
+
+    code = ErrorCode.STORAGE_UNAVAILABLE
 
 
 class ScmTimeoutError(ScmError, TimeoutError):
@@ -174,6 +195,31 @@ class BootVerificationError(ScmError):
     code = ErrorCode.BOOT_VERIFICATION
 
 
+class BootManifestError(BootVerificationError):
+    """The boot manifest is malformed or its signature does not verify."""
+
+    code = ErrorCode.BOOT_MANIFEST
+
+
+class BootRollbackError(BootVerificationError):
+    """The boot manifest's security version is below the lowest the module accepts."""
+
+    code = ErrorCode.BOOT_ROLLBACK
+
+
+class BootHeldError(ModuleStateError):
+    """The module holds the boot: secrets and key operations are refused until it is remediated
+    and authorised."""
+
+    code = ErrorCode.BOOT_HELD
+
+
+class BootAuthorizationError(AuthenticationError):
+    """The boot authorisation was refused."""
+
+    code = ErrorCode.BOOT_AUTHORIZATION
+
+
 class LogIntegrityError(ScmError):
     """The audit log failed verification."""
 
@@ -203,6 +249,51 @@ class SensorUnavailableError(ScmError):
     answer."""
 
     code = ErrorCode.SENSOR
+
+
+class AccessDeniedError(ScmError, PermissionError):
+    """The caller may not do this (its role, or its rights on a key, do not allow it)."""
+
+    code = ErrorCode.ACCESS_DENIED
+
+
+class PinLockedError(AccessDeniedError):
+    """Too many wrong administrator PINs: the PIN is locked until the module owner resets it."""
+
+    code = ErrorCode.PIN_LOCKED
+class LuksError(ScmError):
+    """A cryptsetup operation failed, or the device is not a usable LUKS2 volume."""
+
+    code = ErrorCode.LUKS
+
+
+class LuksKeyError(LuksError):
+    """The key or passphrase does not open the volume (or that key slot)."""
+
+    code = ErrorCode.LUKS_KEY
+
+
+class EnrolmentError(LuksError):
+    """The volume is not in a state the enrolment can start or continue from."""
+
+    code = ErrorCode.ENROLMENT
+class ChannelError(TransportError):
+    """The secure channel failed: a handshake that did not complete or authenticate, or a frame
+    refused (modified, replayed, reordered or injected); the connection is closed."""
+
+    code = ErrorCode.CHANNEL
+
+
+class ChannelRequiredError(ChannelError):
+    """This transport carries only the encrypted channel; a plain connection is refused."""
+
+    code = ErrorCode.CHANNEL_REQUIRED
+
+
+class ClientKeyError(ScmError):
+    """The client key is not enrolled, was revoked, or its name or key is already enrolled."""
+
+    code = ErrorCode.CLIENT_KEY
 
 
 def _collect() -> dict[ErrorCode, type[ScmError]]:
