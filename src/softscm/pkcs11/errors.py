@@ -29,6 +29,9 @@ _MODULE_ERRORS = {
     ErrorCode.NOT_PERMITTED: CKR.FUNCTION_REJECTED,
     ErrorCode.POLICY_FROZEN: CKR.FUNCTION_REJECTED,
     ErrorCode.TRANSPORT: CKR.DEVICE_REMOVED,
+    ErrorCode.ACCESS_DENIED: CKR.FUNCTION_REJECTED,  # the module's access control (caller, role, key grant)
+    ErrorCode.PIN_LOCKED: CKR.PIN_LOCKED,
+    ErrorCode.LIMIT_EXCEEDED: CKR.DATA_LEN_RANGE,
 }
 
 

@@ -15,10 +15,11 @@ from pkcs11.util.ec import decode_ec_public_key, encode_named_curve_parameters
 from softscm.pkcs11.attributes import Template, ulong, ulong_array
 from softscm.pkcs11.constants import CKA, CKK, CKM, CKR
 from softscm.pkcs11.curves import CURVES, curve_for_key, curve_for_params, ec_point, public_key_info, raw_point
-from softscm.pkcs11.errors import Pkcs11Error
+from softscm.pkcs11.errors import Pkcs11Error, rv_for
 from softscm.pkcs11.mechanisms import Mechanism, SignatureOperation, fit_digest
 from softscm.pkcs11.objects import SESSION_HANDLE_BASE, KeyRef, ObjectKind, slot_id
-from softscm.wire.defs import KeyType
+from softscm.wire.defs import ErrorCode, KeyType
+from softscm.wire.errors import error_for_code
 
 # the named-curve OIDs, as python-pkcs11 (asn1crypto) encodes them
 OIDS = {KeyType.NISTP256: "secp256r1", KeyType.SECP256K1: "secp256k1", KeyType.ED25519: "1.3.101.112",
@@ -152,3 +153,18 @@ def test_templates_read_typed_values_and_refuse_bad_sizes():
     with pytest.raises(Pkcs11Error) as caught:
         template.check_known(frozenset({CKA.TOKEN, CKA.CLASS}))
     assert caught.value.rv is CKR.ATTRIBUTE_TYPE_INVALID
+
+
+@pytest.mark.parametrize("code", list(ErrorCode), ids=lambda c: c.name)
+def test_every_module_error_has_a_return_value(code):
+    rv = rv_for(error_for_code(code, "x"))
+    assert rv in CKR and rv is not CKR.OK
+
+
+def test_module_errors_that_pkcs11_names():
+    expected = {ErrorCode.SLOT_EMPTY: CKR.OBJECT_HANDLE_INVALID, ErrorCode.INVALID_SIGNATURE: CKR.SIGNATURE_INVALID,
+                ErrorCode.EXPORT_DISABLED: CKR.ATTRIBUTE_SENSITIVE, ErrorCode.NO_FREE_SLOT: CKR.DEVICE_MEMORY,
+                ErrorCode.KEY_TYPE_MISMATCH: CKR.KEY_TYPE_INCONSISTENT, ErrorCode.TRANSPORT: CKR.DEVICE_REMOVED,
+                ErrorCode.ACCESS_DENIED: CKR.FUNCTION_REJECTED, ErrorCode.PIN_LOCKED: CKR.PIN_LOCKED,
+                ErrorCode.MODULE_STATE: CKR.DEVICE_ERROR}
+    assert {code: rv_for(error_for_code(code, "x")) for code in expected} == expected
