@@ -25,12 +25,13 @@ from .log import host_events, log
 from .luks import luks
 from .metrics import metrics
 from .operations import ecdh, lock, random_bytes, sign, unlock, verify
+from .pkcs11 import pkcs11
 from .selftest import selftest
 from .sensors import events, policy, sensors, sim, tamper
 from .wallet import wallet
 
 COMMANDS = (admin, access, clients, keys, sign, verify, ecdh, lock, unlock, random_bytes, wallet, sensors, tamper,
-            policy, sim, events, log, host_events, selftest, metrics, bench, luks, boot)
+            policy, sim, events, log, host_events, selftest, metrics, bench, luks, boot, pkcs11)
 
 
 class ScmctlGroup(click.Group):
