@@ -36,11 +36,13 @@ from ..wire.defs import (
 )
 from ..wire.messages.admin import LedStatus, Metrics, ModuleInfo, Status
 from ..wire.messages.selftest import SelfTestKind
+from .access.control import AccessControl
 from .audit.log import AuditLog
 from .audit.recorder import Recorder
 from .boot.remediation import GoldenStore
 from .boot.service import BootHooks, BootService
 from .crypto.lockbox import LockBox
+from .disk import DiskCustody
 from .crypto.rng import Rng
 from .dispatch import Counters
 from .keyslots import KeySlots
@@ -94,12 +96,14 @@ class Services:
     """What a live module owns."""
 
     store: KeyStore
+    access: AccessControl
     keys: KeySlots
     lockbox: LockBox
     wallets: WalletService
     selftests: SelfTests
     monitor: Monitor
     clock: ModuleClock
+    disk: DiskCustody
     boot: BootService
 
 
@@ -150,8 +154,11 @@ class Module:
         monitor = Monitor(self)
         selftests = SelfTests(store, self.rng, monitor.peripheral_checks, self.key_material_digest, self.events,
                               self.enter_error, lambda: self._mode, self.config.fault_injection)
-        self.services = Services(store, keys, lockbox, WalletService(keys, self.events, lambda: self._mode),
-                                 selftests, monitor, clock, self._boot_service(store, keys))
+        disk = DiskCustody(derive(root_key, b"softscm disk v1"), self.rng, state=lambda: self.state,
+                           boot_gate=self.disk_keys_allowed, events=self.events)
+        self.services = Services(store, AccessControl(store, self.events, self.rng), keys, lockbox,
+                                 WalletService(keys, self.events, lambda: self._mode), selftests, monitor, clock, disk,
+                                 self._boot_service(store, keys))
         if isinstance(self.rng, HealthTestedRng):
             self.rng.on_failure = lambda message: self.enter_error(f"entropy source: {message}")
         return self.services
@@ -181,6 +188,11 @@ class Module:
         if self.services is None:
             raise RuntimeError("a destroyed module has no services")
         return self.services
+
+    def disk_keys_allowed(self) -> bool:
+        """Whether the boot gate lets disk keys out: no supervised boot policy, or the boot
+        partition verified in this boot."""
+        return self.policy.boot_policy == BootPolicy.NONE or self.live().boot.verified
 
     @staticmethod
     def audit_keys(root_key: bytes) -> tuple[bytes, bytes]:

@@ -182,6 +182,12 @@ class BootService:
         return int.from_bytes(raw, "big") if raw else 0
 
     @property
+    def verified(self) -> bool:
+        """Whether the boot partition verified (or, in development mode, was re-signed) since the
+        module started, and the boot is not held: what releases disk keys."""
+        return self._verified_version is not None and not self.held
+
+    @property
     def held(self) -> bool:
         return self._storage.get_meta(_HELD) == b"\x01"
 
@@ -308,7 +314,7 @@ class BootService:
         if self.held:
             return BootDecision(BootOutcome.HELD, report)
         if mode is Mode.DEVELOPMENT:
-            self._resign_for_development(partition, manifest, report)
+            self._verified_version = self._resign_for_development(partition, manifest, report)
             return BootDecision(BootOutcome.ALLOWED_DEVELOPMENT, report)
         policy = BootPolicy(self._policy())
         if policy is BootPolicy.HOLD:
@@ -331,14 +337,14 @@ class BootService:
         self._hooks.record(Event.SELF_DESTRUCT, cause="boot verification", wiped=wiped)
 
     def _resign_for_development(self, partition: BootPartition, manifest: BootManifest,
-                                report: VerificationReport) -> None:
+                                report: VerificationReport) -> int:
         present = {f.path for f in partition.files()}
         keep = [p for p in manifest.paths if p in present]
         keep += [f.path for f in report.faults if f.reason is BootFault.UNLISTED]
         version = max(manifest.security_version, self.minimum_version)
         entries = [current_entry(partition, p) for p in keep]
         resigned = BootManifest(tuple(entries), version, manifest.unlisted, manifest.signer_slot)
-        self._store(resigned, partition, entries, "development re-sign")
+        return self._store(resigned, partition, entries, "development re-sign").security_version
 
     def confirm(self) -> int:
         """The boot verified in this run is confirmed good: raise the accepted minimum security

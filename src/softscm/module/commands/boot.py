@@ -7,7 +7,7 @@ import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from ...wire.defs import BOOT_SIGNER_SLOT, BootAuthMethod, BootUnlistedPolicy, Event, Mode
+from ...wire.defs import BOOT_SIGNER_SLOT, BootAuthMethod, BootUnlistedPolicy, Event, Mode, Role
 from ...wire.errors import InvalidArgumentError, NotPermittedError, ScmTimeoutError
 from ...wire.messages import Done
 from ...wire.messages.boot import (
@@ -81,17 +81,21 @@ class BootCommands:
         self._events = events
 
     def routes(self) -> list[Route]:
+        """Reading the manifest is a user's; everything else an administrator's. The steps a boot
+        runs unattended (verify, challenge, authorise, confirm) need no PIN login: the remote token,
+        tap code or admin shares are the authorisation there."""
+        admin = Role.ADMIN
         return [
             route(BootManifestRequest, self.manifest, states=READY_OR_HOLD),
-            route(BootAddFileRequest, self.add_file),
-            route(BootRemoveFileRequest, self.remove_file),
-            route(BootSignAllRequest, self.sign_all),
-            route(BootVerifyRequest, self.verify, states=READY_OR_HOLD, blocking=True),
-            route(BootRemediateRequest, self.remediate, states=READY_OR_HOLD),
-            route(BootChallengeRequest, self.challenge, states=READY_OR_HOLD),
-            route(BootAuthorizeRequest, self.authorize, states=READY_OR_HOLD, blocking=True),
-            route(BootConfirmRequest, self.confirm),
-            route(BootSetupRequest, self.setup),
+            route(BootAddFileRequest, self.add_file, role=admin),
+            route(BootRemoveFileRequest, self.remove_file, role=admin),
+            route(BootSignAllRequest, self.sign_all, role=admin),
+            route(BootSetupRequest, self.setup, role=admin),
+            route(BootRemediateRequest, self.remediate, states=READY_OR_HOLD, role=admin),
+            route(BootVerifyRequest, self.verify, states=READY_OR_HOLD, blocking=True, role=admin, pin=False),
+            route(BootChallengeRequest, self.challenge, states=READY_OR_HOLD, role=admin, pin=False),
+            route(BootAuthorizeRequest, self.authorize, states=READY_OR_HOLD, blocking=True, role=admin, pin=False),
+            route(BootConfirmRequest, self.confirm, role=admin, pin=False),
         ]
 
     def _manifest(self, manifest: BootManifest | None) -> Manifest:
