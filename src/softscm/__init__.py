@@ -14,15 +14,21 @@ from .wire.errors import ScmError
 
 if TYPE_CHECKING:
     from .host.client import Client
+    from .host.client_keys import ClientKeySource, ModuleKeySource
 
 __version__ = "0.1.0"
 
 
-def connect(url: str | None = None, *, timeout: float | None = 30.0, busy_poll: bool = True) -> Client:
-    """Connect to a module: ``unix:PATH``, ``tcp:HOST:PORT`` or ``embedded:STATE_DIR``.
+def connect(url: str | None = None, *, timeout: float | None = 30.0, busy_poll: bool = True,
+            channel: bool | None = None, client_key: ClientKeySource = None,
+            module_key: ModuleKeySource = None) -> Client:
+    """Connect to a module: ``unix:PATH``, ``tcp:HOST:PORT``, ``serial:DEVICE`` or
+    ``embedded:STATE_DIR``.
 
     Without a URL: ``$SOFTSCM_URL``, else the default Unix socket. ``busy_poll``: see
-    :func:`softscm.host.client.connect` (socket transports only).
+    :func:`softscm.host.client.connect` (socket transports only). TCP and serial carry only the
+    encrypted channel, set up with ``client_key`` and the pinned ``module_key`` (see
+    :func:`softscm.host.client.connect` for the defaults); on a Unix socket it is optional.
 
     :raises TransportError: if the module cannot be reached.
     :raises StoreCorruptError: for an embedded module whose state cannot be verified.
@@ -33,7 +39,8 @@ def connect(url: str | None = None, *, timeout: float | None = 30.0, busy_poll: 
         return open_embedded(url.removeprefix("embedded:"), timeout=timeout)
     from .host.client import connect as connect_socket
 
-    return connect_socket(url, timeout=timeout, busy_poll=busy_poll)
+    return connect_socket(url, timeout=timeout, busy_poll=busy_poll, channel=channel, client_key=client_key,
+                          module_key=module_key)
 
 
 __all__ = ["KdfType", "KeyType", "LockKey", "ScmError", "__version__", "connect"]

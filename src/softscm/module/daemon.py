@@ -34,17 +34,36 @@ def default_state_dir() -> Path:
     return Path(base) / "softscm"
 
 
-async def _serve(module: Module, socket_path: Path | None, tcp: str | None, ready_file: Path | None,
-                 socket_group: int | None) -> None:
+def parse_listen(url: str) -> tuple[str, str]:
+    """``serial:PATH`` or ``tcp:HOST:PORT`` as ``(scheme, rest)``.
+
+    :raises click.BadParameter: for anything else.
+    """
+    scheme, _, rest = url.partition(":")
+    if scheme not in ("serial", "tcp") or not rest:
+        raise click.BadParameter(f"{url!r}: use serial:/dev/ttyGS0 or tcp:127.0.0.1:PORT")
+    return scheme, rest
+
+
+async def _serve(module: Module, socket_path: Path | None, listen: list[tuple[str, str]],
+                 ready_file: Path | None, socket_group: int | None) -> None:
     server = Server(module)
     endpoints = []
-    if socket_path is not None:
-        await server.listen_unix(socket_path, group=socket_group)
-        endpoints.append(f"unix:{socket_path}")
-    if tcp is not None:
-        host, _, port = tcp.rpartition(":")
-        bound = await server.listen_tcp(host or "127.0.0.1", int(port))
-        endpoints.append(f"tcp:{host or '127.0.0.1'}:{bound}")
+    try:
+        if socket_path is not None:
+            await server.listen_unix(socket_path, group=socket_group)
+            endpoints.append(f"unix:{socket_path}")
+        for scheme, rest in listen:
+            if scheme == "tcp":
+                host, _, port = rest.rpartition(":")
+                bound = await server.listen_tcp(host or "127.0.0.1", int(port))
+                endpoints.append(f"tcp:{host or '127.0.0.1'}:{bound}")
+            else:
+                server.listen_serial(Path(rest))
+                endpoints.append(f"serial:{rest}")
+    except (ScmError, ValueError, OSError):
+        await server.close()
+        raise
     log.info("module %s serving on %s", module.serial, ", ".join(endpoints))
     if ready_file is not None:
         ready_file.write_text("\n".join(endpoints) + "\n")
@@ -85,7 +104,11 @@ def _run(main: Coroutine[Any, Any, None]) -> None:
 @click.option("--socket-group", default=None, metavar="GROUP",
               help="Let GROUP (a name or gid) connect to the Unix socket (mode 0660); what each caller may do "
                    "is still decided by the module's access table (scmctl access).")
-@click.option("--tcp", default=None, metavar="HOST:PORT", help="Also listen on TCP (loopback only).")
+@click.option("--tcp", default=None, metavar="HOST:PORT",
+              help="Also listen on TCP (loopback only; encrypted channel with an enrolled client key required).")
+@click.option("--listen", "listen", multiple=True, metavar="URL",
+              help="Also serve serial:/dev/ttyGS0 (a USB gadget's serial line) or tcp:HOST:PORT; both carry "
+                   "only the encrypted channel. Repeatable.")
 @click.option("--user-capacity", default=DEFAULT_USER_CAPACITY, show_default=True,
               help="User key slots, fixed when the module is initialised.")
 @click.option("--foreign-capacity", default=DEFAULT_FOREIGN_CAPACITY, show_default=True)
@@ -107,6 +130,7 @@ def _run(main: Coroutine[Any, Any, None]) -> None:
               help="Write the endpoints here once serving (for supervisors and tests).")
 @click.option("--log-level", default="INFO", show_default=True)
 def main(state_dir: Path | None, socket_path: Path | None, no_unix: bool, socket_group: str | None, tcp: str | None,
+         listen: tuple[str, ...],
          user_capacity: int,
          foreign_capacity: int, wallet_capacity: int, sensors: str, sysfs_root: Path,
          selftest_interval: tuple[float, float], allow_fault_injection: bool, accept_code_digest: bool,
@@ -117,6 +141,7 @@ def main(state_dir: Path | None, socket_path: Path | None, no_unix: bool, socket
                         format="%(asctime)s scmd %(levelname)s %(name)s: %(message)s")
     state_dir = (state_dir or default_state_dir()).absolute()
     group = _group_id(socket_group) if socket_group is not None else None
+    listeners = [parse_listen(url) for url in listen] + ([("tcp", tcp)] if tcp is not None else [])
     socket_path = None if no_unix else (socket_path or default_socket_path())
     config = ModuleConfig(user_capacity=user_capacity, foreign_capacity=foreign_capacity,
                           wallet_capacity=wallet_capacity,
@@ -131,7 +156,11 @@ def main(state_dir: Path | None, socket_path: Path | None, no_unix: bool, socket
         raise click.ClickException(f"cannot start the module on {state_dir}: {exc.strerror} "
                                    f"({exc.filename or 'the state directory'})") from None
     try:
-        _run(_serve(module, socket_path, tcp, ready_file, group))
+        _run(_serve(module, socket_path, listeners, ready_file, group))
+    except ScmError as exc:
+        raise click.ClickException(exc.message) from None
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
     finally:
         lifecycle.close(module)
         if socket_path is not None:

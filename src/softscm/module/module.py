@@ -37,6 +37,7 @@ from ..wire.defs import (
 from ..wire.messages.admin import LedStatus, Metrics, ModuleInfo, Status
 from ..wire.messages.selftest import SelfTestKind
 from .access.control import AccessControl
+from .access.clients import ClientRegistry
 from .audit.log import AuditLog
 from .audit.recorder import Recorder
 from .boot.remediation import GoldenStore
@@ -105,6 +106,7 @@ class Services:
     clock: ModuleClock
     disk: DiskCustody
     boot: BootService
+    clients: ClientRegistry
 
 
 def derive(root_key: bytes, label: bytes) -> bytes:
@@ -158,7 +160,7 @@ class Module:
                            boot_gate=self.disk_keys_allowed, events=self.events)
         self.services = Services(store, AccessControl(store, self.events, self.rng), keys, lockbox,
                                  WalletService(keys, self.events, lambda: self._mode), selftests, monitor, clock, disk,
-                                 self._boot_service(store, keys))
+                                 self._boot_service(store, keys), ClientRegistry(store, record=self.events.record))
         if isinstance(self.rng, HealthTestedRng):
             self.rng.on_failure = lambda message: self.enter_error(f"entropy source: {message}")
         return self.services
@@ -192,7 +194,7 @@ class Module:
     def disk_keys_allowed(self) -> bool:
         """Whether the boot gate lets disk keys out: no supervised boot policy, or the boot
         partition verified in this boot."""
-        return self.policy.boot_policy == BootPolicy.NONE or self.live().boot.verified
+        return self.policy.boot_policy == BootPolicy.NONE or (self.services is not None and self.services.boot.verified)
 
     @staticmethod
     def audit_keys(root_key: bytes) -> tuple[bytes, bytes]:

@@ -139,6 +139,10 @@ class Command(IntEnum):
     ACCESS_REVOKE_KEY = 908
     DISK_NEW_KEY = 810
     DISK_UNLOCK = 811
+    # channel clients (the 900s: access)
+    CLIENTS_ENROLL = 950
+    CLIENTS_LIST = 951
+    CLIENTS_REVOKE = 952
 
 
 @unique
@@ -188,6 +192,9 @@ class ErrorCode(IntEnum):
     BOOT_ROLLBACK = 39
     BOOT_HELD = 40
     BOOT_AUTHORIZATION = 41
+    CHANNEL = 45
+    CHANNEL_REQUIRED = 46
+    CLIENT_KEY = 47
 
 
 @unique
@@ -350,6 +357,9 @@ class Event(IntEnum):
     INTEGRITY_FAILED = 42
     AUTH_FAILURE = 50
     STORE_CORRUPT = 51
+    CLIENT_ENROLLED = 52
+    CLIENT_REVOKED = 53
+    CHANNEL_REFUSED = 54
     HOST_EVENT = 60
     LOG_CHECKPOINT = 61
     LOG_UNLOGGED = 62

@@ -277,6 +277,23 @@ class EnrolmentError(LuksError):
     """The volume is not in a state the enrolment can start or continue from."""
 
     code = ErrorCode.ENROLMENT
+class ChannelError(TransportError):
+    """The secure channel failed: a handshake that did not complete or authenticate, or a frame
+    refused (modified, replayed, reordered or injected); the connection is closed."""
+
+    code = ErrorCode.CHANNEL
+
+
+class ChannelRequiredError(ChannelError):
+    """This transport carries only the encrypted channel; a plain connection is refused."""
+
+    code = ErrorCode.CHANNEL_REQUIRED
+
+
+class ClientKeyError(ScmError):
+    """The client key is not enrolled, was revoked, or its name or key is already enrolled."""
+
+    code = ErrorCode.CLIENT_KEY
 
 
 def _collect() -> dict[ErrorCode, type[ScmError]]:

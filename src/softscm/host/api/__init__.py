@@ -9,8 +9,9 @@ returns an awaitable of it. Every method raises the module's typed errors
 from .access import AccessApi
 from .admin import AdminApi
 from .base import ApiBase
-from .boot import BootApi
 from .disk import DiskApi
+from .boot import BootApi
+from .clients import ClientsApi
 from .keys import KeysApi
 from .log import LogApi
 from .operations import OperationsApi
@@ -20,12 +21,13 @@ from .wallet import WalletApi
 
 
 class ModuleApi(AdminApi, KeysApi, OperationsApi, WalletApi, SensorsApi, LogApi, SelfTestApi, AccessApi, DiskApi,
-                BootApi):
+                BootApi, ClientsApi):
     """Every area's methods."""
 
 
 AREAS: dict[str, type[ApiBase]] = {"admin": AdminApi, "keys": KeysApi, "operations": OperationsApi,
                                    "wallet": WalletApi, "sensors": SensorsApi, "log": LogApi,
-                                   "selftest": SelfTestApi, "access": AccessApi, "disk": DiskApi, "boot": BootApi}
+                                   "selftest": SelfTestApi, "access": AccessApi, "disk": DiskApi, "boot": BootApi,
+                                   "clients": ClientsApi}
 
 __all__ = ["AREAS", "ApiBase", "ModuleApi"]

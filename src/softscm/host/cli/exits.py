@@ -33,13 +33,14 @@ EXIT_MEANINGS: Mapping[Exit, str] = {
     Exit.MODULE_ERROR: "other module error (store corrupt/full, no free slot, wallet),\n"
                        "     a local file error, or aborted at a prompt",
     Exit.USAGE: "bad usage or argument (option, hex, wrong key type, invalid key/slot)",
-    Exit.UNREACHABLE: "module unreachable (no socket, refused, timeout, not a softscm module)",
+    Exit.UNREACHABLE: "module unreachable (no socket, refused, timeout, not a softscm module,\n"
+                      "     the encrypted channel failed or is required)",
     Exit.VERIFICATION_FAILED: "a check failed: invalid signature, unlock authentication, mnemonic,\n"
                               "     audit log or boot image verification",
     Exit.NOT_FOUND: "empty slot or not found",
-    Exit.NOT_PERMITTED: "not permitted: access denied (role, key rights, PIN), export disabled,\n"
-                        "     mode, state (hold, error, destroyed), binding, frozen policy, busy,\n"
-                        "     session order",
+    Exit.NOT_PERMITTED: "not permitted: access denied (role, key rights, PIN), client key not\n"
+                        "     enrolled, export disabled, mode, state (hold, error, destroyed),\n"
+                        "     binding, frozen policy, busy, session order",
 }
 
 EXIT_CODES: Mapping[ErrorCode, Exit] = {
@@ -86,6 +87,9 @@ EXIT_CODES: Mapping[ErrorCode, Exit] = {
     ErrorCode.BOOT_ROLLBACK: Exit.VERIFICATION_FAILED,
     ErrorCode.BOOT_HELD: Exit.NOT_PERMITTED,
     ErrorCode.BOOT_AUTHORIZATION: Exit.VERIFICATION_FAILED,
+    ErrorCode.CHANNEL: Exit.UNREACHABLE,
+    ErrorCode.CHANNEL_REQUIRED: Exit.UNREACHABLE,
+    ErrorCode.CLIENT_KEY: Exit.NOT_PERMITTED,
 }
 
 # "\b" keeps click from re-wrapping the lines.

@@ -13,6 +13,7 @@ from .access import access
 from .admin import admin
 from .bench import bench
 from .boot import boot
+from .clients import clients
 from .context import Cli
 from .exits import EXIT_HELP, handle_errors
 from .keys import keys
@@ -24,8 +25,8 @@ from .selftest import selftest
 from .sensors import events, policy, sensors, sim, tamper
 from .wallet import wallet
 
-COMMANDS = (admin, access, keys, sign, verify, ecdh, lock, unlock, random_bytes, wallet, sensors, tamper, policy, sim,
-            events, log, host_events, selftest, metrics, bench, luks, boot)
+COMMANDS = (admin, access, clients, keys, sign, verify, ecdh, lock, unlock, random_bytes, wallet, sensors, tamper,
+            policy, sim, events, log, host_events, selftest, metrics, bench, luks, boot)
 
 
 class ScmctlGroup(click.Group):
@@ -38,7 +39,9 @@ class ScmctlGroup(click.Group):
 
 @click.group(cls=ScmctlGroup, context_settings={"help_option_names": ["-h", "--help"]}, epilog=EXIT_HELP)
 @click.option("--url", envvar="SOFTSCM_URL", default=None,
-              help="Module URL: unix:PATH, tcp:HOST:PORT or embedded:STATE_DIR (default: $SOFTSCM_URL or the default socket).")
+              help="Module URL: unix:PATH, tcp:HOST:PORT, serial:DEVICE (serial:auto: the USB module board) or "
+                   "embedded:STATE_DIR (default: $SOFTSCM_URL or the default socket). TCP and serial use "
+                   "this host's enrolled client key in ~/.config/softscm.")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable JSON output.")
 @click.option("--timeout", default=30.0, show_default=True, help="Seconds to wait for the module.")
 @click.option("--login", is_flag=True, help="Log in with the administrator PIN first (prompted, or a line on stdin).")

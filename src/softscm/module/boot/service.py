@@ -183,8 +183,7 @@ class BootService:
 
     @property
     def verified(self) -> bool:
-        """Whether the boot partition verified (or, in development mode, was re-signed) since the
-        module started, and the boot is not held: what releases disk keys."""
+        """Whether the boot partition verified in this boot and the boot is not held."""
         return self._verified_version is not None and not self.held
 
     @property
@@ -314,7 +313,7 @@ class BootService:
         if self.held:
             return BootDecision(BootOutcome.HELD, report)
         if mode is Mode.DEVELOPMENT:
-            self._verified_version = self._resign_for_development(partition, manifest, report)
+            self._resign_for_development(partition, manifest, report)
             return BootDecision(BootOutcome.ALLOWED_DEVELOPMENT, report)
         policy = BootPolicy(self._policy())
         if policy is BootPolicy.HOLD:
@@ -337,14 +336,14 @@ class BootService:
         self._hooks.record(Event.SELF_DESTRUCT, cause="boot verification", wiped=wiped)
 
     def _resign_for_development(self, partition: BootPartition, manifest: BootManifest,
-                                report: VerificationReport) -> int:
+                                report: VerificationReport) -> None:
         present = {f.path for f in partition.files()}
         keep = [p for p in manifest.paths if p in present]
         keep += [f.path for f in report.faults if f.reason is BootFault.UNLISTED]
         version = max(manifest.security_version, self.minimum_version)
         entries = [current_entry(partition, p) for p in keep]
         resigned = BootManifest(tuple(entries), version, manifest.unlisted, manifest.signer_slot)
-        return self._store(resigned, partition, entries, "development re-sign").security_version
+        self._store(resigned, partition, entries, "development re-sign")
 
     def confirm(self) -> int:
         """The boot verified in this run is confirmed good: raise the accepted minimum security

@@ -6,13 +6,15 @@ the LED and the log), so every other command meets the DESTROYED state.
 
 from __future__ import annotations
 
+from ..access.clients import channel_static_key
 from ..access.control import OwnerOnly
 from ..dispatch import Dispatcher, Route
 from ..module import Module
 from .access import AccessCommands
 from .admin import AdminCommands
-from .boot import BootCommands, BootPartitions
 from .disk import DiskCommands
+from .boot import BootCommands, BootPartitions
+from .clients import ClientCommands
 from .keys import KeyCommands
 from .log import LogCommands
 from .operations import OperationCommands
@@ -45,4 +47,6 @@ def routes(module: Module) -> list[Route]:
         *DiskCommands(services.disk).routes(),
         *BootCommands(services.boot, BootPartitions(module.config.boot_partitions), services.monitor, mode,
                       module.events).routes(),
+        *ClientCommands(services.clients,
+                        lambda: channel_static_key(services.store).public_key().public_bytes_raw()).routes(),
     ]

@@ -81,21 +81,20 @@ class BootCommands:
         self._events = events
 
     def routes(self) -> list[Route]:
-        """Reading the manifest is a user's; everything else an administrator's. The steps a boot
-        runs unattended (verify, challenge, authorise, confirm) need no PIN login: the remote token,
-        tap code or admin shares are the authorisation there."""
-        admin = Role.ADMIN
         return [
+            # reading the manifest and asking for or giving an authorisation (itself the proof) are a
+            # user's; the boot steps (verify, confirm) an administrator's without the PIN login a
+            # boot cannot give; changing the manifest, remediation and set-up an administrator's
             route(BootManifestRequest, self.manifest, states=READY_OR_HOLD),
-            route(BootAddFileRequest, self.add_file, role=admin),
-            route(BootRemoveFileRequest, self.remove_file, role=admin),
-            route(BootSignAllRequest, self.sign_all, role=admin),
-            route(BootSetupRequest, self.setup, role=admin),
-            route(BootRemediateRequest, self.remediate, states=READY_OR_HOLD, role=admin),
-            route(BootVerifyRequest, self.verify, states=READY_OR_HOLD, blocking=True, role=admin, pin=False),
-            route(BootChallengeRequest, self.challenge, states=READY_OR_HOLD, role=admin, pin=False),
-            route(BootAuthorizeRequest, self.authorize, states=READY_OR_HOLD, blocking=True, role=admin, pin=False),
-            route(BootConfirmRequest, self.confirm, role=admin, pin=False),
+            route(BootAddFileRequest, self.add_file, role=Role.ADMIN),
+            route(BootRemoveFileRequest, self.remove_file, role=Role.ADMIN),
+            route(BootSignAllRequest, self.sign_all, role=Role.ADMIN),
+            route(BootVerifyRequest, self.verify, states=READY_OR_HOLD, blocking=True, role=Role.ADMIN, pin=False),
+            route(BootRemediateRequest, self.remediate, states=READY_OR_HOLD, role=Role.ADMIN),
+            route(BootChallengeRequest, self.challenge, states=READY_OR_HOLD),
+            route(BootAuthorizeRequest, self.authorize, states=READY_OR_HOLD, blocking=True),
+            route(BootConfirmRequest, self.confirm, role=Role.ADMIN, pin=False),
+            route(BootSetupRequest, self.setup, role=Role.ADMIN),
         ]
 
     def _manifest(self, manifest: BootManifest | None) -> Manifest:
