@@ -148,6 +148,9 @@ class ErrorCode(IntEnum):
     TRANSPORT = 29
     INTERNAL = 30
     SENSOR = 31
+    CERTIFICATE = 48
+    NOT_FOUND = 49
+    PROVISIONING = 50
 
 
 @unique
