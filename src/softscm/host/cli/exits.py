@@ -30,12 +30,12 @@ class Exit(IntEnum):
 
 EXIT_MEANINGS: Mapping[Exit, str] = {
     Exit.OK: "success (verify: the signature is valid)",
-    Exit.MODULE_ERROR: "other module error (store corrupt/full, no free slot, wallet),\n"
+    Exit.MODULE_ERROR: "other module error (store corrupt/full, no free slot, wallet, provisioning),\n"
                        "     a local file error, or aborted at a prompt",
     Exit.USAGE: "bad usage or argument (option, hex, wrong key type, invalid key/slot)",
     Exit.UNREACHABLE: "module unreachable (no socket, refused, timeout, not a softscm module)",
     Exit.VERIFICATION_FAILED: "a check failed: invalid signature, unlock authentication, mnemonic,\n"
-                              "     audit log or boot image verification",
+                              "     audit log, boot image, certificate or manufacturing record verification",
     Exit.NOT_FOUND: "empty slot or not found",
     Exit.NOT_PERMITTED: "not permitted now: export disabled, mode, state (hold, error,\n"
                         "     destroyed), binding, frozen policy, busy, session order",
@@ -73,6 +73,9 @@ EXIT_CODES: Mapping[ErrorCode, Exit] = {
     ErrorCode.TRANSPORT: Exit.UNREACHABLE,
     ErrorCode.INTERNAL: Exit.MODULE_ERROR,
     ErrorCode.SENSOR: Exit.MODULE_ERROR,
+    ErrorCode.CERTIFICATE: Exit.VERIFICATION_FAILED,
+    ErrorCode.NOT_FOUND: Exit.NOT_FOUND,
+    ErrorCode.PROVISIONING: Exit.MODULE_ERROR,
 }
 
 # "\b" keeps click from re-wrapping the lines.

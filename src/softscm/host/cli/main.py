@@ -11,18 +11,20 @@ import click
 
 from .admin import admin
 from .bench import bench
+from .cert import cert
 from .context import Cli
 from .exits import EXIT_HELP, handle_errors
 from .keys import keys
 from .log import host_events, log
 from .metrics import metrics
 from .operations import ecdh, lock, random_bytes, sign, unlock, verify
+from .provision import provision
 from .selftest import selftest
 from .sensors import events, policy, sensors, sim, tamper
 from .wallet import wallet
 
 COMMANDS = (admin, keys, sign, verify, ecdh, lock, unlock, random_bytes, wallet, sensors, tamper, policy, sim, events,
-            log, host_events, selftest, metrics, bench)
+            log, host_events, selftest, metrics, bench, cert, provision)
 
 
 class ScmctlGroup(click.Group):
