@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from typing import Any, Protocol
 
 from cryptography import x509
+from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, utils
 from cryptography.hazmat.primitives.asymmetric.types import CertificatePublicKeyTypes
@@ -202,7 +203,7 @@ def self_sign(signer: Signer, slot: int, subject: x509.Name, *, ca: bool = False
     cert = builder.sign(key, _hash_for(key))
     try:
         cert.verify_directly_issued_by(cert)
-    except Exception:
+    except (ValueError, TypeError, InvalidSignature):
         raise CertificateError(f"the certificate signed by slot {slot} does not verify") from None
     return cert
 
