@@ -23,7 +23,8 @@ from ..provision import (
     export_csv,
     export_json,
 )
-from ..provision.state import StationState
+from ..provision.record import RECORDS_FILE
+from ..provision.state import STATE_FILE, StationState
 from .context import Cli, pass_cli, write_output
 from .exits import Exit, fail
 
@@ -112,8 +113,12 @@ def run(cli: Cli, station_dir: Path, ca_url: str, units: tuple[UnitSpec, ...], p
 def report(station_dir: Path, root_file: Path | None, fmt: str, out: str) -> None:
     """Export the manufacturing records, verifying every row's signature and certificate chain.
     Exit 4 if any row does not verify."""
+    if not (station_dir / RECORDS_FILE).is_file():
+        fail("NotFoundError", f"{station_dir} holds no manufacturing records", Exit.NOT_FOUND, code="NOT_FOUND")
     if root_file is not None:
         roots = load_certificates(root_file.read_bytes())
+    elif not (station_dir / STATE_FILE).is_file():
+        fail("ProvisioningError", "the station has no state (and so no CA certificate); give --root", Exit.USAGE)
     else:
         state = StationState(station_dir)
         try:

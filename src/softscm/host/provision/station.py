@@ -352,6 +352,9 @@ class Station:
         disk = DiskResult.from_wire(rows[Phase.DISK].result) if rows[Phase.DISK].result else None
         boot = BootResult.from_wire(rows[Phase.BOOT].result) if rows[Phase.BOOT].result else None
         unit = plan.client
+        self_test = unit.run_self_test(full=True)
+        if not self_test.get("passed"):
+            raise ProvisioningError(f"unit {plan.serial} failed its self test; no record is made")
         record = ManufacturingRecord(
             serial=plan.serial, model=configured["model"], firmware_version=configured["firmware_version"],
             signing_slot=self.config.identity_slot,
@@ -363,7 +366,7 @@ class Station:
             manifest_digest=boot.manifest_digest if boot else None,
             boot_files={str(k): bytes(v) for k, v in configured["boot_files"].items()},
             rtc_offset_s=float(configured["rtc_offset_s"]), rtc_drift_ppm=float(configured["rtc_drift_ppm"]),
-            production=unit.get_binding_info()[0], self_test=unit.run_self_test(full=True),
+            production=unit.get_binding_info()[0], self_test=self_test,
             started=min(r.started for r in rows.values() if r.started is not None), finished=time.time(),
         )
         signature = unit.sign(self.config.identity_slot, hashlib.sha256(record.body()).digest()).raw
