@@ -111,3 +111,16 @@ def test_tampered_swapped_and_rolled_back_blobs_fail_closed(tmp_path, keystore: 
     path_b.unlink()
     with pytest.raises(StoreCorruptError, match="missing"):
         files.get("b")
+
+
+def test_zeroize_overwrites_and_removes_every_blob(tmp_path, keystore: KeyStore):
+    files = FileStore(keystore, tmp_path)
+    files.put("boot/start4.elf", START)
+    [blob] = blobs(tmp_path)
+    sealed = (tmp_path / FILES_DIR / blob).read_bytes()
+    os.link(tmp_path / FILES_DIR / blob, tmp_path / "witness")  # sees what happens to the blob's bytes
+    (tmp_path / FILES_DIR / "README").write_bytes(b"not ours")
+    files.zeroize()
+    assert blobs(tmp_path) == ["README"]
+    witness = (tmp_path / "witness").read_bytes()
+    assert len(witness) == len(sealed) and witness != sealed

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -171,6 +172,18 @@ class FileStore:
         if entry is None or not self._store.delete_meta(INDEX_PREFIX + name):
             raise NotFoundError(f"no stored file named {name!r}")
         self._discard(entry.blob)
+
+    def zeroize(self) -> None:
+        """Overwrite every blob this store wrote with random bytes, then remove it (self-destruct;
+        the index goes with the keystore's own zeroisation)."""
+        for path in self._dir.iterdir():
+            if _BLOB.fullmatch(path.name.removeprefix(".").removesuffix(".tmp")):
+                with path.open("r+b") as blob:
+                    blob.write(self._rng(path.stat().st_size))
+                    blob.flush()
+                    os.fsync(blob.fileno())
+                path.unlink()
+        fsync_dir(self._dir)
 
     def list(self, prefix: str = "") -> list[StoredFile]:
         """Every stored file whose name starts with ``prefix``, sorted by name."""
