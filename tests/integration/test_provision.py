@@ -131,9 +131,11 @@ def test_inputs_are_checked_before_anything_changes(tmp_path, daemon_factory):
             station.run([UnitSpec(first.url, img), UnitSpec(second.url, img)])
         with pytest.raises(ProvisioningError, match="same module"):
             station.run([UnitSpec(first.url, img), UnitSpec(first.url, image(tmp_path, "b.img"))])
-        with pytest.raises(ProvisioningError, match="file store"):
-            Station(StationConfig(tmp_path / "other", ca.url, boot_files={"start4.elf": b"x"})).check(
-                [UnitSpec(first.url, img)])
+        with pytest.raises(ProvisioningError, match="file store"), \
+                Station(StationConfig(tmp_path / "other", ca.url, boot_files={"start4.elf": b"x"})) as other:
+            other.check([UnitSpec(first.url, img)])
+        with pytest.raises(ProvisioningError, match="station's own module"):
+            station.run([UnitSpec(ca.url, img)])
         with second.connect() as client:
             client.lock_binding()
         with pytest.raises(ProvisioningError, match="production mode already"):

@@ -125,8 +125,12 @@ class Station:
     # -- the station CA -------------------------------------------------------------------------
 
     def _ca_client(self) -> Client:
+        """The connection to the station's own module (opened on first use).
+
+        :raises TransportError: if it cannot be reached.
+        """
         if self._ca is None:
-            raise ProvisioningError("the station CA is not set up yet")
+            self._ca = softscm.connect(self.config.ca_url)
         return self._ca
 
     @property
@@ -144,7 +148,7 @@ class Station:
         """
         if self._ca_certificate is not None:
             return self._ca_certificate
-        ca = self._ca = softscm.connect(self.config.ca_url)
+        ca = self._ca_client()
         slot = self.state.setting("ca_slot")
         if slot is None:
             slot = ca.gen_key_pair(KeyType.NISTP256)
@@ -191,15 +195,15 @@ class Station:
         try:
             for spec in specs:
                 plans.append(self._check_unit(spec))
+            if len({p.serial for p in plans}) != len(plans):
+                raise ProvisioningError("two modules report the same serial number")
+            if self._ca_client().info().serial in {p.serial for p in plans}:
+                raise ProvisioningError("the station's own module cannot be provisioned as a unit")
+            self.ensure_ca()
         except BaseException:
             for plan in plans:
                 plan.client.close()
             raise
-        if len({p.serial for p in plans}) != len(plans):
-            for plan in plans:
-                plan.client.close()
-            raise ProvisioningError("two modules report the same serial number")
-        self.ensure_ca()
         return plans
 
     def _check_unit(self, spec: UnitSpec) -> UnitPlan:
