@@ -144,3 +144,12 @@ def test_inputs_are_checked_before_anything_changes(tmp_path, daemon_factory):
         assert len(station.book) == 0
     with first.connect() as client:
         assert client.get_binding_info()[0] is False
+    result = CliRunner().invoke(cli, ["--json", "provision", "run", "--station-dir", str(station_dir), "--ca-url",
+                                      ca.url, "--unit", f"{first.url}={img}"])
+    assert result.exit_code == 0, result.output
+    [unit] = json.loads(result.stdout)
+    assert unit["completed"] and unit["phases"] == {"configure": "done", "disk": "skipped", "boot": "skipped",
+                                                    "certificate": "done", "lock": "skipped", "record": "done"}
+    result = CliRunner().invoke(cli, ["provision", "run", "--station-dir", str(station_dir), "--ca-url", ca.url,
+                                      "--unit", f"{first.url}={image(tmp_path, 'c.img')}"])
+    assert result.exit_code == 1 and "was started with image" in result.output
