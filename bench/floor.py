@@ -33,7 +33,7 @@ from scmd_runner import running_scmd  # noqa: E402
 
 import softscm  # noqa: E402
 from softscm.wire.codec import Reply, Request  # noqa: E402
-from softscm.wire.defs import PROTOCOL_VERSION, Command  # noqa: E402
+from softscm.wire.defs import PROTOCOL_VERSION, Command, ModuleState  # noqa: E402
 from softscm.wire.errors import ProtocolError  # noqa: E402
 from softscm.wire.framing import HEADER, frame  # noqa: E402
 
@@ -43,12 +43,12 @@ _ECDSA = ec.ECDSA(Prehashed(hashes.SHA256()))
 def _answer(key: ec.EllipticCurvePrivateKey, payload: bytes) -> bytes:
     request = Request.parse(payload)
     if request.command is Command.HELLO:
-        return frame(Reply.success(request.id, {"version": PROTOCOL_VERSION, "serial": "BARE", "state": "READY"})
-                     .to_bytes())
+        return frame(Reply.success(request.id, {"version": PROTOCOL_VERSION, "serial": "BARE",
+                                                "state": int(ModuleState.READY)}).to_bytes())
     if request.command is not Command.SIGN:
         return frame(Reply.failure(request.id, ProtocolError("the bare server only signs")).to_bytes())
     r, s = decode_dss_signature(key.sign(request.args["data"], _ECDSA))
-    return frame(Reply.success(request.id, [r.to_bytes(32, "big") + s.to_bytes(32, "big"), None]).to_bytes())
+    return frame(Reply.success(request.id, {"raw": r.to_bytes(32, "big") + s.to_bytes(32, "big")}).to_bytes())
 
 
 def _connection(key: ec.EllipticCurvePrivateKey, sock: socket.socket) -> None:

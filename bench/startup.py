@@ -28,7 +28,7 @@ def cold_start(base: Path) -> tuple[float, float]:
                 with softscm.connect(f"unix:{socket}") as scm:
                     scm.get_random(1)
                     first = time.perf_counter() - started
-                    post = scm.status()["self_test"]["power-on"]["seconds"]
+                    post = scm.status().self_test["power-on"].seconds
                     return first, post
             except softscm.ScmError:
                 time.sleep(0.005)

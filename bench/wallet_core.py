@@ -64,8 +64,8 @@ def main() -> None:
     print(f"{'work':<34} {'core ms':>10} {'library ms':>10} {'ratio':>8}")
     for key_type, path in PATHS.items():
         curve = LIBRARY_CURVES[key_type]
-        row(f"derive {path} {key_type.label}", timed(lambda: core_derive(key_type, seed), 200),
-            timed(lambda: SLIP10.from_seed(seed, curve_name=curve).get_child_from_path(path).pubkey, 200))
+        row(f"derive {path} {key_type.label}", timed(lambda k=key_type: core_derive(k, seed), 200),
+            timed(lambda c=curve, p=path: SLIP10.from_seed(seed, curve_name=c).get_child_from_path(p).pubkey, 200))
     secret = os.urandom(32)
     row("SLIP-39 16x16 shares, exponent 1", timed(core_slip39, 2),
         timed(lambda: shamir_mnemonic.generate_mnemonics(9, GROUPS, secret, b"", True, 1), 2))

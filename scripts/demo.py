@@ -108,30 +108,30 @@ def tour(url: str) -> None:
         scm.set_perimeter_event_actions(1, notify=True, self_destruct=True)
         scm.simulate("perimeter_open", channel=1)
         print(f"perimeter channel 1 opened: first breach {scm.get_perimeter_detect_info()[1]:.0f}; "
-              f"development mode shows LED code {scm.get_led()['code']} instead of destroying the keys")
+              f"development mode shows LED code {scm.get_led().code} instead of destroying the keys")
         scm.simulate("temperature", celsius=72.5)
-        print(f"CPU temperature {scm.get_cpu_temp()} C; battery {scm.get_battery()['volts']} V; "
+        print(f"CPU temperature {scm.get_cpu_temp()} C; battery {scm.get_battery().volts} V; "
               f"RTC drift {scm.get_rtc_drift():.1f} ppm")
         scm.set_tap_sensitivity("all", 80)  # 80 %: a tap is 0.88 g or more off the resting value
         scm.simulate("tap", axis="x", direction=-1, g=2.0)
         accel = scm.get_accelerometer()
-        print(f"a tap on the x axis: direction {accel['tap_direction']}, resting at {accel['g_force']} g")
+        print(f"a tap on the x axis: direction {accel.tap_direction}, resting at {accel.g_force} g")
 
         step("Self test and the sealed audit log")
         report = scm.run_self_test()
-        print(f"self test: {len(report['results'])} tests, {'passed' if report['passed'] else 'FAILED'} in "
-              f"{report['duration_s'] * 1000:.1f} ms")
+        print(f"self test: {len(report.results)} tests, {'passed' if report.passed else 'FAILED'} in "
+              f"{report.duration_s * 1000:.1f} ms")
         keys = scm.log_keys(claim=True)
         entries, checkpoints = scm.read_log()
         from softscm.sealedlog.verify import verify
-        result = verify(entries, checkpoints, keys["public_key"], initial_mac_key=keys["initial_mac_key"])
+        result = verify(entries, checkpoints, keys.public_key, initial_mac_key=keys.initial_mac_key)
         print(f"log: {result.entries} entries, every hash, MAC and checkpoint verifies; last: "
               f"{entries[-1].event_name}")
 
         step("Status")
         status = scm.status()
-        print(f"state {status['state']}, mode {status['mode']}, operations so far {sum(status['ops'].values())}, "
-              f"power-on self test {status['self_test']['power-on']['seconds'] * 1000:.1f} ms")
+        print(f"state {status.state.name}, mode {status.mode.name}, operations so far {sum(status.ops.values())}, "
+              f"power-on self test {status.self_test['power-on'].seconds * 1000:.1f} ms")
 
     step("The same through scmctl")
     scmctl(url, "random", "16")

@@ -11,7 +11,8 @@ from pathlib import Path
 
 from .host.client import Client
 from .host.transport import QueueTransport
-from .module.module import Module, ModuleConfig
+from .module import lifecycle
+from .module.module import ModuleConfig
 from .module.server import InProcessHost
 
 
@@ -33,4 +34,4 @@ def open_embedded(state_dir: str | Path, *, config: ModuleConfig = ModuleConfig(
 
     :raises StoreCorruptError: if the state directory cannot be verified.
     """
-    return EmbeddedClient(InProcessHost(Module.start(state_dir, config=config)), timeout=timeout)
+    return EmbeddedClient(InProcessHost(lifecycle.start(state_dir, config=config)), timeout=timeout)

@@ -9,7 +9,7 @@ import hashlib
 import pytest
 
 from softscm.host.aio import AsyncClient
-from softscm.host.results import Signature
+from softscm.wire.messages.operations import Signature
 from softscm.wire.errors import InvalidSignatureError, SlotEmptyError, TransportError
 
 DIGEST = hashlib.sha256(b"async").digest()
@@ -27,7 +27,7 @@ def test_requests_in_flight_and_typed_errors(daemon):
             results = await asyncio.gather(scm.sign(400, DIGEST), scm.get_random(8), return_exceptions=True)
             assert isinstance(results[0], SlotEmptyError) and len(results[1]) == 8
             info, status = await asyncio.gather(scm.info(), scm.status())
-            assert len(info.serial) == 16 and status["ops"]["SIGN"] == 200
+            assert len(info.serial) == 16 and status.ops["SIGN"] == 200
 
     asyncio.run(main())
 

@@ -4,7 +4,6 @@ and extraction from a destroyed module."""
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import sqlite3
 import subprocess
@@ -40,10 +39,10 @@ def test_export_and_verify_a_copy_of_a_stopped_module(daemon, tmp_path):
     lines = (tmp_path / "log.jsonl").read_text().splitlines()
     names = [json.loads(line).get("name") for line in lines]
     assert names.count("KEY_GENERATED") == 2 and "HOST_EVENT" in names and names[-1] is None  # checkpoints last
-    public = keys["public_key"].hex()
+    public = keys.public_key.hex()
     ok = subprocess.run([sys.executable, "-m", "softscm.host.cli.main", "log", "verify", str(tmp_path / "log.jsonl"),
                          "--public-key", public, "--mac-key", "--trusted", str(tmp_path / "trusted.json")],
-                        input=keys["initial_mac_key"].hex() + "\n", capture_output=True, text=True, timeout=60)
+                        input=keys.initial_mac_key.hex() + "\n", capture_output=True, text=True, timeout=60)
     assert ok.returncode == 0 and "MACs checked" in ok.stdout, ok.stderr
     db = sqlite3.connect(log_path(copy))
     db.execute("UPDATE entries SET details=? WHERE seq=3", (cbor2.dumps({"edited": True}, canonical=True),))
@@ -63,17 +62,17 @@ def test_module_keeps_serving_on_a_full_disk_and_reports_unlogged_events(tmp_pat
             filler = fill_disk(small_disk)
             for i in range(20):
                 scm.record_host_event("custom", n=i, pad="x" * 3000)
-            assert scm.log_keys()["unlogged"] >= 15
+            assert scm.log_keys().unlogged >= 15
             scm.verify(slot, b"still serving", scm.sign(slot, b"still serving").raw)
             with pytest.raises(softscm_errors().StorageFullError):
                 scm.gen_key_pair("ed25519")
             assert len(scm.list_slots().slots) == 17  # nothing stored was lost
-            unlogged = scm.log_keys()["unlogged"]
+            unlogged = scm.log_keys().unlogged
             filler.unlink()
             scm.record_host_event("custom", n="space is back")
             entries, _ = scm.read_log(events=["LOG_UNLOGGED"])
             assert entries[-1].details["count"] == unlogged
-            assert scm.log_keys()["unlogged"] == 0
+            assert scm.log_keys().unlogged == 0
     finally:
         daemon.stop()
 
@@ -87,7 +86,7 @@ def softscm_errors():
 def test_destroyed_module_log_is_still_readable(daemon):
     with daemon.connect() as scm:
         scm.set_perimeter_event_actions(0, notify=True, self_destruct=True)
-        public = scm.log_keys()["public_key"]
+        public = scm.log_keys().public_key
         scm.lock_binding()
         scm.simulate("perimeter_open", channel=0)
         entries, checkpoints = scm.read_log()
@@ -139,4 +138,4 @@ def test_events_of_the_issue_are_logged(scm):
     for _ in range(10):
         scm.sign(other, digest)
     assert len(scm.read_log()[0]) == before + 1  # the key generation; signing is counted, not logged
-    assert scm.metrics()["ops"]["SIGN"] == 10
+    assert scm.metrics().ops["SIGN"] == 10

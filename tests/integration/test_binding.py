@@ -18,7 +18,7 @@ def test_lock_binding_ties_the_module_to_this_host(tmp_path, monkeypatch):
         assert scm.get_binding_info() == (False, True)
         scm.lock_binding()
         assert scm.get_binding_info() == (True, True)
-        assert scm.status()["mode"] == "PRODUCTION"
+        assert scm.status().mode.name == "PRODUCTION"
         with pytest.raises(NotPermittedError):
             scm.import_key("ed25519", bytes(32))
     with softscm.connect(f"embedded:{state}") as scm:  # same host: still works, still production

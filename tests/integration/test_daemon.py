@@ -53,7 +53,7 @@ def test_fill_every_slot_then_restart_keeps_everything(daemon_factory):
         with pytest.raises(NoFreeSlotError):
             scm.gen_key_pair("nistp256")
         foreign = {}
-        for i in range(128):
+        for _ in range(128):
             peer = ec.generate_private_key(ec.SECP256R1())
             foreign[scm.store_foreign_public_key("nistp256", _raw_public(peer))] = peer
         with pytest.raises(NoFreeSlotError):
@@ -215,7 +215,7 @@ def test_kill_9_during_key_generation_loses_no_acknowledged_key(daemon, writers)
         for slot, public in acknowledged.items():
             assert scm.get_public_key(slot).hex() == public
         scm.verify(max(acknowledged), DIGEST, scm.sign(max(acknowledged), DIGEST).raw)
-        assert scm.status()["state"] == "READY"
+        assert scm.status().state.name == "READY"
 
 
 def test_wrong_signature_is_rejected_over_the_socket(daemon):
@@ -288,4 +288,4 @@ def test_batch_sign_and_verify_through_a_real_daemon(daemon, key_type):
                 scm.sign_batch(slot, digests[:20] + [b"not a digest"])
         with pytest.raises(SlotEmptyError):
             scm.sign_batch(slot + 1, digests)
-        assert scm.status()["state"] == "READY"
+        assert scm.status().state.name == "READY"

@@ -132,7 +132,7 @@ def test_pipelined_requests_are_answered_by_id(daemon):
         raw.send_payload(_request(Command.RANDOM, {"size": request_id}, request_id=request_id))
     replies = [raw.reply() for _ in range(50)]
     assert sorted(r.id for r in replies) == list(range(10, 60))
-    assert all(len(r.body) == r.id for r in replies)
+    assert all(len(r.body["data"]) == r.id for r in replies)
 
 
 def _rss_bytes(pid: int) -> int:
@@ -160,7 +160,7 @@ def test_a_client_that_does_not_read_its_replies_stops_being_read(daemon):
     assert _rss_bytes(daemon.process.pid) - before < 32 * 1024 * 1024
     for request_id in range(2, 2 + count):
         reply = raw.reply()
-        assert (reply.id, reply.status, len(reply.body)) == (request_id, 0, size)
+        assert (reply.id, reply.status, len(reply.body["data"])) == (request_id, 0, size)
     assert _rss_bytes(daemon.process.pid) - before < 32 * 1024 * 1024
     assert daemon.process.poll() is None
 
@@ -179,7 +179,7 @@ def test_held_replies_and_flow_control_together_answer_every_request_in_order(da
     raw.sock.sendall(b"".join(struct.pack(">I", len(p)) + p for p in payloads))
     replies = [raw.reply() for _ in payloads]
     assert [r.id for r in replies] == list(range(2, 66)) and all(r.status == 0 for r in replies)
-    slots = [r.body for r in replies if r.id % 2]
+    slots = [r.body["slot"] for r in replies if r.id % 2]
     with daemon.connect() as scm:
         listed = {slot for slot, _ in scm.list_slots().slots}
     assert len(set(slots)) == 32 and set(slots) <= listed

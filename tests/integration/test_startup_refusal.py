@@ -115,12 +115,12 @@ def test_secrets_never_appear_in_logs_or_errors(tmp_path, caplog):
     with softscm.connect(f"embedded:{state}") as scm:
         slot = scm.gen_key_pair("secp256k1")
         host = scm.host
-        private = host.call(lambda: host.module.store.load_private(slot).private_bytes())
+        private = host.call(lambda: host.module.live().store.load_private(slot).private_bytes())
         try:
             scm.sign(slot, b"short")
         except softscm.ScmError as exc:
             assert private.hex() not in str(exc)
-        assert private.hex() not in repr(host.call(lambda: host.module.store.load_private(slot)))
+        assert private.hex() not in repr(host.call(lambda: host.module.live().store.load_private(slot)))
     assert private.hex() not in caplog.text
     assert private not in b"".join(p.read_bytes() for p in state.iterdir() if p.is_file())
 
@@ -137,4 +137,4 @@ def test_one_module_per_state_directory(daemon, tmp_path):
         with pytest.raises(BusyError):
             softscm.connect(f"embedded:{state}")
     with softscm.connect(f"embedded:{state}") as again:  # released on close
-        assert again.status()["state"] == "READY"
+        assert again.status().state.name == "READY"

@@ -46,8 +46,8 @@ def test_development_breach_with_self_destruct_only_reports(daemon):
         assert first[0] == 0 and first[1] > 0
         scm.verify(slot, DIGEST, scm.sign(slot, DIGEST).raw)  # keys intact
         led = scm.get_led()
-        assert led["code"] == "6/2" and led["history"][-1][1] == "6/2"
-        assert scm.status()["state"] == "READY"
+        assert led.code == "6/2" and led.history[-1][1] == "6/2"
+        assert scm.status().state.name == "READY"
     deadline = time.monotonic() + 5
     while not any(e["name"] == "TAMPER" for e in seen) and time.monotonic() < deadline:
         time.sleep(0.05)
@@ -66,8 +66,8 @@ def test_production_breach_destroys_every_key(daemon):
         scm.lock_binding()
         scm.simulate("perimeter_open", channel=0)
         status = scm.status()
-        assert status["state"] == "DESTROYED"
-        assert status["self_destruct_seconds"] < 5
+        assert status.state.name == "DESTROYED"
+        assert status.self_destruct_seconds < 5
         with pytest.raises(DestroyedError):
             scm.sign(slot, DIGEST)
         with pytest.raises(DestroyedError):
@@ -78,7 +78,7 @@ def test_production_breach_destroys_every_key(daemon):
     daemon.stop()
     daemon.start()  # stays destroyed across a restart
     with daemon.connect() as scm:
-        assert scm.status()["state"] == "DESTROYED"
+        assert scm.status().state.name == "DESTROYED"
         with pytest.raises(DestroyedError):
             scm.gen_key_pair("ed25519")
 
@@ -87,7 +87,7 @@ def test_breach_while_the_module_was_stopped_is_reported_after_restart(daemon):
     with daemon.connect() as scm:
         assert scm.get_perimeter_detect_info() == [0.0, 0.0]
     daemon.stop()
-    apply_offline(daemon.state_dir, "perimeter_open", clock=lambda: 1_750_000_000.0, channel=0)
+    apply_offline(daemon.state_dir, "perimeter_open", {"channel": 0}, clock=lambda: 1_750_000_000.0)
     daemon.start()
     with daemon.connect() as scm:
         assert scm.get_perimeter_detect_info() == [1_750_000_000.0, 0.0]
@@ -120,7 +120,7 @@ def test_low_battery_sleep_and_power_loss_suspend_key_operations(scm):
     scm.simulate("battery", volts=2.0)
     with pytest.raises(ModuleStateError, match="battery"):
         scm.sign(slot, b"m")
-    assert scm.get_battery() == {"volts": 2.0, "present": True}  # status keeps answering
+    assert (scm.get_battery().volts, scm.get_battery().present) == (2.0, True)  # status keeps answering
     scm.simulate("battery", volts=3.0)
     scm.sign(slot, b"m")
     scm.simulate("power_lost")
@@ -133,9 +133,9 @@ def test_low_battery_sleep_and_power_loss_suspend_key_operations(scm):
 def test_temperature_out_of_range_in_development_shows_the_code(scm):
     scm.set_temperature_policy(high=60, self_destruct=True)
     scm.simulate("temperature", celsius=80.0)
-    assert scm.get_led()["code"] == "20/2"
+    assert scm.get_led().code == "20/2"
     assert scm.get_cpu_temp() == 80.0
-    assert scm.status()["state"] == "READY"
+    assert scm.status().state.name == "READY"
 
 
 def test_taps_and_waits(scm):
@@ -151,8 +151,8 @@ def test_taps_and_waits(scm):
     waiter.join(timeout=5)
     assert result == ["tapped"]
     accel = scm.get_accelerometer()
-    assert accel["tap_direction"] == [0, -1, 0]
-    assert accel["g_force"][2] == pytest.approx(1.0)
+    assert list(accel.tap_direction) == [0, -1, 0]
+    assert accel.g_force[2] == pytest.approx(1.0)
 
 
 def _wait_tap(scm) -> str:

@@ -56,7 +56,7 @@ def test_derived_keys_sign_and_removal_takes_descendants(scm):
             scm.get_public_key(slot)
     assert scm.get_wallet_node(scm.derive_wallet_path(master, "m/1'")).wallet_name == "tree"
     scm.remove_key(master)
-    assert "tree" not in [w["name"] for w in scm.list_wallets()]
+    assert "tree" not in [w.name for w in scm.list_wallets()]
 
 
 def test_names_unique_and_ed25519_hardened_only(scm):
@@ -155,7 +155,7 @@ def test_slip39_below_threshold_creates_nothing(scm):
     for share in (shares[0], shares[1], shares[3]):  # group 0 complete, group 1 one short
         assert scm.slip39_add_share(share) == -1
     scm.slip39_cancel()
-    assert "small-again" not in [w["name"] for w in scm.list_wallets()]
+    assert "small-again" not in [w.name for w in scm.list_wallets()]
     with pytest.raises(SessionError):
         scm.slip39_add_share(shares[4])
 

@@ -9,7 +9,7 @@ import struct
 from pathlib import Path
 
 from softscm.module import server as server_module
-from softscm.module.module import Module
+from softscm.module import lifecycle
 from softscm.module.server import Server
 from softscm.wire.codec import Request
 from softscm.wire.defs import PROTOCOL_VERSION, Command, Event
@@ -22,7 +22,7 @@ def _frame(request: Request) -> bytes:
 
 def test_a_subscriber_that_leaves_too_much_unread_is_disconnected(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setattr(server_module, "MAX_UNREAD", 256 * 1024)
-    module = Module.start(tmp_path / "state")
+    module = lifecycle.start(tmp_path / "state")
     path = tmp_path / "s.sock"
 
     async def scenario() -> tuple[bool, bool]:
@@ -37,7 +37,7 @@ def test_a_subscriber_that_leaves_too_much_unread_is_disconnected(tmp_path: Path
                                 + _frame(Request(2, Command.SUBSCRIBE, {})))
         await asyncio.sleep(0.1)
         for _ in range(200):  # 200 x 8 KiB of events, never read
-            module.publish(Event.POLICY_CHANGE, padding="x" * 8192)
+            module.events.publish(Event.POLICY_CHANGE, padding="x" * 8192)
             await asyncio.sleep(0)
         await asyncio.sleep(0.1)
         closed = False
@@ -57,5 +57,5 @@ def test_a_subscriber_that_leaves_too_much_unread_is_disconnected(tmp_path: Path
     try:
         closed, ready = asyncio.run(scenario())
     finally:
-        module.close()
+        lifecycle.close(module)
     assert closed and ready

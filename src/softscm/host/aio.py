@@ -4,21 +4,30 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-from collections.abc import AsyncIterator, Callable
-from typing import Any, TypeVar
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
 from ..wire.codec import EventMessage, Request, parse_incoming
-from ..wire.defs import PROTOCOL_VERSION, Command
+from ..wire.defs import PROTOCOL_VERSION
 from ..wire.errors import TransportError
 from ..wire.framing import frame, read_frame
+from ..wire.messages import Request as RequestMessage
+from ..wire.messages.admin import HelloRequest, SubscribeRequest
 from .api import ModuleApi
+from .api.base import R, same
 from .client import default_url
 
 T = TypeVar("T")
 
 
-class AsyncClient(ModuleApi):
+if TYPE_CHECKING:
+    from .api.asynchronous import AsyncModuleApi as _Api  # the same methods, each an awaitable
+else:
+    _Api = ModuleApi
+
+
+class AsyncClient(_Api):
     """An asyncio client. Every API method returns an awaitable of the documented result.
 
     Open with ``await AsyncClient.connect(url)``; use ``async with`` or ``await close()``.
@@ -50,7 +59,7 @@ class AsyncClient(ModuleApi):
         except OSError as exc:
             raise TransportError(f"cannot reach the module at {url} ({exc.strerror or exc})") from None
         client = cls(reader, writer)
-        await client._call(Command.HELLO, {"version": PROTOCOL_VERSION})
+        await client._request(HelloRequest(PROTOCOL_VERSION), same)
         return client
 
     async def __aenter__(self) -> AsyncClient:
@@ -86,20 +95,19 @@ class AsyncClient(ModuleApi):
                     future.set_exception(error)
             self._pending.clear()
 
-    async def _request(self, command: Command, args: dict[str, Any], parse: Callable[[Any], T] | None) -> Any:
-        request = Request(next(self._ids), command, args)
+    async def _request(self, request: RequestMessage[R], then: Callable[[R], T]) -> T:
+        message = Request(next(self._ids), request.COMMAND, request.to_wire())
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        self._pending[request.id] = future
-        self._writer.write(frame(request.to_bytes()))
+        self._pending[message.id] = future
+        self._writer.write(frame(message.to_bytes()))
         reply = await future
-        result = reply.result()
-        return parse(result) if parse is not None else result
+        return then(request.parse_reply(reply.result()))
 
-    def _call(self, command: Command, args: dict[str, Any], parse: Callable[[Any], T] | None = None) -> Any:
-        return self._request(command, args, parse)
+    def _call(self, request: RequestMessage[R], then: Callable[[R], T]) -> Awaitable[T]:
+        return self._request(request, then)
 
     async def events(self) -> AsyncIterator[dict[str, Any]]:
         """Subscribe and yield module events as they arrive."""
-        await self._call(Command.SUBSCRIBE, {})
+        await self._request(SubscribeRequest(), same)
         while True:
             yield await self._events.get()

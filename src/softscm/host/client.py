@@ -12,9 +12,13 @@ from urllib.parse import urlsplit
 
 from ..wire.address import default_socket_path
 from ..wire.codec import EventMessage, Reply, Request, parse_incoming
-from ..wire.defs import PROTOCOL_VERSION, Command
+from ..wire.defs import PROTOCOL_VERSION
 from ..wire.errors import ProtocolError, ScmError
+from ..wire.messages import Message
+from ..wire.messages import Request as RequestMessage
+from ..wire.messages.admin import Hello, HelloRequest, SubscribeRequest
 from .api import ModuleApi
+from .api.base import R, same
 from .transport import SocketTransport, Transport
 
 T = TypeVar("T")
@@ -58,7 +62,7 @@ class Client(ModuleApi):
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
         self._events: deque[dict[str, Any]] = deque()
-        self.hello = self._call(Command.HELLO, {"version": PROTOCOL_VERSION})
+        self.hello: Hello = self._call(HelloRequest(PROTOCOL_VERSION), same)
 
     def __enter__(self) -> Client:
         return self
@@ -77,31 +81,30 @@ class Client(ModuleApi):
                 continue
             return message
 
-    def _call(self, command: Command, args: dict[str, Any], parse: Callable[[Any], T] | None = None,
-              timeout: float | None = None) -> Any:
-        request = Request(next(self._ids), command, args)
+    def _call(self, request: RequestMessage[R], then: Callable[[R], T]) -> T:
+        frame = Request(next(self._ids), request.COMMAND, request.to_wire())
         with self._lock:
-            self._transport.send(request.to_bytes())
-            reply = self._receive(self._timeout if timeout is None else timeout)
-        if reply.id not in (request.id, 0):
-            raise ProtocolError(f"reply {reply.id} does not answer request {request.id}")
+            self._transport.send(frame.to_bytes())
+            reply = self._receive(self._timeout)
+        if reply.id not in (frame.id, 0):
+            raise ProtocolError(f"reply {reply.id} does not answer request {frame.id}")
         result = reply.result()  # an id-0 reply is an error the module could not attribute
-        return parse(result) if parse is not None else result
+        return then(request.parse_reply(result))
 
-    def pipeline(self, calls: list[tuple[Command, dict[str, Any]]]) -> list[Any]:
-        """Send several requests before reading any reply; returns results (or exceptions) in order."""
-        requests = [Request(next(self._ids), command, args) for command, args in calls]
+    def pipeline(self, requests: list[RequestMessage[Any]]) -> list[Message | ScmError]:
+        """Send several requests before reading any reply; returns their replies (or errors) in order."""
+        frames = [Request(next(self._ids), request.COMMAND, request.to_wire()) for request in requests]
         with self._lock:
-            for request in requests:
-                self._transport.send(request.to_bytes())
-            replies = {}
-            while len(replies) < len(requests):
+            for frame in frames:
+                self._transport.send(frame.to_bytes())
+            replies: dict[int, Reply] = {}
+            while len(replies) < len(frames):
                 reply = self._receive(self._timeout)
                 replies[reply.id] = reply
-        results: list[Any] = []
-        for request in requests:
+        results: list[Message | ScmError] = []
+        for request, frame in zip(requests, frames):
             try:
-                results.append(replies[request.id].result())
+                results.append(request.parse_reply(replies[frame.id].result()))
             except ScmError as exc:
                 results.append(exc)
         return results
@@ -109,7 +112,7 @@ class Client(ModuleApi):
     def events(self, timeout: float | None = None) -> Iterator[dict[str, Any]]:
         """Subscribe and yield module events as they arrive (forever, or until ``timeout`` passes
         with no event: then :class:`~softscm.wire.errors.ScmTimeoutError`)."""
-        self._call(Command.SUBSCRIBE, {})
+        self._call(SubscribeRequest(), same)
         while True:
             while self._events:
                 yield self._events.popleft()

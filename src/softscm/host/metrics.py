@@ -14,7 +14,8 @@ from prometheus_client import start_http_server
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector, CollectorRegistry
 
-from ..wire.defs import ModuleState
+from ..wire.defs import Mode, ModuleState
+from ..wire.messages.admin import Metrics
 from ..wire.errors import ScmError
 from .client import Client
 
@@ -27,7 +28,7 @@ class ModuleCollector(Collector):
         self._client: Client | None = None
         self._lock = threading.Lock()
 
-    def _fetch(self) -> dict[str, Any] | None:
+    def _fetch(self) -> Metrics | None:
         with self._lock:
             for _ in range(2):
                 try:
@@ -51,24 +52,24 @@ class ModuleCollector(Collector):
         errors = CounterMetricFamily("softscm_errors", "Operations that failed, by command", labels=["command"])
         seconds = CounterMetricFamily("softscm_operation_seconds", "Time spent serving, by command",
                                       labels=["command"])
-        for family, values in ((ops, data["ops"]), (errors, data["errors"]), (seconds, data["seconds"])):
+        for family, values in ((ops, data.ops), (errors, data.errors), (seconds, data.seconds)):
             for command, value in sorted(values.items()):
                 family.add_metric([command], float(value))
             yield family
         state = GaugeMetricFamily("softscm_module_state", "1 for the module's current state", labels=["state"])
         for member in ModuleState:
-            state.add_metric([member.name], 1.0 if member.name == data["state"] else 0.0)
+            state.add_metric([member.name], 1.0 if member is data.state else 0.0)
         yield state
         production = GaugeMetricFamily("softscm_production_mode", "1 once the module is in production mode")
-        production.add_metric([], 1.0 if data["mode"] == "PRODUCTION" else 0.0)
+        production.add_metric([], 1.0 if data.mode is Mode.PRODUCTION else 0.0)
         yield production
         uptime = GaugeMetricFamily("softscm_uptime_seconds", "Seconds since the module started")
-        uptime.add_metric([], float(data["uptime"]))
+        uptime.add_metric([], float(data.uptime))
         yield uptime
         boots = CounterMetricFamily("softscm_boots", "Times the module has started")
-        boots.add_metric([], float(data["boot_count"]))
+        boots.add_metric([], float(data.boot_count))
         yield boots
-        for name, value in sorted(data.get("gauges", {}).items()):
+        for name, value in sorted(data.gauges.items()):
             gauge = GaugeMetricFamily(f"softscm_{name}", f"Module sensor reading {name}")
             gauge.add_metric([], float(value))
             yield gauge

@@ -16,6 +16,7 @@ import click
 from ..wire.address import default_socket_path
 from ..wire.defs import DEFAULT_FOREIGN_CAPACITY, DEFAULT_USER_CAPACITY, DEFAULT_WALLET_CAPACITY
 from ..wire.errors import ScmError
+from . import lifecycle
 from .module import Module, ModuleConfig
 from .sensors.linux import LinuxPaths
 from .server import Server
@@ -101,13 +102,13 @@ def main(state_dir: Path | None, socket_path: Path | None, no_unix: bool, tcp: s
                           background_interval=selftest_interval, fault_injection=allow_fault_injection,
                           accept_code_digest=accept_code_digest)
     try:
-        module = Module.start(state_dir, config=config)
+        module = lifecycle.start(state_dir, config=config)
     except ScmError as exc:
         raise click.ClickException(f"cannot start the module on {state_dir}: {exc.message}") from None
     try:
         _run(_serve(module, socket_path, tcp, ready_file))
     finally:
-        module.close()
+        lifecycle.close(module)
         if socket_path is not None:
             socket_path.unlink(missing_ok=True)
 

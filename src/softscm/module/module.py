@@ -1,8 +1,9 @@
-"""The module: state machine, request handling and the state directory it owns.
+"""The module: its state machine and the services it owns.
 
-``Module.start(state_dir)`` initialises an empty directory (root key, factory slots 0..15,
-serial number) or opens an existing one after verifying it; a directory it cannot verify makes
-it raise :class:`StoreCorruptError` and nothing in it is changed.
+:mod:`.lifecycle` opens, initialises and closes a state directory and hands back a
+:class:`Module`. A live module owns its :class:`Services` (keystore, key slots, lock box, wallets,
+self tests, the sensor monitor); a destroyed module has none: it is the DESTROYED state, which
+answers status and log reads and refuses everything else.
 """
 
 from __future__ import annotations
@@ -13,76 +14,56 @@ import json
 import logging
 import os
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from .. import __version__
-from ..wire.codec import Reply, Request
 from ..wire.defs import (
     DEFAULT_FOREIGN_CAPACITY,
     DEFAULT_USER_CAPACITY,
     DEFAULT_WALLET_CAPACITY,
-    EPHEMERAL_SLOT,
     FACTORY_SLOTS,
+    PROTOCOL_VERSION,
     Event,
-    KeyType,
     Mode,
     ModuleState,
 )
-from ..wire.errors import (
-    DestroyedError,
-    InternalError,
-    ModuleStateError,
-    ProtocolError,
-    ScmError,
-    SelfTestError,
-    SlotEmptyError,
-    StoreCorruptError,
-)
-from .args import Args
-from .crypto import generate
-from .crypto.keys import PrivateKey
-from .crypto.rng import Rng, system_rng
+from ..wire.messages.admin import LedStatus, Metrics, ModuleInfo, Status
+from ..wire.messages.selftest import SelfTestKind
 from .audit.log import AuditLog
-from .dispatch import READY, TABLE
-from .monitor import Monitor
+from .audit.recorder import Recorder
+from .crypto.lockbox import LockBox
+from .crypto.rng import Rng
+from .dispatch import Counters
+from .keyslots import KeySlots
+from .policy.monitor import Monitor
 from .policy.settings import Policy
+from .selftest.health import HealthTestedRng
+from .selftest.service import SELF_TEST_CODE, SelfTests
 from .sensors.hal import SensorBackend, SensorError
 from .sensors.led import FatalCode, LedCode, LedModel
 from .sensors.linux import LinuxPaths, LinuxSensors
 from .sensors.rtc import ModuleClock
 from .sensors.simulated import SimulatedDevice
-from .selftest.faults import FaultPlan
-from .selftest.health import HealthTestedRng
-from .selftest.integrity import DigestMismatchError, compute_code_digest, integrity_checks
-from .selftest.pairwise import pairwise_check
-from .selftest.report import SelfTestReport
-from .selftest.runner import run_background, run_commanded, run_power_on
 from .store.atomic import atomic_write, ensure_private_dir
 from .store.keystore import KEYSTORE_FILE, KeyStore
 from .store.lock import StateLock
-from .store.rootkey import ROOT_KEY_FILE, bind_root_key, create_root_key, load_root_key
+from .store.rootkey import ROOT_KEY_FILE, bind_root_key
+from .wallet.service import WalletService
 
 log = logging.getLogger(__name__)
 
 MODEL = "softscm-SCM"
-INITIALISED_MARKER = "initialised"
 DESTROYED_MARKER = "destroyed"
 SENSORS_DIR = "sensors"
-_POLICY = "policy"
-_CODE_DIGEST = "code_digest"
-_KEY_MATERIAL_DIGEST = "key_material_digest"
-SELF_TEST_CODE = LedCode(7)  # a self test failed (the key-area digest has its own code, 6)
-_CLOUD_KEY = "sealed:cloud_key"
-_LOCK_KEY = "sealed:lock_key"
-
-Listener = Callable[[dict[str, Any]], None]
+POLICY = "policy"
+CLOUD_KEY = "sealed:cloud_key"
+LOCK_KEY = "sealed:lock_key"
 
 
 @dataclass(frozen=True)
@@ -103,148 +84,82 @@ class ModuleConfig:
         return SimulatedDevice(state_dir / SENSORS_DIR)
 
 
-@dataclass
-class Counters:
-    """Operation counts and cumulative latency per command, for status and metrics."""
+@dataclass(frozen=True)
+class Services:
+    """What a live module owns."""
 
-    ops: dict[str, int] = field(default_factory=dict)
-    errors: dict[str, int] = field(default_factory=dict)
-    seconds: dict[str, float] = field(default_factory=dict)
+    store: KeyStore
+    keys: KeySlots
+    lockbox: LockBox
+    wallets: WalletService
+    selftests: SelfTests
+    monitor: Monitor
+    clock: ModuleClock
+
+
+def derive(root_key: bytes, label: bytes) -> bytes:
+    """A 32-byte key for one purpose, derived from the root key."""
+    return HKDF(hashes.SHA256(), 32, None, label).derive(root_key)
 
 
 class Module:
     """The security module. Not thread-safe: one owner drives it from one thread."""
 
-    def __init__(self, state_dir: Path, store: KeyStore, root_key: bytes, bound: bool, rng: Rng,
-                 config: ModuleConfig, *, fresh: bool = False) -> None:
+    def __init__(self, state_dir: Path, config: ModuleConfig, rng: Rng, *, serial: str, mode: Mode, bound: bool,
+                 events: Recorder) -> None:
+        """A module in STARTING state with no services; :meth:`open_services` makes it live."""
         self.state_dir = state_dir
-        self.store = store
+        self.config = config
         self.rng = rng
+        self.events = events
         self.bound = bound
         self.started = time.time()
         self.state = ModuleState.STARTING
-        self.ephemeral: PrivateKey | None = None
-        self.slip39_session: Any = None  # commands.wallets.Slip39Session while one is open
         self.counters = Counters()
         self.boot_count = 0
-        self._listeners: list[Listener] = []
-        self.identity = ed25519.Ed25519PrivateKey.from_private_bytes(self._derive(root_key, b"softscm identity v1"))
-        self.lock_key = store.open_secret("lock", store.get_meta(_LOCK_KEY) or b"")
-        self.cloud_key = store.open_secret("cloud", store.get_meta(_CLOUD_KEY) or b"")
-        self._root_key = root_key
-        self._serial = (store.get_meta("serial") or b"").decode()
-        self._mode = Mode(int(store.get_meta("mode") or b"0"))
-        self.destroyed = False
-        self.lock: StateLock | None = None
-        self.config = config
-        self.faults = FaultPlan()
-        self.reports: dict[str, SelfTestReport] = {}
+        self.led = LedModel()
         self.error: str | None = None
         self.suspended: dict[str, str] = {}
-        stored_policy = store.get_meta(_POLICY)
+        self.destroy_seconds: float | None = None
+        self.lock: StateLock | None = None
+        self.services: Services | None = None
+        self.identity: ed25519.Ed25519PrivateKey | None = None
+        self.policy = Policy()
+        self.sensors: SensorBackend  # set by open_services: a destroyed module reads no sensors
+        self._serial = serial
+        self._mode = mode
+        self._root_key = b""
+
+    def open_services(self, store: KeyStore, root_key: bytes) -> Services:
+        """Build the services of a live module on its opened keystore."""
+        self._root_key = root_key
+        self.identity = ed25519.Ed25519PrivateKey.from_private_bytes(derive(root_key, b"softscm identity v1"))
+        stored_policy = store.get_meta(POLICY)
         self.policy = Policy.from_json(stored_policy) if stored_policy else Policy()
-        self.sensors = config.sensor_backend(state_dir)
-        self.clock = ModuleClock(self.sensors.rtc_time, ensure_private_dir(state_dir / SENSORS_DIR))
-        self.led = LedModel()
-        self.monitor = Monitor(self)
-        if isinstance(rng, HealthTestedRng):
-            rng.on_failure = lambda message: self.enter_error(f"entropy source: {message}")
-        audit_keys = (self._derive(root_key, b"softscm audit signing v1"), self._derive(root_key, b"softscm audit seal v1"))
-        opener = AuditLog.create if fresh else AuditLog.open
-        self.audit: AuditLog | None = opener(state_dir, *audit_keys, clock=self.clock.now, rng=rng)
+        self.sensors = self.config.sensor_backend(self.state_dir)
+        clock = ModuleClock(self.sensors.rtc_time, ensure_private_dir(self.state_dir / SENSORS_DIR))
+        keys = KeySlots(store, self.rng, self._pairwise_failed)
+        lockbox = LockBox(store.open_secret("lock", store.get_meta(LOCK_KEY) or b""),
+                          store.open_secret("cloud", store.get_meta(CLOUD_KEY) or b""), self.identity, self.rng)
+        monitor = Monitor(self)
+        selftests = SelfTests(store, self.rng, monitor.peripheral_checks, self.key_material_digest, self.events,
+                              self.enter_error, lambda: self._mode, self.config.fault_injection)
+        self.services = Services(store, keys, lockbox, WalletService(keys, self.events, lambda: self._mode),
+                                 selftests, monitor, clock)
+        if isinstance(self.rng, HealthTestedRng):
+            self.rng.on_failure = lambda message: self.enter_error(f"entropy source: {message}")
+        return self.services
+
+    def live(self) -> Services:
+        """The services. :raises RuntimeError: on a destroyed module (no route reaches here then)."""
+        if self.services is None:
+            raise RuntimeError("a destroyed module has no services")
+        return self.services
 
     @staticmethod
-    def _derive(root_key: bytes, label: bytes) -> bytes:
-        return HKDF(hashes.SHA256(), 32, None, label).derive(root_key)
-
-    # -- lifecycle -----------------------------------------------------------------------------
-
-    @classmethod
-    def start(cls, state_dir: Path | str, *, config: ModuleConfig = ModuleConfig(), rng: Rng = system_rng) -> Module:
-        """Open the module in ``state_dir``, initialising it if the directory is empty.
-
-        :raises StoreCorruptError: if the directory holds a half-written or unverifiable module.
-        :raises BindingError: if the module is bound to another host.
-        :raises StorageFullError: if initialisation runs out of disk.
-        :raises SelfTestError: if the entropy source fails its start-up health test (SP 800-90B
-            4.3: before any random byte is used).
-        :raises BusyError: if another module holds the directory.
-        """
-        from . import commands  # noqa: F401  (registers the command handlers)
-
-        state_dir = Path(state_dir).absolute()
-        rng = HealthTestedRng(rng)
-        rng.startup_test()
-        lock = StateLock(state_dir)
-        try:
-            if not state_dir.exists() or not any(state_dir.iterdir()):
-                module = cls._initialise(ensure_private_dir(state_dir), config, rng)
-            elif (state_dir / DESTROYED_MARKER).is_file():
-                module = DestroyedModule(state_dir)
-            else:
-                module = cls._open(state_dir, rng, config)
-        except BaseException:
-            lock.release()
-            raise
-        module.lock = lock
-        if module.destroyed:
-            return module
-        module.boot_count = int(module.store.get_meta("boot_count") or b"0") + 1
-        module.store.set_meta("boot_count", str(module.boot_count).encode())
-        module.record(Event.MODULE_START, version=__version__, boot_count=module.boot_count)
-        module.power_on_self_test()
-        return module
-
-    @classmethod
-    def _open(cls, state_dir: Path, rng: Rng, config: ModuleConfig) -> Module:
-        if not (state_dir / INITIALISED_MARKER).is_file():
-            raise StoreCorruptError(
-                f"{state_dir} holds a half-initialised module (no '{INITIALISED_MARKER}' marker); "
-                "it was left untouched"
-            )
-        ensure_private_dir(state_dir)
-        root_key, bound = load_root_key(state_dir)
-        store = KeyStore.open(state_dir, root_key, rng)
-        for slot in range(FACTORY_SLOTS):
-            store.get(slot)  # raises if a factory slot is missing
-        return cls(state_dir, store, root_key, bound, rng, config)
-
-    @classmethod
-    def _initialise(cls, state_dir: Path, config: ModuleConfig, rng: Rng) -> Module:
-        log.info("initialising a new module in %s", state_dir)
-        root_key = create_root_key(state_dir, rng)
-        store = KeyStore.create(
-            state_dir,
-            root_key,
-            user_capacity=config.user_capacity,
-            foreign_capacity=config.foreign_capacity,
-            wallet_capacity=config.wallet_capacity,
-            rng=rng,
-        )
-        for slot in range(FACTORY_SLOTS):
-            store.put_key(generate(KeyType.NISTP256, rng), slot=slot)
-        store.set_meta("serial", rng(8).hex().upper().encode())
-        store.set_meta("mode", str(int(Mode.DEVELOPMENT)).encode())
-        store.set_meta(_LOCK_KEY, store.seal_secret("lock", rng(32)))
-        store.set_meta(_CLOUD_KEY, store.seal_secret("cloud", rng(32)))
-        store.set_meta(_CODE_DIGEST, compute_code_digest())
-        module = cls(state_dir, store, root_key, False, rng, config, fresh=True)
-        store.set_meta(_KEY_MATERIAL_DIGEST, module._key_material_digest())
-        atomic_write(state_dir / INITIALISED_MARKER, f"softscm {__version__}\n".encode())
-        return module
-
-    def close(self) -> None:
-        """Record the stop, checkpoint the log, release the stores and the directory."""
-        if not self.destroyed and self.audit is not None:
-            self.defer_sync(False)
-            self.record(Event.MODULE_STOP)
-            self.audit.checkpoint()
-            self.audit.close()
-            self.store.close()
-        self.ephemeral = None
-        if self.lock is not None:
-            self.lock.release()
-            self.lock = None
+    def audit_keys(root_key: bytes) -> tuple[bytes, bytes]:
+        """The audit log's signing and sealing keys."""
+        return derive(root_key, b"softscm audit signing v1"), derive(root_key, b"softscm audit seal v1")
 
     # -- properties ------------------------------------------------------------------------------
 
@@ -257,16 +172,45 @@ class Module:
         return self._mode
 
     @property
+    def destroyed(self) -> bool:
+        return self.state is ModuleState.DESTROYED
+
+    @property
     def identity_public(self) -> bytes:
+        if self.identity is None:
+            return b""
         return self.identity.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+
+    def info(self) -> ModuleInfo:
+        """Model, firmware, serial, identity key and capacities (zero once destroyed)."""
+        store = self.services.store if self.services else None
+        return ModuleInfo(MODEL, __version__, self.serial, PROTOCOL_VERSION, self.identity_public,
+                          store.user_capacity if store else 0, store.foreign_capacity if store else 0,
+                          store.wallet_capacity if store else 0)
+
+    def status(self) -> Status:
+        reports = self.services.selftests.reports if self.services else {}
+        return Status(self.state, self.mode, self.bound, time.time() - self.started, dict(self.counters.ops),
+                      dict(self.counters.errors), dict(self.suspended), self.led.describe(),
+                      {kind.value: r.summary() for kind, r in reports.items()}, self.destroy_seconds, self.error)
+
+    def led_status(self) -> LedStatus:
+        return self.led.describe()
+
+    def metrics(self) -> Metrics:
+        return Metrics(self.state, self.mode, time.time() - self.started, self.boot_count, dict(self.counters.ops),
+                       dict(self.counters.errors), dict(self.counters.seconds), self.sensor_gauges())
 
     def sensor_gauges(self) -> dict[str, float]:
         """Current sensor readings for metrics (a sensor that does not answer is left out)."""
+        if self.services is None:
+            return {}
+        audit = self.events.audit
         gauges: dict[str, float] = {
-            "audit_log_entries": float(self.audit.head_seq if self.audit else 0),
-            "audit_log_unlogged_events": float(self.audit.unlogged if self.audit else 0),
+            "audit_log_entries": float(audit.head_seq if audit else 0),
+            "audit_log_unlogged_events": float(audit.unlogged if audit else 0),
             "tamper_channels_breached": float(sum(1 for c in self.policy.perimeter if c.first_breach)),
-            "rtc_drift_ppm": self.clock.drift_ppm,
+            "rtc_drift_ppm": self.services.clock.drift_ppm,
             "suspended": float(bool(self.suspended)),
         }
         for name, read in (("cpu_temperature_celsius", self.sensors.cpu_temp),
@@ -277,98 +221,59 @@ class Module:
                 pass
         return gauges
 
+    # -- policy, suspension, faults ----------------------------------------------------------------
+
     def save_policy(self) -> None:
         """Persist the policy (MACed in the keystore). :raises StorageFullError: if the disk is full."""
-        self.store.set_meta(_POLICY, self.policy.to_json())
+        self.live().store.set_meta(POLICY, self.policy.to_json())
 
     def suspend(self, reason: str, message: str) -> None:
         """Suspend key operations until :meth:`resume` for the same reason."""
         if reason not in self.suspended:
             self.suspended[reason] = message
-            self.record(Event.POWER if reason == "power" else Event.BATTERY, suspended=True, reason=message)
+            self.events.record(Event.POWER if reason == "power" else Event.BATTERY, suspended=True, reason=message)
 
     def resume(self, reason: str) -> None:
         if self.suspended.pop(reason, None) is not None:
-            self.record(Event.POWER if reason == "power" else Event.BATTERY, suspended=False, reason=reason)
+            self.events.record(Event.POWER if reason == "power" else Event.BATTERY, suspended=False, reason=reason)
 
     def show_led_code(self, code: LedCode, *, reason: str) -> None:
         """Development mode's answer to a fatal fault: show the code, record it, carry on."""
         self.led.show(code, time.time())
-        self.record(Event.LED_CODE, code=code.text, reason=reason, simulated=self.mode is Mode.DEVELOPMENT)
+        self.events.record(Event.LED_CODE, code=code.text, reason=reason, simulated=self.mode is Mode.DEVELOPMENT)
 
-    # -- self tests ------------------------------------------------------------------------------
-
-    def _key_material_digest(self) -> bytes:
-        material = self.identity_public + self.lock_key + self.cloud_key + b"".join(
-            self.store.get(slot).public for slot in range(FACTORY_SLOTS))
-        return hmac.new(self._derive(self._root_key, b"softscm key material digest v1"), material, hashlib.sha256).digest()
-
-    def _integrity_checks(self) -> dict[str, Callable[[], None]]:
-        def keystore() -> None:
-            self.store.verify_integrity()
-            if "keystore" in self.faults.integrity:
-                raise DigestMismatchError("keystore")
-
-        digests = integrity_checks(
-            {"code": lambda: self.store.get_meta(_CODE_DIGEST),
-             "key_material": lambda: self.store.get_meta(_KEY_MATERIAL_DIGEST)},
-            {"code": compute_code_digest, "key_material": self._key_material_digest}, self.faults)
-        return {"code_digest": digests["code_digest"], "keystore_digest": keystore,
-                "key_material_digest": digests["key_material_digest"]}
-
-    def run_self_test(self, kind: str, *, full: bool = True) -> SelfTestReport:
-        """Run the self tests of ``kind`` (power-on, background, commanded); a failure is fatal.
-
-        ``full=False`` (background, quick commanded) runs the integrity checks only.
-        """
-        checks = self._integrity_checks()
-        if kind == "power-on":
-            report = run_power_on(peripherals=self.monitor.peripheral_checks(), integrity_checks=checks,
-                                  rng=self.rng, faults=self.faults)
-        elif kind == "background":
-            report = run_background(integrity_checks=checks)
-        else:
-            report = run_commanded(full, peripherals=self.monitor.peripheral_checks(), integrity_checks=checks,
-                                   rng=self.rng, faults=self.faults)
-        self.reports[kind] = report
-        if report.passed:
-            self.record(Event.SELF_TEST, kind=kind, tests=len(report.results), seconds=round(report.duration_s, 6))
-        else:
-            failed = report.failures[0]
-            self.enter_error(f"{kind} self test failed: {failed.name} ({failed.detail})",
-                             code=FatalCode.KEY_AREA_DIGEST.value if failed.category == "integrity" else SELF_TEST_CODE)
-        return report
-
-    def power_on_self_test(self) -> None:
-        """STARTING -> SELF_TEST -> READY, or ERROR if anything fails."""
-        if self.config.accept_code_digest and self.mode is Mode.DEVELOPMENT:
-            self.store.set_meta(_CODE_DIGEST, compute_code_digest())
-        self._set_state(ModuleState.SELF_TEST)
-        report = self.run_self_test("power-on")
-        if report.passed:
-            self._set_state(ModuleState.READY)
-
-    def pairwise(self, key: PrivateKey, public: bytes | None = None) -> None:
-        """The conditional pair-wise consistency test of ``key`` against ``public`` (by default the
-        public key computed from it; a derived key passes the one its derivation produced); a
-        failure is fatal.
-
-        :raises SelfTestError: if the pair is inconsistent (the module is in ERROR then).
-        """
-        try:
-            pairwise_check(key, self.rng, public=public)
-        except SelfTestError as exc:
-            self.enter_error(f"pair-wise consistency test failed for a new {key.key_type.label} key")
-            raise exc
-
-    def enter_error(self, reason: str, *, code: LedCode = SELF_TEST_CODE) -> None:
+    def enter_error(self, reason: str, code: LedCode = SELF_TEST_CODE) -> None:
         """A failed self test: refuse key operations from now on (status and log export still work)."""
-        if self.state is ModuleState.ERROR:
+        if self.state in (ModuleState.ERROR, ModuleState.DESTROYED):
             return
         self.error = reason
         self._set_state(ModuleState.ERROR)
         self.led.show(code, time.time())
-        self.record(Event.SELF_TEST_FAILED, reason=reason, code=code.text)
+        self.events.record(Event.SELF_TEST_FAILED, reason=reason, code=code.text)
+
+    def _pairwise_failed(self, reason: str) -> None:
+        self.enter_error(reason)
+
+    # -- self tests --------------------------------------------------------------------------------
+
+    def key_material_digest(self) -> bytes:
+        """A MAC over the identity key, the lock and cloud keys and the factory slots' public keys."""
+        services = self.live()
+        material = self.identity_public + services.lockbox.key_material() + b"".join(
+            services.store.get(slot).public for slot in range(FACTORY_SLOTS))
+        return hmac.new(derive(self._root_key, b"softscm key material digest v1"), material, hashlib.sha256).digest()
+
+    def power_on_self_test(self) -> None:
+        """STARTING -> SELF_TEST -> READY, or ERROR if anything fails."""
+        selftests = self.live().selftests
+        if self.config.accept_code_digest and self.mode is Mode.DEVELOPMENT:
+            selftests.accept_code_digest()
+        self._set_state(ModuleState.SELF_TEST)
+        report = selftests.run(SelfTestKind.POWER_ON)
+        if report.passed:
+            self._set_state(ModuleState.READY)
+
+    # -- binding, state ----------------------------------------------------------------------------
 
     def lock_binding(self) -> None:
         """Enter production mode for good: seal the root key to this host and record the mode.
@@ -377,65 +282,29 @@ class Module:
         """
         if self.mode is Mode.PRODUCTION and self.bound:
             return
+        services = self.live()
         bind_root_key(self.state_dir, self._root_key, self.rng)
         self.bound = True
-        self.store.set_meta("mode", str(int(Mode.PRODUCTION)).encode())
+        services.store.set_meta("mode", str(int(Mode.PRODUCTION)).encode())
         self._mode = Mode.PRODUCTION
-        self.faults = FaultPlan()  # production never runs with a fault armed in development
-        self.record(Event.BINDING_CHANGE, bound=True)
-        self.record(Event.MODE_CHANGE, mode=Mode.PRODUCTION.name)
+        services.selftests.disarm()
+        self.events.record(Event.BINDING_CHANGE, bound=True)
+        self.events.record(Event.MODE_CHANGE, mode=Mode.PRODUCTION.name)
+
+    def set_state(self, state: ModuleState) -> None:
+        """Move to ``state`` (recorded in the log when it changes)."""
+        self._set_state(state)
 
     def _set_state(self, state: ModuleState) -> None:
         if state is not self.state:
             previous, self.state = self.state, state
-            self.record(Event.STATE_CHANGE, previous=previous.name, state=state.name)
+            self.events.record(Event.STATE_CHANGE, previous=previous.name, state=state.name)
 
-    # -- events ---------------------------------------------------------------------------------
-
-    def subscribe(self, listener: Listener) -> Callable[[], None]:
-        """Call ``listener`` with every event; returns a function that unsubscribes."""
-        self._listeners.append(listener)
-        return lambda: self._listeners.remove(listener) if listener in self._listeners else None
-
-    def record(self, event: Event, **details: Any) -> None:
-        """Write an event to the audit log and publish it to subscribers. Never raises."""
-        if self.audit is not None:
-            self.audit.append(event, details)
-        self.publish(event, **details)
-
-    def record_many(self, events: list[tuple[Event, dict[str, Any]]]) -> None:
-        """Write several events in one durable log append, then publish them. Never raises."""
-        if self.audit is not None:
-            self.audit.append_many(events)
-        for event, details in events:
-            self.publish(event, **details)
-
-    def publish(self, event: Event, **details: Any) -> None:
-        """Publish an event to subscribers only. Never raises."""
-        message = {"event": int(event), "name": event.name, "time": time.time(), "details": details}
-        for listener in list(self._listeners):
-            try:
-                listener(message)
-            except Exception:  # a subscriber's failure must not affect the module
-                log.exception("event listener failed")
-
-    # -- keys ----------------------------------------------------------------------------------
-
-    def private_key(self, slot: int) -> PrivateKey:
-        """The private key in ``slot`` (-1: the ephemeral key).
-
-        :raises SlotEmptyError: if there is none. :raises InvalidSlotError: out of range.
-        """
-        if slot == EPHEMERAL_SLOT:
-            if self.ephemeral is None:
-                raise SlotEmptyError("no ephemeral key has been generated")
-            return self.ephemeral
-        return self.store.load_private(slot)
-
-    # -- requests --------------------------------------------------------------------------------
+    # -- durability ------------------------------------------------------------------------------
 
     def _stores(self) -> list[KeyStore | AuditLog]:
-        return [s for s in (None if self.destroyed else self.store, self.audit) if s is not None]
+        stores: list[KeyStore | AuditLog] = [self.services.store] if self.services else []
+        return stores + ([self.events.audit] if self.events.audit is not None else [])
 
     def defer_sync(self, deferred: bool) -> None:
         """Deferred: commits stay atomic but become durable only at :meth:`sync` (the daemon syncs
@@ -447,55 +316,22 @@ class Module:
     def changes(self) -> int:
         """A counter that moves whenever anything is written to the keystore or the log (read
         twice per request, so it stays cheap)."""
-        total = 0 if self.audit is None else self.audit.changes
-        return total if self.destroyed else total + self.store.changes
+        total = 0 if self.events.audit is None else self.events.audit.changes
+        return total if self.services is None else total + self.services.store.changes
 
     def sync(self) -> None:
         """Make every commit so far durable. :raises OSError: if the disk cannot flush."""
         for store in self._stores():
             store.sync()
 
-    def handle(self, request: Request) -> Reply:
-        """Run one request. Never raises: every failure becomes an error reply."""
-        name = request.command.name
-        started = time.perf_counter()
-        try:
-            result = self.execute(request)
-        except ScmError as exc:
-            self.counters.errors[name] = self.counters.errors.get(name, 0) + 1
-            return Reply.failure(request.id, exc)
-        except Exception:
-            log.exception("internal error in %s", name)
-            self.counters.errors[name] = self.counters.errors.get(name, 0) + 1
-            return Reply.failure(request.id, InternalError("internal error; the request had no effect"))
-        self.counters.ops[name] = self.counters.ops.get(name, 0) + 1
-        self.counters.seconds[name] = self.counters.seconds.get(name, 0.0) + time.perf_counter() - started
-        return Reply.success(request.id, result)
-
-    def execute(self, request: Request) -> Any:
-        """Run one request and return its result.
-
-        :raises ScmError: the typed error for anything that goes wrong.
-        """
-        spec = TABLE.get(request.command)
-        if spec is None:
-            raise ProtocolError(f"{request.command.name} is not served by this module")
-        if self.state not in spec.states:
-            if self.state is ModuleState.DESTROYED:
-                raise DestroyedError("the module has been destroyed; its keys are gone")
-            raise ModuleStateError(f"{request.command.name} is not allowed while the module is {self.state.name}")
-        if self.suspended and spec.states == READY:
-            raise ModuleStateError("security services are suspended: " + "; ".join(self.suspended.values()))
-        return spec.handler(self, Args(request.args))
-
     # -- destruction -----------------------------------------------------------------------------
 
     def destroy(self, *, reason: str) -> None:
         """Zeroise and remove the root key and every wrapped key; the module becomes DESTROYED,
         for good (a marker file keeps it so across restarts)."""
+        services = self.live()
         started = time.perf_counter()
         self.defer_sync(False)  # the zeroisation and the final log entries are durable at once
-        serial = self.serial
         root_file = self.state_dir / ROOT_KEY_FILE
         try:
             size = root_file.stat().st_size
@@ -505,53 +341,32 @@ class Module:
                 os.fsync(fh.fileno())
         except OSError:
             log.error("could not overwrite the root key file")
-        self.store.zeroize()
-        self.store.close()
+        services.store.zeroize()
+        services.store.close()
         for name in (ROOT_KEY_FILE, KEYSTORE_FILE, KEYSTORE_FILE + "-wal", KEYSTORE_FILE + "-shm"):
             (self.state_dir / name).unlink(missing_ok=True)
-        self.ephemeral = None
-        self.lock_key = self.cloud_key = self._root_key = b""
-        self.identity = ed25519.Ed25519PrivateKey.generate()
-        self.destroyed = True
+        services.keys.ephemeral = None
+        self.services = None
+        self.identity = None
+        self._root_key = b""
         self.state = ModuleState.DESTROYED
         self.destroy_seconds = time.perf_counter() - started
         self.led.show(FatalCode.SECURE_ELEMENT_MISMATCH.value, time.time())
-        marker = {"serial": serial, "time": time.time(), "reason": reason, "seconds": self.destroy_seconds}
+        marker = {"serial": self.serial, "time": time.time(), "reason": reason, "seconds": self.destroy_seconds}
         atomic_write(self.state_dir / DESTROYED_MARKER, json.dumps(marker).encode())
-        self.record(Event.SELF_DESTRUCT, reason=reason, seconds=round(self.destroy_seconds, 6))
-        self.audit.checkpoint()  # the log survives, signed, for extraction from the failed module
-        self.audit.close()
-        self.audit = None
+        self.events.record(Event.SELF_DESTRUCT, reason=reason, seconds=round(self.destroy_seconds, 6))
+        audit = self.events.audit
+        if audit is not None:
+            audit.checkpoint()  # the log survives, signed, for extraction from the failed module
+            audit.close()
+        self.events.audit = None
 
-
-class DestroyedModule(Module):
-    """A module whose keys were destroyed: it answers status queries and refuses everything else."""
-
-    def __init__(self, state_dir: Path) -> None:  # noqa: super().__init__ needs the keys that are gone
-        marker = json.loads((state_dir / DESTROYED_MARKER).read_text())
-        self.state_dir = state_dir
-        self.rng = system_rng
-        self.bound = True
-        self.started = time.time()
+    def mark_destroyed(self, marker: Mapping[str, object]) -> None:
+        """Open as the DESTROYED state a directory whose keys were destroyed earlier."""
         self.state = ModuleState.DESTROYED
-        self.destroyed = True
-        self.ephemeral = None
-        self.slip39_session = None
-        self.counters = Counters()
-        self.boot_count = 0
-        self.suspended = {}
-        self.led = LedModel()
-        self.led.show(FatalCode.SECURE_ELEMENT_MISMATCH.value, marker["time"])
-        self._listeners = []
-        self.audit = None
-        self.lock = None
-        self.config = ModuleConfig()
-        self.faults = FaultPlan()
-        self.reports = {}
-        self.error = marker["reason"]
-        self._serial = marker["serial"]
-        self._mode = Mode.PRODUCTION
-        self.destroy_seconds = marker["seconds"]
-
-    def sensor_gauges(self) -> dict[str, float]:
-        return {}
+        self.bound = True
+        self.error = str(marker["reason"])
+        seconds = marker["seconds"]
+        self.destroy_seconds = float(seconds) if isinstance(seconds, (int, float)) else None
+        when = marker["time"]
+        self.led.show(FatalCode.SECURE_ELEMENT_MISMATCH.value, float(when) if isinstance(when, (int, float)) else 0.0)

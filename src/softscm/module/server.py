@@ -11,19 +11,23 @@ import asyncio
 import logging
 import os
 import queue
+import random
 import threading
+import typing
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+from ..wire.messages import Done, Message
+
 from ..wire.codec import EventMessage, Reply, Request
-from ..wire.defs import Command
+from ..wire.defs import MAX_FRAME_SIZE, Command, ModuleState
 from ..wire.errors import InternalError, ProtocolError, ScmError, TransportError
-from ..wire.defs import MAX_FRAME_SIZE
 from ..wire.framing import HEADER, FrameTooLargeError, frame
-from .dispatch import TABLE
+from ..wire.messages.selftest import SelfTestKind
+from . import commands, lifecycle
+from .dispatch import Dispatcher
 from .module import Module
-from .monitor import run_monitor
 
 log = logging.getLogger(__name__)
 
@@ -33,11 +37,29 @@ OUTPUT_LIMIT = 1024 * 1024  # replies queued for one connection before its frame
 MAX_UNREAD = 64 * 1024 * 1024  # output a connection may leave unread before it is closed
 
 
+async def run_monitor(module: Module, interval: float = 0.05) -> None:
+    """Poll the sensors, and run the background integrity checks at randomised intervals, for ever
+    (cancel the task to stop)."""
+    low, high = module.config.background_interval
+    loop = asyncio.get_running_loop()
+    next_check = loop.time() + random.uniform(low, high)
+    while (services := module.services) is not None:
+        before = module.changes
+        services.monitor.poll()
+        if loop.time() >= next_check and module.state is ModuleState.READY:
+            services.selftests.run(SelfTestKind.BACKGROUND, full=False)
+            next_check = loop.time() + random.uniform(low, high)
+        if module.services is not None and module.changes != before:
+            module.sync()  # what the sensors changed (breach times, log entries) is durable now
+        await asyncio.sleep(interval)
+
+
 class Connection:
     """One client's session: handshake state, subscriptions and requests in flight."""
 
-    def __init__(self, module: Module, send: Sender) -> None:
+    def __init__(self, module: Module, dispatcher: Dispatcher, send: Sender) -> None:
         self._module = module
+        self._dispatcher = dispatcher
         self._send = send
         self._greeted = False
         self._unsubscribe: Callable[[], None] | None = None
@@ -56,11 +78,10 @@ class Connection:
         if request.command is Command.SUBSCRIBE:
             self._subscribe(request)
             return
-        spec = TABLE.get(request.command)
-        if spec is not None and spec.blocking:
+        if self._dispatcher.blocking(request.command):
             self._start_wait(request)
             return
-        reply = self._module.handle(request)
+        reply = self._dispatcher.handle(request)
         if request.command is Command.HELLO and reply.status == 0:
             self._greeted = True
         self._reply(reply)
@@ -76,12 +97,12 @@ class Connection:
                 except (TransportError, ProtocolError, OSError):
                     pass
 
-            self._unsubscribe = self._module.subscribe(push)
-        self._reply(Reply.success(request.id, True))
+            self._unsubscribe = self._module.events.subscribe(push)
+        self._reply(Reply.success(request.id, Done().to_wire()))
 
     def _start_wait(self, request: Request) -> None:
         try:
-            awaitable: Awaitable[Any] = self._module.execute(request)
+            awaitable: Awaitable[Message] = self._dispatcher.execute(request)
         except ScmError as exc:
             self._reply(Reply.failure(request.id, exc))
             return
@@ -89,7 +110,7 @@ class Connection:
         async def finish() -> None:
             try:
                 result = await awaitable
-                self._reply(Reply.success(request.id, result))
+                self._reply(Reply.success(request.id, result.to_wire()))
             except ScmError as exc:
                 self._reply(Reply.failure(request.id, exc))
             except (OSError, TransportError):
@@ -132,8 +153,8 @@ class _StreamProtocol(asyncio.Protocol):
         self._stalled = False  # frames wait in the buffer and reading is paused
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self._transport = transport  # type: ignore[assignment]
-        self._connection = Connection(self._server.module, self._emit)
+        self._transport = typing.cast(asyncio.Transport, transport)  # a stream server's (uvloop's too)
+        self._connection = Connection(self._server.module, self._server.dispatcher, self._emit)
 
     def _emit(self, data: bytes) -> None:
         """Queue output; outside a read (a wait's answer, a pushed event) send it now, unless a
@@ -239,6 +260,7 @@ class Server:
 
     def __init__(self, module: Module) -> None:
         self.module = module
+        self.dispatcher = Dispatcher(module, commands.routes(module), module.counters)
         self._servers: list[asyncio.base_events.Server] = []
         self._loop = asyncio.get_running_loop()
         self._monitor = self._loop.create_task(run_monitor(module))
@@ -315,6 +337,7 @@ class InProcessHost:
 
     def __init__(self, module: Module) -> None:
         self.module = module
+        self.dispatcher = Dispatcher(module, commands.routes(module), module.counters)
         self.loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self.loop.run_forever, name="softscm-embedded", daemon=True)
         self._thread.start()
@@ -323,7 +346,7 @@ class InProcessHost:
     def connect(self) -> tuple[Callable[[bytes], None], queue.Queue[bytes], Callable[[], None]]:
         """Open a session: returns ``(send, replies, close)``; replies arrive framed."""
         replies: queue.Queue[bytes] = queue.Queue()
-        connection = Connection(self.module, replies.put)
+        connection = Connection(self.module, self.dispatcher, replies.put)
 
         def send(payload: bytes) -> None:
             self.loop.call_soon_threadsafe(connection.on_frame, payload)
@@ -345,7 +368,7 @@ class InProcessHost:
         if self.loop.is_closed():
             return
         self._monitor.cancel()
-        self.call(self.module.close)
+        self.call(lambda: lifecycle.close(self.module))
         self.loop.call_soon_threadsafe(self.loop.stop)
         self._thread.join(timeout=5)
         self.loop.close()

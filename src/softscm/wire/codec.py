@@ -114,7 +114,7 @@ def _decode(data: bytes) -> dict[Any, Any]:
 
 
 def _with_id(error: ScmError, request_id: int) -> ScmError:
-    error.request_id = request_id  # type: ignore[attr-defined]
+    error.request_id = request_id
     return error
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from enum import IntEnum, IntFlag, unique
 
-PROTOCOL_VERSION = 1
+PROTOCOL_VERSION = 2
 """Wire protocol version, exchanged in the HELLO handshake that opens every connection."""
 
 MAX_FRAME_SIZE = 4 * 1024 * 1024 + 4096

@@ -14,6 +14,7 @@ class ScmError(Exception):
     """Root of every softscm error."""
 
     code: ErrorCode = ErrorCode.GENERIC
+    request_id: int = 0  # the request a frame-level error answers, when it could be read
 
     def __init__(self, message: str = "") -> None:
         super().__init__(message or self.__class__.__doc__ or self.__class__.__name__)

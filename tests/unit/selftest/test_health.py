@@ -164,8 +164,8 @@ def test_an_armed_entropy_fault_replaces_the_samples(kind, test):
 
 
 def test_a_module_refuses_to_start_on_a_stuck_entropy_source(tmp_path):
-    from softscm.module.module import Module
+    from softscm.module import lifecycle
 
     with pytest.raises(SelfTestError, match="repetition count"):
-        Module.start(tmp_path / "state", rng=lambda n: bytes(n))
+        lifecycle.start(tmp_path / "state", rng=lambda n: bytes(n))
     assert not (tmp_path / "state").exists()  # nothing was drawn, nothing was written

@@ -55,7 +55,7 @@ def test_simulated_paths(tmp_path):
 def test_simulated_state_survives_and_latches_offline(tmp_path):
     clock = Clock()
     SimulatedDevice(tmp_path / "sensors", clock)
-    apply_offline(tmp_path, "perimeter_open", clock=lambda: 1_700_000_123.0, channel=0)
+    apply_offline(tmp_path, "perimeter_open", {"channel": 0}, clock=lambda: 1_700_000_123.0)
     device = SimulatedDevice(tmp_path / "sensors", clock)
     assert device.latched_breaches() == (1_700_000_123.0, None)
     assert (tmp_path / "sensors" / "simulated.json").stat().st_mode & 0o077 == 0

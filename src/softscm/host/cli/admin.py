@@ -8,7 +8,8 @@ import click
 
 import softscm
 
-from ..results import ModuleInfo
+from ...wire.messages.admin import ModuleInfo
+from . import render
 from .context import Cli, pass_cli
 
 
@@ -48,7 +49,7 @@ def status(cli: Cli) -> None:
     data = cli.client().status()
     cli.emit(data, human=lambda d: cli.table(None, ["field", "value"], [
         (k, ", ".join(f"{a}={b}" for a, b in sorted(v.items())) if isinstance(v, dict) else v)
-        for k, v in sorted(d.items())]))
+        for k, v in sorted(render.jsonable(d).items())]))
 
 
 @admin.command("lock-binding")

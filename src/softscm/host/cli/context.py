@@ -53,7 +53,7 @@ class Cli:
 
 def pass_cli(func: F) -> F:
     """Give the command the :class:`Cli` as its first argument."""
-    return click.pass_obj(func)  # type: ignore[return-value]
+    return click.pass_obj(func)  # type: ignore[return-value]  # click types the wrapper loosely; it keeps F's call
 
 
 def read_secret(prompt: str, *, confirm: bool = False) -> str:

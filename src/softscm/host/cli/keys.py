@@ -88,7 +88,8 @@ def import_foreign(cli: Cli, key_type: str, hex_key: str | None, key_file: Path 
     if hex_key is not None:
         public = parse_hex(hex_key, "--hex")
     else:
-        public = _read_public_file(key_file)  # type: ignore[arg-type]
+        assert key_file is not None  # exactly one was given (checked above)
+        public = _read_public_file(key_file)
     slot = cli.client().store_foreign_public_key(key_type, public)
     cli.emit({"foreign_slot": slot}, human=f"foreign slot {slot}")
 

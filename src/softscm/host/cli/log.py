@@ -89,7 +89,11 @@ def verify_command(source: Path | None, state_dir: Path | None, public_key: str,
 
     if (source is None) == (state_dir is None):
         raise click.UsageError("give an export file or --state-dir")
-    entries, checkpoints = read_log(state_dir) if state_dir else read_jsonl(source.read_text())  # type: ignore[union-attr]
+    if state_dir is not None:
+        entries, checkpoints = read_log(state_dir)
+    else:
+        assert source is not None  # exactly one was given (checked above)
+        entries, checkpoints = read_jsonl(source.read_text())
     mac_key = parse_hex(read_secret("Initial MAC key (hex)"), "MAC key") if ask_mac_key else None
     trusted_cp = Checkpoint.from_json(trusted.read_text().strip()) if trusted else None
     with handle_errors():
@@ -118,9 +122,9 @@ def checkpoint(cli: Cli, out: Path | None) -> None:
 def keys(cli: Cli, claim: bool) -> None:
     """The checkpoint public key (and, once, the initial MAC key)."""
     data = cli.client().log_keys(claim=claim)
-    human = f"public key {data['public_key'].hex()}\nentries {data['head_seq']}, unlogged {data['unlogged']}"
+    human = f"public key {data.public_key.hex()}\nentries {data.head_seq}, unlogged {data.unlogged}"
     if claim:
-        key = data.get("initial_mac_key")
+        key = data.initial_mac_key
         human += f"\ninitial MAC key {key.hex()} (keep it safe; it will not be shown again)" if key else \
             "\nthe initial MAC key was already claimed"
     cli.emit(data, human=human)

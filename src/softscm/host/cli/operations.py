@@ -40,7 +40,8 @@ def _data(scm: Client, slot: int | None, key_type: KeyType | None, digest: str |
         raise click.UsageError("give exactly one of --digest or --file")
     if digest is not None:
         return parse_hex(digest, "--digest")
-    content = read_input(file)  # type: ignore[arg-type]
+    assert file is not None  # exactly one was given (checked above)
+    content = read_input(file)
     if hash_name == "none":
         return content
     if key_type is None and slot is not None:
@@ -115,7 +116,12 @@ def ecdh(cli: Cli, slot: int, peer: str | None, peer_slot: int | None, peer_loca
     """ECDH between SLOT and a peer key, then the KDF; prints the derived key as hex."""
     if (peer is None) == (peer_slot is None):
         raise click.UsageError("give exactly one of --peer or --peer-slot")
-    peer_key: bytes | int = parse_hex(peer, "--peer") if peer is not None else peer_slot  # type: ignore[assignment]
+    peer_key: bytes | int
+    if peer is not None:
+        peer_key = parse_hex(peer, "--peer")
+    else:
+        assert peer_slot is not None  # exactly one was given (checked above)
+        peer_key = peer_slot
     secret = cli.client().ecdh(slot, peer_key, kdf=kdf, salt=parse_hex(salt, "--salt"), info=parse_hex(info, "--info"),
                                iterations=iterations, length=length, peer_foreign=not peer_local)
     cli.emit({"key": secret}, human=secret.hex())

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
-from enum import Enum
+from enum import Enum, StrEnum
 from typing import Any
 
 import click
@@ -44,6 +44,8 @@ def jsonable(value: Any) -> Any:
         return [jsonable(v) for v in value]
     if hasattr(value, "__dataclass_fields__"):
         return {k: jsonable(getattr(value, k)) for k in value.__dataclass_fields__}
+    if isinstance(value, StrEnum):
+        return value.value
     if isinstance(value, Enum):
         return value.name
     return value

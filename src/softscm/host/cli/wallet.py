@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
+import sys
+
 import click
 
-from ...wire.defs import KeyType
 from ..client import Client
 from .context import Cli, pass_cli, read_secret
 
 WALLET_TYPES = click.Choice(["secp256k1", "nistp256", "ed25519"], case_sensitive=False)
 
-
 @click.group()
 def wallet() -> None:
     """HD wallets (BIP32/39/44, SLIP-10) and Shamir backups (SLIP-39)."""
-
 
 @wallet.command()
 @click.argument("name")
@@ -31,7 +30,6 @@ def create(cli: Cli, name: str, key_type: str, bip39: bool, ask_passphrase: bool
         human += f"\nWrite these words down; they will not be shown again:\n{mnemonic}"
     cli.emit({"name": name, "master_slot": slot, "mnemonic": mnemonic}, human=human)
 
-
 @wallet.command()
 @click.argument("name")
 @click.option("--type", "key_type", type=WALLET_TYPES, default="secp256k1", show_default=True)
@@ -44,14 +42,12 @@ def restore(cli: Cli, name: str, key_type: str, ask_passphrase: bool) -> None:
     slot = cli.client().restore_wallet_bip39(key_type, name, mnemonic, passphrase=passphrase)
     cli.emit({"name": name, "master_slot": slot}, human=f"wallet {name!r} restored: master slot {slot}")
 
-
 def _master_slot(scm: Client, name: str) -> int:
     """The master slot of wallet ``name``. :raises click.UsageError: if there is no such wallet."""
-    master = next((w["master_slot"] for w in scm.list_wallets() if w["name"] == name), None)
+    master = next((w.master_slot for w in scm.list_wallets() if w.name == name), None)
     if master is None:
         raise click.UsageError(f"no wallet named {name!r}")
     return int(master)
-
 
 @wallet.command()
 @click.argument("name")
@@ -65,15 +61,13 @@ def derive(cli: Cli, name: str, path: str) -> None:
     public = scm.get_public_key(slot)
     cli.emit({"slot": slot, "node_addr": path, "public_key": public}, human=f"slot {slot} {path} {public.hex()}")
 
-
 @wallet.command("list")
 @pass_cli
 def list_wallets(cli: Cli) -> None:
     """Every wallet with its master slot and node count."""
     wallets = cli.client().list_wallets()
     cli.emit(wallets, human=lambda ws: cli.table(None, ["name", "type", "master", "nodes", "watch-only"], [
-        (w["name"], KeyType(w["key_type"]).label, w["master_slot"], w["nodes"], w["watch_only"]) for w in ws]))
-
+        (w.name, w.key_type.label, w.master_slot, w.nodes, w.watch_only) for w in ws]))
 
 @wallet.command()
 @click.argument("slot", type=int)
@@ -82,7 +76,6 @@ def show(cli: Cli, slot: int) -> None:
     """Which wallet and node a slot holds."""
     node = cli.client().get_wallet_node(slot)
     cli.emit(node, human=f"slot {slot}: {node.node_addr} in {node.wallet_name!r} (master slot {node.master_slot})")
-
 
 @wallet.command()
 @click.argument("name")
@@ -97,11 +90,9 @@ def rm(cli: Cli, name: str, yes: bool) -> None:
     scm.remove_key(master)
     cli.emit({"removed": name}, human=f"removed wallet {name!r}")
 
-
 @wallet.group()
 def slip39() -> None:
     """Shamir backups (SLIP-39), up to 16 groups of 16 members."""
-
 
 @slip39.command("create")
 @click.argument("name")
@@ -138,7 +129,7 @@ def slip39_create(cli: Cli, name: str, key_type: str, group_threshold: int, grou
                     shares.append({"group": index, "member": member, "mnemonic": share})
                 else:
                     click.echo(f"group {index + 1} member {member + 1}:\n  {share}")
-                    if not click.get_text_stream("stdin").isatty():
+                    if not sys.stdin.isatty():
                         continue
                     click.pause("Press any key for the next share...")
                     click.clear()
@@ -146,7 +137,6 @@ def slip39_create(cli: Cli, name: str, key_type: str, group_threshold: int, grou
         scm.slip39_cancel()
         raise
     cli.emit({"name": name, "master_slot": slot, "shares": shares}, human=f"wallet {name!r}: master slot {slot}")
-
 
 @slip39.command("restore")
 @click.argument("name")

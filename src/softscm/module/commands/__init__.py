@@ -1,5 +1,34 @@
-"""Command handlers; importing this package registers them in :data:`softscm.module.dispatch.TABLE`."""
+"""Command handlers, one class per area; :func:`routes` registers what a module serves.
 
-from . import core, keys, log, operations, selftest, sensors, wallets
+A live module serves every area; a destroyed one only what needs no keys (status, information,
+the LED and the log), so every other command meets the DESTROYED state.
+"""
 
-__all__ = ["core", "keys", "log", "operations", "selftest", "sensors", "wallets"]
+from __future__ import annotations
+
+from ..dispatch import Route
+from ..module import Module
+from .admin import AdminCommands
+from .keys import KeyCommands
+from .log import LogCommands
+from .operations import OperationCommands
+from .selftest import SelfTestCommands
+from .sensors import SensorCommands
+from .wallet import WalletCommands
+
+
+def routes(module: Module) -> list[Route]:
+    """Every route ``module`` serves in its present life (live or destroyed)."""
+    table = [*AdminCommands(module, module.rng).routes(), *LogCommands(module.state_dir, module.events).routes()]
+    services = module.services
+    if services is None:
+        return table
+    mode = lambda: module.mode  # noqa: E731
+    return table + [
+        *KeyCommands(services.keys, services.wallets, module.events, mode).routes(),
+        *OperationCommands(services.keys, services.lockbox).routes(),
+        *WalletCommands(services.wallets).routes(),
+        *SensorCommands(module.sensors, services.clock, module.led, services.monitor, module.policy,
+                        module.save_policy, module.events, mode).routes(),
+        *SelfTestCommands(services.selftests, module).routes(),
+    ]

@@ -2,139 +2,148 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
 
-from ...wire.defs import EPHEMERAL_SLOT, FIRST_USER_SLOT, Command, Event, Mode
+from ...wire.defs import EPHEMERAL_SLOT, FIRST_USER_SLOT, Event, Mode
 from ...wire.errors import ExportDisabledError, InvalidSlotError, NotPermittedError, WalletError
-from ..args import Args
-from ..crypto import generate, load_private, normalize_public, public_to_pem
-from ..dispatch import command
-from .wallets import remove_node
-
-MAX_BATCH_KEYS = 1024
-
-if TYPE_CHECKING:
-    from ..module import Module
-
-
-@command(Command.GEN_KEY)
-def gen_key(module: Module, args: Args) -> int:
-    """Generate a key pair in the lowest free user slot. :raises NoFreeSlotError: when full."""
-    key_type = args.key_type()
-    key = generate(key_type, module.rng)
-    module.pairwise(key)
-    slot = module.store.put_key(key)
-    module.record(Event.KEY_GENERATED, slot=slot, key_type=key_type.label)
-    return slot
-
-
-@command(Command.GEN_KEYS)
-def gen_keys(module: Module, args: Args) -> list[int]:
-    """Generate ``count`` key pairs in one durable transaction (all or none); returns their slots.
-
-    :raises NoFreeSlotError: if they do not all fit.
-    """
-    key_type = args.key_type()
-    keys = [generate(key_type, module.rng) for _ in range(args.int("count", min=1, max=MAX_BATCH_KEYS))]
-    for key in keys:
-        module.pairwise(key)
-    slots = module.store.put_keys(keys)
-    module.record_many([(Event.KEY_GENERATED, {"slot": slot, "key_type": key_type.label}) for slot in slots])
-    return slots
+from ...wire.messages import Done
+from ...wire.messages.keys import (
+    DisableExportRequest,
+    GenEphemeralRequest,
+    GenKeyRequest,
+    GenKeysRequest,
+    GetPublicKeyRequest,
+    ImportKeyRequest,
+    InvalidateEphemeralRequest,
+    ListSlotsRequest,
+    PublicKey,
+    RemoveKeyRequest,
+    SlotList,
+    SlotReply,
+    SlotsReply,
+    StoreForeignRequest,
+)
+from ..audit.recorder import Recorder
+from ..crypto import load_private, normalize_public, public_to_pem
+from ..dispatch import Route, route
+from ..keyslots import KeySlots
+from ..wallet.service import WalletService
 
 
-@command(Command.GEN_EPHEMERAL)
-def gen_ephemeral(module: Module, args: Args) -> bytes:
-    """Replace the volatile ephemeral key (slot -1); returns its public key."""
-    key = generate(args.key_type(), module.rng)
-    module.pairwise(key)
-    module.ephemeral = key
-    return key.public
+class KeyCommands:
+    def __init__(self, keys: KeySlots, wallets: WalletService, events: Recorder, mode: Callable[[], Mode]) -> None:
+        self._keys = keys
+        self._store = keys.store
+        self._wallets = wallets
+        self._events = events
+        self._mode = mode
 
+    def routes(self) -> list[Route]:
+        return [
+            route(GenKeyRequest, self.gen_key),
+            route(GenKeysRequest, self.gen_keys),
+            route(GenEphemeralRequest, self.gen_ephemeral),
+            route(InvalidateEphemeralRequest, self.invalidate_ephemeral),
+            route(ImportKeyRequest, self.import_key),
+            route(RemoveKeyRequest, self.remove_key),
+            route(GetPublicKeyRequest, self.get_public_key),
+            route(DisableExportRequest, self.disable_export),
+            route(StoreForeignRequest, self.store_foreign),
+            route(ListSlotsRequest, self.list_slots),
+        ]
 
-@command(Command.INVALIDATE_EPHEMERAL)
-def invalidate_ephemeral(module: Module, args: Args) -> None:
-    module.ephemeral = None
+    def gen_key(self, request: GenKeyRequest) -> SlotReply:
+        """Generate a key pair in the lowest free user slot. :raises NoFreeSlotError: when full."""
+        slot = self._store.put_key(self._keys.generate(request.key_type))
+        self._events.record(Event.KEY_GENERATED, slot=slot, key_type=request.key_type.label)
+        return SlotReply(slot)
 
+    def gen_keys(self, request: GenKeysRequest) -> SlotsReply:
+        """Generate ``count`` key pairs in one durable transaction (all or none).
 
-@command(Command.IMPORT_KEY)
-def import_key(module: Module, args: Args) -> int:
-    """Store a caller-supplied private key (development mode only).
+        :raises NoFreeSlotError: if they do not all fit.
+        """
+        slots = self._store.put_keys([self._keys.generate(request.key_type) for _ in range(request.count)])
+        label = request.key_type.label
+        self._events.record_many([(Event.KEY_GENERATED, {"slot": slot, "key_type": label}) for slot in slots])
+        return SlotsReply(tuple(slots))
 
-    :raises NotPermittedError: in production mode. :raises InvalidKeyError: for a bad key.
-    """
-    if module.mode is Mode.PRODUCTION:
-        raise NotPermittedError("plain private keys cannot be imported in production mode")
-    key = load_private(args.key_type(), args.bytes("private_key", size=32))
-    module.pairwise(key)
-    slot = module.store.put_key(key)
-    module.record(Event.KEY_IMPORTED, slot=slot, key_type=key.key_type.label)
-    return slot
+    def gen_ephemeral(self, request: GenEphemeralRequest) -> PublicKey:
+        """Replace the volatile ephemeral key (slot -1); returns its public key."""
+        key = self._keys.generate(request.key_type)
+        self._keys.ephemeral = key
+        return PublicKey(key.key_type, key.public)
 
+    def invalidate_ephemeral(self, request: InvalidateEphemeralRequest) -> Done:
+        self._keys.ephemeral = None
+        return Done()
 
-@command(Command.REMOVE_KEY)
-def remove_key(module: Module, args: Args) -> None:
-    """Remove a user key or foreign key; a wallet node takes its descendants with it.
+    def import_key(self, request: ImportKeyRequest) -> SlotReply:
+        """Store a caller-supplied private key (development mode only).
 
-    :raises InvalidSlotError: for a factory slot. :raises SlotEmptyError: if it is empty.
-    """
-    slot = args.int("slot")
-    if args.bool("foreign", False):
-        module.store.remove_foreign(slot)
-        module.record(Event.KEY_REMOVED, slot=slot, foreign=True)
-        return
-    if slot < FIRST_USER_SLOT:
-        raise InvalidSlotError("factory slots 0..15 cannot be removed")
-    record = module.store.get(slot)
-    if record.wallet_id is not None:
-        remove_node(module, record)
-    else:
-        module.store.remove([slot])
-    module.record(Event.KEY_REMOVED, slot=slot)
+        :raises NotPermittedError: in production mode. :raises InvalidKeyError: for a bad key.
+        """
+        if self._mode() is Mode.PRODUCTION:
+            raise NotPermittedError("plain private keys cannot be imported in production mode")
+        key = load_private(request.key_type, request.private_key)
+        self._keys.pairwise(key)
+        slot = self._store.put_key(key)
+        self._events.record(Event.KEY_IMPORTED, slot=slot, key_type=key.key_type.label)
+        return SlotReply(slot)
 
+    def remove_key(self, request: RemoveKeyRequest) -> Done:
+        """Remove a user key or foreign key; a wallet node takes its descendants with it.
 
-@command(Command.GET_PUBLIC_KEY)
-def get_public_key(module: Module, args: Args) -> Any:
-    """Return the public key raw, or as PEM text with ``pem=True``.
+        :raises InvalidSlotError: for a factory slot. :raises SlotEmptyError: if it is empty.
+        """
+        slot = request.slot
+        if request.foreign:
+            self._store.remove_foreign(slot)
+            self._events.record(Event.KEY_REMOVED, slot=slot, foreign=True)
+            return Done()
+        if slot < FIRST_USER_SLOT:
+            raise InvalidSlotError("factory slots 0..15 cannot be removed")
+        record = self._store.get(slot)
+        if record.wallet_id is not None:
+            self._wallets.remove_node(record)
+        else:
+            self._store.remove([slot])
+        self._events.record(Event.KEY_REMOVED, slot=slot)
+        return Done()
 
-    :raises ExportDisabledError: if export was disabled. :raises WalletError: for a master seed.
-    """
-    slot, foreign = args.int("slot"), args.bool("foreign", False)
-    if slot == EPHEMERAL_SLOT and not foreign:
-        key_type, public = module.private_key(slot).key_type, module.private_key(slot).public
-    else:
-        record = module.store.get_foreign(slot) if foreign else module.store.get(slot)
-        if not record.exportable:
-            raise ExportDisabledError(f"public key export is disabled for slot {slot}")
-        if record.wallet_id is not None and record.node_addr == "m":
-            raise WalletError("a master seed's public key is never exported")
-        key_type, public = record.key_type, record.public
-    return public_to_pem(key_type, public) if args.bool("pem", False) else public
+    def get_public_key(self, request: GetPublicKeyRequest) -> PublicKey:
+        """The public key raw, and as PEM text with ``pem``.
 
+        :raises ExportDisabledError: if export was disabled. :raises WalletError: for a master seed.
+        """
+        slot = request.slot
+        if slot == EPHEMERAL_SLOT and not request.foreign:
+            key = self._keys.private_key(slot)
+            key_type, public = key.key_type, key.public
+        else:
+            record = self._store.get_foreign(slot) if request.foreign else self._store.get(slot)
+            if not record.exportable:
+                raise ExportDisabledError(f"public key export is disabled for slot {slot}")
+            if record.wallet_id is not None and record.node_addr == "m":
+                raise WalletError("a master seed's public key is never exported")
+            key_type, public = record.key_type, record.public
+        return PublicKey(key_type, public, public_to_pem(key_type, public) if request.pem else None)
 
-@command(Command.DISABLE_EXPORT)
-def disable_export(module: Module, args: Args) -> None:
-    """Permanently disable public key export for a slot."""
-    slot, foreign = args.int("slot"), args.bool("foreign", False)
-    module.store.set_exportable(slot, False, foreign=foreign)
-    module.record(Event.EXPORT_DISABLED, slot=slot, foreign=foreign)
+    def disable_export(self, request: DisableExportRequest) -> Done:
+        """Permanently disable public key export for a slot."""
+        self._store.set_exportable(request.slot, False, foreign=request.foreign)
+        self._events.record(Event.EXPORT_DISABLED, slot=request.slot, foreign=request.foreign)
+        return Done()
 
+    def store_foreign(self, request: StoreForeignRequest) -> SlotReply:
+        """Store a public key in the foreign key store. :raises InvalidKeyError: for a bad key."""
+        public = normalize_public(request.key_type, request.public_key)
+        slot = self._store.put_foreign(request.key_type, public)
+        self._events.record(Event.FOREIGN_KEY_STORED, slot=slot, key_type=request.key_type.label)
+        return SlotReply(slot)
 
-@command(Command.STORE_FOREIGN)
-def store_foreign(module: Module, args: Args) -> int:
-    """Store a public key in the foreign key store. :raises InvalidKeyError: for a bad key."""
-    key_type = args.key_type()
-    public = normalize_public(key_type, args.bytes("public_key", max=512))
-    slot = module.store.put_foreign(key_type, public)
-    module.record(Event.FOREIGN_KEY_STORED, slot=slot, key_type=key_type.label)
-    return slot
-
-
-@command(Command.LIST_SLOTS)
-def list_slots(module: Module, args: Args) -> dict[str, Any]:
-    """Occupied slots with their key types, and the capacity (factory slots included)."""
-    if args.bool("foreign", False):
-        slots, capacity = module.store.list_foreign(), module.store.foreign_capacity
-    else:
-        slots, capacity = module.store.list_slots(), FIRST_USER_SLOT + module.store.user_capacity
-    return {"slots": [[slot, int(key_type)] for slot, key_type in slots], "capacity": capacity}
+    def list_slots(self, request: ListSlotsRequest) -> SlotList:
+        """Occupied slots with their key types, and the capacity (factory slots included)."""
+        if request.foreign:
+            return SlotList(tuple(self._store.list_foreign()), self._store.foreign_capacity)
+        return SlotList(tuple(self._store.list_slots()), FIRST_USER_SLOT + self._store.user_capacity)

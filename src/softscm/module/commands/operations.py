@@ -2,151 +2,104 @@
 
 from __future__ import annotations
 
-import hmac
-from typing import TYPE_CHECKING, Any
-
-from cryptography.exceptions import InvalidSignature
-
-from ...wire.defs import EPHEMERAL_SLOT, Command, LockKey
-from ...wire.errors import AuthenticationError, InvalidArgumentError
-from ..args import Args
-from ..crypto import PublicKey, derive_key, open_sealed, seal
-from ..crypto.ecdh import MAX_SALT_INFO
+from ...wire.errors import InvalidArgumentError
+from ...wire.messages import Done
+from ...wire.messages.operations import (
+    Blob,
+    EcdhRequest,
+    LockRequest,
+    Plaintext,
+    Secret,
+    Signature,
+    Signatures,
+    SignBatchRequest,
+    SignRequest,
+    UnlockRequest,
+    Verdicts,
+    Verifier,
+    VerifyBatchRequest,
+    VerifyRequest,
+)
+from ..crypto import PublicKey, derive_key
+from ..crypto.lockbox import LockBox
 from ..crypto.parallel import sign_many, verify_many
-from ..dispatch import command
-
-if TYPE_CHECKING:
-    from ..module import Module
-
-MAX_MESSAGE = 1024 * 1024
-MAX_BATCH = 4096
-MAX_LOCK = 2 * 1024 * 1024
-LOCK_MAGIC = b"SCL1"
-_SIG = 64
+from ..dispatch import Route, route
+from ..keyslots import KeySlots
 
 
-def _signature(module: Module, slot: int, data: bytes, deterministic: bool, recid: bool) -> list[Any]:
-    sig = module.private_key(slot).sign(data, deterministic=deterministic, recid=recid, rng=module.rng)
-    return [sig.raw, sig.recovery_id]
+class OperationCommands:
+    def __init__(self, keys: KeySlots, lockbox: LockBox) -> None:
+        self._keys = keys
+        self._lockbox = lockbox
 
+    def routes(self) -> list[Route]:
+        return [
+            route(SignRequest, self.sign),
+            route(SignBatchRequest, self.sign_batch),
+            route(VerifyRequest, self.verify),
+            route(VerifyBatchRequest, self.verify_batch),
+            route(EcdhRequest, self.ecdh),
+            route(LockRequest, self.lock),
+            route(UnlockRequest, self.unlock),
+        ]
 
-@command(Command.SIGN)
-def sign(module: Module, args: Args) -> list[Any]:
-    """Sign a 32-byte digest (ECDSA) or a message (Ed25519); returns ``[raw, recovery_id]``.
+    def sign(self, request: SignRequest) -> Signature:
+        """Sign a 32-byte digest (ECDSA) or a message (Ed25519).
 
-    :raises KeyTypeMismatchError: for an X25519 slot.
-    """
-    return _signature(
-        module, args.int("slot"), args.bytes("data", max=MAX_MESSAGE), args.bool("deterministic", False),
-        args.bool("recid", False),
-    )
+        :raises KeyTypeMismatchError: for an X25519 slot.
+        """
+        keys = self._keys
+        return keys.private_key(request.slot).sign(request.data, deterministic=request.deterministic,
+                                                   recid=request.recid, rng=keys.rng)
 
+    def sign_batch(self, request: SignBatchRequest) -> Signatures:
+        """Sign many digests with one slot in one request."""
+        return Signatures(tuple(sign_many(self._keys.private_key(request.slot), list(request.data),
+                                          deterministic=request.deterministic, recid=request.recid,
+                                          rng=self._keys.rng)))
 
-@command(Command.SIGN_BATCH)
-def sign_batch(module: Module, args: Args) -> list[list[Any]]:
-    """Sign many digests with one slot in one request."""
-    slot, det, recid = args.int("slot"), args.bool("deterministic", False), args.bool("recid", False)
-    items = args.list("data", max=MAX_BATCH)
-    if not all(isinstance(d, bytes) and len(d) <= MAX_MESSAGE for d in items):
-        raise InvalidArgumentError("argument 'data' must be a list of byte strings")
-    signatures = sign_many(module.private_key(slot), items, deterministic=det, recid=recid, rng=module.rng)
-    return [[sig.raw, sig.recovery_id] for sig in signatures]
+    def _verifier(self, key: Verifier) -> PublicKey:
+        if key.public_key is not None:
+            if key.key_type is None:
+                raise InvalidArgumentError("argument 'key_type' is required with a public key")
+            return PublicKey(key.key_type, key.public_key)
+        if key.slot is None:
+            raise InvalidArgumentError("give a slot or a public key")
+        return self._keys.public_key(key.slot, foreign=key.foreign)
 
+    def verify(self, request: VerifyRequest) -> Done:
+        """Verify with a slot's key, a foreign key, or a public key given inline.
 
-def _verifier(module: Module, args: Args) -> PublicKey:
-    if args.has("public_key"):
-        return PublicKey(args.key_type(), args.bytes("public_key", max=512))
-    slot, foreign = args.int("slot"), args.bool("foreign", False)
-    if slot == EPHEMERAL_SLOT and not foreign:
-        key = module.private_key(slot)
-        return PublicKey(key.key_type, key.public)
-    return module.store.public_key(slot, foreign=foreign)
+        :raises InvalidSignatureError: if the signature does not verify.
+        """
+        self._verifier(request.key).verify(request.data, request.signature)
+        return Done()
 
+    def verify_batch(self, request: VerifyBatchRequest) -> Verdicts:
+        """Verify many (data, signature) pairs against one key; one verdict each."""
+        return Verdicts(tuple(verify_many(self._verifier(request.key), list(request.items))))
 
-@command(Command.VERIFY)
-def verify(module: Module, args: Args) -> bool:
-    """Verify with a slot's key, a foreign key, or an inline ``public_key`` + ``key_type``.
+    def ecdh(self, request: EcdhRequest) -> Secret:
+        """ECDH between a local slot and a peer key (raw bytes, or a slot), then the KDF.
 
-    :raises InvalidSignatureError: if the signature does not verify.
-    """
-    _verifier(module, args).verify(args.bytes("data", max=MAX_MESSAGE), args.bytes("signature", max=512))
-    return True
+        :raises KeyTypeMismatchError: for an Ed25519 slot or mismatched types.
+        :raises InvalidKeyError: for an invalid peer key.
+        """
+        key = self._keys.private_key(request.slot)
+        if request.peer_slot is not None:
+            store = self._keys.store
+            peer = (store.get_foreign(request.peer_slot) if request.peer_foreign else store.get(request.peer_slot)).public
+        elif request.peer_public_key is not None:
+            peer = request.peer_public_key
+        else:
+            raise InvalidArgumentError("give a peer public key or a peer slot")
+        return Secret(derive_key(request.kdf, key.exchange(peer), salt=request.salt, info=request.info,
+                                 iterations=request.iterations, length=request.length))
 
+    def lock(self, request: LockRequest) -> Blob:
+        """Encrypt and authenticate data under the module's lock key or the cloud key."""
+        return Blob(self._lockbox.lock(request.data, request.key))
 
-@command(Command.VERIFY_BATCH)
-def verify_batch(module: Module, args: Args) -> list[bool]:
-    """Verify many (data, signature) pairs against one key; returns one boolean each."""
-    verifier = _verifier(module, args)
-    pairs = args.list("items", max=MAX_BATCH)
-    if not all(isinstance(pair, list) and len(pair) == 2 and all(isinstance(p, bytes) for p in pair) for pair in pairs):
-        raise InvalidArgumentError("argument 'items' must be a list of [data, signature] pairs")
-    return verify_many(verifier, [(data, signature) for data, signature in pairs])
-
-
-@command(Command.ECDH)
-def ecdh(module: Module, args: Args) -> bytes:
-    """ECDH between a local slot and a peer key (raw bytes, or a slot number with ``peer_slot``).
-
-    :raises KeyTypeMismatchError: for an Ed25519 slot or mismatched types.
-    :raises InvalidKeyError: for an invalid peer key.
-    """
-    key = module.private_key(args.int("slot"))
-    if args.has("peer_slot"):
-        peer_foreign = args.bool("peer_foreign", True)
-        peer_slot = args.int("peer_slot")
-        record = module.store.get_foreign(peer_slot) if peer_foreign else module.store.get(peer_slot)
-        peer = record.public
-    else:
-        peer = args.bytes("peer_public_key", max=512)
-    secret = key.exchange(peer)
-    return derive_key(
-        args.kdf(),
-        secret,
-        salt=args.bytes("salt", b"", max=MAX_SALT_INFO),
-        info=args.bytes("info", b"", max=MAX_SALT_INFO),
-        iterations=args.int("iterations", 1),
-        length=args.int("length", 32, min=1, max=1024),
-    )
-
-
-def _lock_aad(key_id: LockKey) -> bytes:
-    return LOCK_MAGIC + bytes([key_id])
-
-
-@command(Command.LOCK)
-def lock(module: Module, args: Args) -> bytes:
-    """Encrypt and authenticate data under the module's lock key or the cloud key, then sign the
-    blob with the module identity key.
-
-    Blob: ``SCL1`` | key id (1) | nonce (12) | ciphertext | tag (16) | Ed25519 signature (64).
-    """
-    key_id = LockKey(args.int("key", int(LockKey.MODULE), min=0, max=1))
-    header = _lock_aad(key_id)
-    key = module.lock_key if key_id is LockKey.MODULE else module.cloud_key
-    body = header + seal(key, args.bytes("data", max=MAX_LOCK), header, module.rng)
-    return body + module.identity.sign(body)
-
-
-@command(Command.UNLOCK)
-def unlock(module: Module, args: Args) -> bytes:
-    """Reverse :func:`lock`. A module-key blob must carry this module's signature; a cloud-key
-    blob is authenticated by the shared key alone (another module sharing it may have made it).
-
-    :raises AuthenticationError: if the blob fails any check (which one is not said).
-    """
-    blob = args.bytes("blob", max=MAX_LOCK + 256)
-    if len(blob) < len(LOCK_MAGIC) + 1 + 28 + _SIG or not hmac.compare_digest(blob[:4], LOCK_MAGIC):
-        raise AuthenticationError("authentication failed")
-    try:
-        key_id = LockKey(blob[4])
-    except ValueError:
-        raise AuthenticationError("authentication failed") from None
-    body, signature = blob[:-_SIG], blob[-_SIG:]
-    if key_id is LockKey.MODULE:
-        try:
-            module.identity.public_key().verify(signature, body)
-        except InvalidSignature:
-            raise AuthenticationError("authentication failed") from None
-    key = module.lock_key if key_id is LockKey.MODULE else module.cloud_key
-    return open_sealed(key, body[5:], _lock_aad(key_id))
-
+    def unlock(self, request: UnlockRequest) -> Plaintext:
+        """:raises AuthenticationError: if the blob fails any check (which one is not said)."""
+        return Plaintext(self._lockbox.unlock(request.blob))

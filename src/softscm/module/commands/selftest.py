@@ -2,35 +2,54 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Protocol
 
-from ...wire.defs import Command, ModuleState
-from ..args import Args
-from ..dispatch import ANY_STATE, command
-
-if TYPE_CHECKING:
-    from ..module import Module
+from ...wire.defs import ModuleState
+from ...wire.messages import Done
+from ...wire.messages.selftest import (
+    FaultInjectRequest,
+    SelfTestKind,
+    SelfTestReport,
+    SelfTestReportRequest,
+    SelfTestReports,
+    SelfTestRunRequest,
+)
+from ..dispatch import ANY_STATE, Route, route
+from ..selftest.service import SelfTests
 
 RUN_STATES = frozenset({ModuleState.READY, ModuleState.HOLD, ModuleState.ERROR})
 
 
-@command(Command.SELFTEST_RUN, states=RUN_STATES)
-def run(module: Module, args: Args) -> dict[str, Any]:
-    """Run the self tests now (``full``: KATs, RNG and peripherals too); a failure is fatal."""
-    return module.run_self_test("commanded", full=args.bool("full", True)).to_dict()
+class ErrorView(Protocol):
+    @property
+    def error(self) -> str | None: ...
 
 
-@command(Command.SELFTEST_REPORT, states=ANY_STATE)
-def report(module: Module, args: Args) -> dict[str, Any]:
-    """The latest report of each kind, and the error that stopped the module (if any)."""
-    return {"reports": {kind: r.to_dict() for kind, r in module.reports.items()}, "error": module.error}
+class SelfTestCommands:
+    def __init__(self, selftests: SelfTests, module: ErrorView) -> None:
+        self._selftests = selftests
+        self._module = module
 
+    def routes(self) -> list[Route]:
+        return [
+            route(SelfTestRunRequest, self.run, states=RUN_STATES),
+            route(SelfTestReportRequest, self.report, states=ANY_STATE),
+            route(FaultInjectRequest, self.inject, states=RUN_STATES),
+        ]
 
-@command(Command.FAULT_INJECT, states=RUN_STATES)
-def inject(module: Module, args: Args) -> None:
-    """Corrupt a KAT's ``input``/``expected``, an ``integrity`` digest or the ``entropy`` source at
-    the next self test. :raises NotPermittedError: in production mode or on a module built without it."""
-    module.faults.add(module.mode, module.config.fault_injection,
-                      kat=args.optional(args.str, "kat"), where=args.str("where", "input"),
-                      integrity=args.optional(args.str, "integrity"),
-                      entropy=args.optional(args.str, "entropy"))
+    def run(self, request: SelfTestRunRequest) -> SelfTestReport:
+        """Run the self tests now (``full``: KATs, RNG and peripherals too); a failure is fatal."""
+        return self._selftests.run(SelfTestKind.COMMANDED, full=request.full)
+
+    def report(self, request: SelfTestReportRequest) -> SelfTestReports:
+        """The latest report of each kind, and the error that stopped the module (if any)."""
+        return SelfTestReports({kind.value: r for kind, r in self._selftests.reports.items()}, self._module.error)
+
+    def inject(self, request: FaultInjectRequest) -> Done:
+        """Corrupt a KAT, an integrity digest or the entropy source at the next self test.
+
+        :raises NotPermittedError: in production mode or on a module built without it.
+        """
+        self._selftests.inject(kat=request.kat, where=request.where, integrity=request.integrity,
+                               entropy=request.entropy)
+        return Done()

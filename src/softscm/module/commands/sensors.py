@@ -5,199 +5,210 @@ from __future__ import annotations
 import asyncio
 import json
 import math
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
 
-from ...wire.defs import Command, Event
-from ...wire.errors import NotPermittedError
-from ..args import Args
-from ..dispatch import ANY_STATE, READY_OR_HOLD, command
+from ...wire.defs import Event, Mode
+from ...wire.errors import InvalidArgumentError, NotPermittedError
+from ...wire.messages import Done
+from ...wire.messages.sensors import (
+    AccelReadRequest,
+    Accelerometer,
+    AuxTempRequest,
+    Battery,
+    BatteryPolicyRequest,
+    BatteryRequest,
+    BootPolicyRequest,
+    CpuTempRequest,
+    Drift,
+    LedPattern,
+    LedSetRequest,
+    PerimeterActionsRequest,
+    PerimeterClearRequest,
+    PerimeterInfo,
+    PerimeterInfoRequest,
+    PerimeterParamsRequest,
+    PolicyGetRequest,
+    PolicyReply,
+    RtcDriftRequest,
+    SimulateRequest,
+    TapSensitivity,
+    TapSensitivityRequest,
+    Temperature,
+    TempPolicyRequest,
+    Time,
+    TimeRequest,
+    WaitPerimeterRequest,
+    WaitTapRequest,
+)
+from ..audit.recorder import Recorder
+from ..dispatch import ANY_STATE, READY_OR_HOLD, Route, route
+from ..policy.monitor import Monitor
+from ..policy.settings import Policy
+from ..sensors.hal import SensorBackend
+from ..sensors.led import LedModel
+from ..sensors.rtc import ModuleClock
 from ..sensors.simulated import SimulatedDevice
-
-if TYPE_CHECKING:
-    from ..module import Module
 
 SENSOR_STATES = READY_OR_HOLD
 
 
-@command(Command.TIME, states=SENSOR_STATES, blocking=True)
-def get_time(module: Module, args: Args) -> Any:
-    """Module time (drift-corrected RTC); ``precise`` waits for the next second boundary."""
-    precise = args.bool("precise", False)
+class SensorCommands:
+    def __init__(self, sensors: SensorBackend, clock: ModuleClock, led: LedModel, monitor: Monitor, policy: Policy,
+                 save_policy: Callable[[], None], events: Recorder, mode: Callable[[], Mode]) -> None:
+        self._sensors = sensors
+        self._clock = clock
+        self._led = led
+        self._monitor = monitor
+        self._policy = policy
+        self._save_policy = save_policy
+        self._events = events
+        self._mode = mode
 
-    async def read() -> float:
-        now = module.clock.now()
-        if precise:
+    def routes(self) -> list[Route]:
+        return [
+            route(TimeRequest, self.get_time, states=SENSOR_STATES, blocking=True),
+            route(RtcDriftRequest, self.rtc_drift, states=SENSOR_STATES),
+            route(LedSetRequest, self.led_set, states=SENSOR_STATES),
+            route(AccelReadRequest, self.accel_read, states=SENSOR_STATES),
+            route(TapSensitivityRequest, self.tap_sensitivity, states=SENSOR_STATES),
+            route(WaitTapRequest, self.wait_tap, states=SENSOR_STATES, blocking=True),
+            route(CpuTempRequest, self.cpu_temp, states=SENSOR_STATES),
+            route(AuxTempRequest, self.aux_temp, states=SENSOR_STATES),
+            route(BatteryRequest, self.battery, states=SENSOR_STATES),
+            route(PerimeterActionsRequest, self.perimeter_set_actions, states=SENSOR_STATES),
+            route(PerimeterParamsRequest, self.perimeter_set_params, states=SENSOR_STATES),
+            route(PerimeterInfoRequest, self.perimeter_info, states=ANY_STATE),
+            route(PerimeterClearRequest, self.perimeter_clear, states=SENSOR_STATES),
+            route(WaitPerimeterRequest, self.wait_perimeter, states=SENSOR_STATES, blocking=True),
+            route(BatteryPolicyRequest, self.battery_policy, states=SENSOR_STATES),
+            route(TempPolicyRequest, self.temp_policy, states=SENSOR_STATES),
+            route(BootPolicyRequest, self.boot_policy, states=SENSOR_STATES),
+            route(PolicyGetRequest, self.policy_get, states=ANY_STATE),
+            route(SimulateRequest, self.simulate, states=SENSOR_STATES),
+        ]
+
+    async def get_time(self, request: TimeRequest) -> Time:
+        """Module time (drift-corrected RTC); ``precise`` waits for the next second boundary."""
+        now = self._clock.now()
+        if request.precise:
             await asyncio.sleep(math.ceil(now) - now)
-            return float(round(module.clock.now()))
-        return now
+            return Time(float(round(self._clock.now())))
+        return Time(now)
 
-    return read()
+    def rtc_drift(self, request: RtcDriftRequest) -> Drift:
+        """Measure the RTC drift against the host's reference clock; ppm (positive: fast)."""
+        return Drift(self._clock.calibrate())
 
+    def led_set(self, request: LedSetRequest) -> Done:
+        self._led.set(request.pattern.value, request.on_ms, request.off_ms or request.on_ms, request.flashes)
+        self._sensors.set_led(request.pattern is not LedPattern.OFF)
+        return Done()
 
-@command(Command.RTC_DRIFT, states=SENSOR_STATES)
-def rtc_drift(module: Module, args: Args) -> float:
-    """Measure the RTC drift against the host's reference clock; ppm (positive: fast)."""
-    return module.clock.calibrate()
+    def accel_read(self, request: AccelReadRequest) -> Accelerometer:
+        self._monitor.poll()
+        return self._monitor.accelerometer()
 
+    def tap_sensitivity(self, request: TapSensitivityRequest) -> TapSensitivity:
+        """Set ``axis`` to ``pct`` (0 disables); ``log`` records taps in the audit log."""
+        taps = self._monitor.taps
+        taps.set_sensitivity(request.axis, request.pct)
+        self._policy.tap_sensitivity = dict(taps.sensitivity)
+        if request.log is not None:
+            self._policy.log_taps = request.log
+        self._save_policy()
+        return TapSensitivity(dict(self._policy.tap_sensitivity))
 
-@command(Command.LED_SET, states=SENSOR_STATES)
-def led_set(module: Module, args: Args) -> None:
-    """``pattern`` on, off or flash (``on_ms``, ``off_ms`` (0: same as on), ``flashes`` (0: forever))."""
-    pattern = args.str("pattern")
-    if pattern not in ("on", "off", "flash"):
-        raise NotPermittedError("the LED pattern is on, off or flash")
-    on_ms = args.int("on_ms", 0, min=0, max=60_000)
-    off_ms = args.int("off_ms", 0, min=0, max=60_000) or on_ms
-    module.led.set(pattern, on_ms, off_ms, args.int("flashes", 0, min=0, max=1_000_000))
-    module.sensors.set_led(pattern != "off")
+    async def wait_tap(self, request: WaitTapRequest) -> Done:
+        """:raises ScmTimeoutError: on timeout."""
+        await self._monitor.wait_tap(request.timeout_ms)
+        return Done()
 
+    def cpu_temp(self, request: CpuTempRequest) -> Temperature:
+        return Temperature(self._sensors.cpu_temp())
 
-@command(Command.LED_GET, states=ANY_STATE)
-def led_get(module: Module, args: Args) -> dict[str, Any]:
-    return module.led.describe()
+    def aux_temp(self, request: AuxTempRequest) -> Temperature:
+        """:raises NotPermittedError: without auxiliary sensors. :raises InvalidArgumentError: past the last."""
+        temps = self._sensors.aux_temps()
+        if not temps:
+            raise NotPermittedError("this module has no auxiliary temperature sensor")
+        if request.index >= len(temps):
+            raise InvalidArgumentError("argument 'index' is out of range")
+        return Temperature(temps[request.index])
 
+    def battery(self, request: BatteryRequest) -> Battery:
+        reading = self._sensors.battery()
+        return Battery(reading.volts, reading.present)
 
-@command(Command.ACCEL_READ, states=SENSOR_STATES)
-def accel_read(module: Module, args: Args) -> dict[str, Any]:
-    """The latest acceleration per axis (g) and the direction of the last tap per axis."""
-    module.monitor.poll()
-    return module.monitor.accelerometer()
+    def perimeter_set_actions(self, request: PerimeterActionsRequest) -> Done:
+        """Set a channel's actions. In production mode this can be done once."""
+        channel = request.channel
+        self._policy.set_perimeter_actions(channel, request.notify, request.self_destruct, self._mode())
+        self._save_policy()
+        settings = self._policy.perimeter[channel]
+        self._events.record(Event.POLICY_CHANGE, perimeter_channel=channel, notify=settings.notify,
+                            self_destruct=settings.self_destruct)
+        return Done()
 
+    def perimeter_set_params(self, request: PerimeterParamsRequest) -> Done:
+        self._policy.set_perimeter_params(self._mode(), lp_period_us=request.lp_period_us,
+                                          lp_max_bits=request.lp_max_bits, min_delay_ns=request.min_delay_ns,
+                                          max_delay_ns=request.max_delay_ns)
+        self._save_policy()
+        self._events.record(Event.POLICY_CHANGE, perimeter_params=True)
+        return Done()
 
-@command(Command.TAP_SENSITIVITY, states=SENSOR_STATES)
-def tap_sensitivity(module: Module, args: Args) -> dict[str, float]:
-    """Set ``axis`` (x, y, z or all) to ``pct`` 0..100 (0 disables); ``log`` records taps in the log."""
-    module.monitor.taps.set_sensitivity(args.str("axis", "all"), args.float("pct", 50.0))
-    module.policy.tap_sensitivity = dict(module.monitor.taps.sensitivity)
-    if args.has("log"):
-        module.policy.log_taps = args.bool("log")
-    module.save_policy()
-    return module.policy.tap_sensitivity
+    def perimeter_info(self, request: PerimeterInfoRequest) -> PerimeterInfo:
+        """First-breach time per channel since the last clear (0: none)."""
+        self._monitor.poll()
+        return PerimeterInfo(tuple(c.first_breach for c in self._policy.perimeter))
 
+    def perimeter_clear(self, request: PerimeterClearRequest) -> Done:
+        """Clear the first-breach times and re-arm the latches."""
+        for channel, settings in enumerate(self._policy.perimeter):
+            self._sensors.clear_latch(channel)
+            settings.first_breach = 0.0
+        self._save_policy()
+        self._events.record(Event.TAMPER_CLEARED)
+        return Done()
 
-@command(Command.WAIT_TAP, states=SENSOR_STATES, blocking=True)
-def wait_tap(module: Module, args: Args) -> Any:
-    """Wait for a tap; ``timeout_ms`` -1 waits for ever. :raises ScmTimeoutError: on timeout."""
-    return module.monitor.wait_tap(args.int("timeout_ms", -1, min=-1))
+    async def wait_perimeter(self, request: WaitPerimeterRequest) -> Done:
+        """:raises ScmTimeoutError: on timeout. :raises InvalidArgumentError: if no channel notifies."""
+        await self._monitor.wait_perimeter(request.timeout_ms)
+        return Done()
 
+    def battery_policy(self, request: BatteryPolicyRequest) -> Done:
+        """Threshold (< 2.5 V) and the action: sleep or self-destruct. Frozen in production."""
+        self._policy.set_battery(self._mode(), threshold=request.threshold, sleep=request.sleep,
+                                 self_destruct=request.self_destruct)
+        self._save_policy()
+        self._events.record(Event.POLICY_CHANGE, battery=True)
+        return Done()
 
-@command(Command.CPU_TEMP, states=SENSOR_STATES)
-def cpu_temp(module: Module, args: Args) -> float:
-    return module.sensors.cpu_temp()
+    def temp_policy(self, request: TempPolicyRequest) -> Done:
+        """Low/high thresholds and self-destruct. Frozen in production."""
+        self._policy.set_temperature(self._mode(), low=request.low, high=request.high,
+                                     self_destruct=request.self_destruct)
+        self._save_policy()
+        self._events.record(Event.POLICY_CHANGE, temperature=True)
+        return Done()
 
+    def boot_policy(self, request: BootPolicyRequest) -> Done:
+        """0 do nothing, 1 self-destruct, 2 hold the host in reset. Allowed in every mode."""
+        self._policy.set_boot_policy(request.policy_id)
+        self._save_policy()
+        self._events.record(Event.POLICY_CHANGE, boot_policy=self._policy.boot_policy)
+        return Done()
 
-@command(Command.AUX_TEMP, states=SENSOR_STATES)
-def aux_temp(module: Module, args: Args) -> float:
-    temps = module.sensors.aux_temps()
-    index = args.int("index", 0, min=0, max=max(len(temps) - 1, 0))
-    if not temps:
-        raise NotPermittedError("this module has no auxiliary temperature sensor")
-    return temps[index]
+    def policy_get(self, request: PolicyGetRequest) -> PolicyReply:
+        return PolicyReply(json.loads(self._policy.to_json()))
 
+    def simulate(self, request: SimulateRequest) -> Done:
+        """Drive the simulated device; the monitor runs at once.
 
-@command(Command.BATTERY_VOLT, states=SENSOR_STATES)
-def battery_volt(module: Module, args: Args) -> dict[str, Any]:
-    battery = module.sensors.battery()
-    return {"volts": battery.volts, "present": battery.present}
-
-
-@command(Command.PERIMETER_SET_ACTIONS, states=SENSOR_STATES)
-def perimeter_set_actions(module: Module, args: Args) -> None:
-    """Set a channel's actions. In production mode this can be done once."""
-    channel = args.int("channel", min=0, max=1)
-    module.policy.set_perimeter_actions(channel, args.bool("notify", True), args.bool("self_destruct", False),
-                                        module.mode)
-    module.save_policy()
-    module.record(Event.POLICY_CHANGE, perimeter_channel=channel, notify=module.policy.perimeter[channel].notify,
-                  self_destruct=module.policy.perimeter[channel].self_destruct)
-
-
-@command(Command.PERIMETER_SET_PARAMS, states=SENSOR_STATES)
-def perimeter_set_params(module: Module, args: Args) -> None:
-    """Digital perimeter: ``lp_period_us``, ``lp_max_bits``, ``min_delay_ns``, ``max_delay_ns``."""
-    module.policy.set_perimeter_params(
-        module.mode,
-        lp_period_us=args.optional(args.int, "lp_period_us"),
-        lp_max_bits=args.optional(args.int, "lp_max_bits"),
-        min_delay_ns=args.optional(args.int, "min_delay_ns"),
-        max_delay_ns=args.optional(args.int, "max_delay_ns"),
-    )
-    module.save_policy()
-    module.record(Event.POLICY_CHANGE, perimeter_params=True)
-
-
-@command(Command.PERIMETER_INFO, states=ANY_STATE)
-def perimeter_info(module: Module, args: Args) -> list[float]:
-    """First-breach time per channel since the last clear (0: none)."""
-    if module.destroyed:
-        return []
-    module.monitor.poll()
-    return [c.first_breach for c in module.policy.perimeter]
-
-
-@command(Command.PERIMETER_CLEAR, states=SENSOR_STATES)
-def perimeter_clear(module: Module, args: Args) -> None:
-    """Clear the first-breach times and re-arm the latches."""
-    for channel, settings in enumerate(module.policy.perimeter):
-        module.sensors.clear_latch(channel)
-        settings.first_breach = 0.0
-    module.save_policy()
-    module.record(Event.TAMPER_CLEARED)
-
-
-@command(Command.WAIT_PERIMETER, states=SENSOR_STATES, blocking=True)
-def wait_perimeter(module: Module, args: Args) -> Any:
-    """Wait for a perimeter breach on a notifying channel. :raises ScmTimeoutError: on timeout."""
-    return module.monitor.wait_perimeter(args.int("timeout_ms", -1, min=-1))
-
-
-@command(Command.BATTERY_POLICY, states=SENSOR_STATES)
-def battery_policy(module: Module, args: Args) -> None:
-    """``threshold`` (< 2.5 V) and the action: ``sleep`` or ``self_destruct``. Frozen in production."""
-    module.policy.set_battery(
-        module.mode,
-        threshold=args.optional(args.float, "threshold"),
-        sleep=args.optional(args.bool, "sleep"),
-        self_destruct=args.optional(args.bool, "self_destruct"),
-    )
-    module.save_policy()
-    module.record(Event.POLICY_CHANGE, battery=True)
-
-
-@command(Command.TEMP_POLICY, states=SENSOR_STATES)
-def temp_policy(module: Module, args: Args) -> None:
-    """``low``/``high`` thresholds (°C) and ``self_destruct``. Frozen in production."""
-    module.policy.set_temperature(
-        module.mode,
-        low=args.optional(args.float, "low"),
-        high=args.optional(args.float, "high"),
-        self_destruct=args.optional(args.bool, "self_destruct"),
-    )
-    module.save_policy()
-    module.record(Event.POLICY_CHANGE, temperature=True)
-
-
-@command(Command.BOOT_SET_POLICY, states=SENSOR_STATES)
-def boot_policy(module: Module, args: Args) -> None:
-    """0 do nothing, 1 self-destruct, 2 hold the host in reset. Allowed in every mode."""
-    module.policy.set_boot_policy(args.int("policy_id"))
-    module.save_policy()
-    module.record(Event.POLICY_CHANGE, boot_policy=module.policy.boot_policy)
-
-
-@command(Command.POLICY_GET, states=ANY_STATE)
-def policy_get(module: Module, args: Args) -> dict[str, Any]:
-    return {} if module.destroyed else json.loads(module.policy.to_json())
-
-
-@command(Command.SIM_SET, states=SENSOR_STATES)
-def sim_set(module: Module, args: Args) -> None:
-    """Drive the simulated device (``action`` plus its arguments); the monitor runs at once.
-
-    :raises NotPermittedError: if the module runs on real sensors.
-    """
-    if not isinstance(module.sensors, SimulatedDevice):
-        raise NotPermittedError("the module runs on real sensors; there is nothing to simulate")
-    values = {k: v for k, v in args.values().items() if k != "action"}
-    module.sensors.apply(args.str("action"), **values)
-    module.monitor.poll()
+        :raises NotPermittedError: if the module runs on real sensors.
+        """
+        if not isinstance(self._sensors, SimulatedDevice):
+            raise NotPermittedError("the module runs on real sensors; there is nothing to simulate")
+        self._sensors.apply(request.action, **request.params)
+        self._monitor.poll()
+        return Done()

@@ -7,7 +7,7 @@ on OpenSSL (cryptography).
 from .aead import open_sealed, seal
 from .ecdh import derive_key, shared_secret
 from .keys import PrivateKey, PublicKey, generate, load_private, normalize_public, public_to_pem
-from .signature import Signature
+from ...wire.messages.operations import Signature
 from .signing import verify
 
 __all__ = [

@@ -29,7 +29,7 @@ from ...wire.errors import (
 )
 from .curves import P256, SECP256K1, recovery_id
 from .rng import Rng, system_rng
-from .signature import Signature
+from ...wire.messages.operations import Signature
 
 PRIVATE_KEY_SIZE = 32
 _ECDSA_P256 = ec.ECDSA(Prehashed(hashes.SHA256()))
@@ -301,7 +301,7 @@ class PublicKey:
             raise InvalidSignatureError("signature does not verify")
         if self.key_type is KeyType.ED25519:
             try:
-                self._obj.verify(signature, data)  # type: ignore[attr-defined]
+                self._obj.verify(signature, data)  # type: ignore[attr-defined]  # _obj is this key type's library object
                 return
             except InvalidSignature:
                 raise InvalidSignatureError("signature does not verify") from None
@@ -313,7 +313,7 @@ class PublicKey:
             raise InvalidSignatureError("signature does not verify")
         if self.key_type is KeyType.NISTP256:
             try:
-                self._obj.verify(encode_dss_signature(r, s), data, _ECDSA_P256)  # type: ignore[attr-defined]
+                self._obj.verify(encode_dss_signature(r, s), data, _ECDSA_P256)  # type: ignore[attr-defined]  # _obj is this key type's library object
                 return
             except InvalidSignature:
                 raise InvalidSignatureError("signature does not verify") from None
@@ -321,7 +321,7 @@ class PublicKey:
             s = curve.n - s
         compact = deserialize_compact(r.to_bytes(32, "big") + s.to_bytes(32, "big"))
         der = cdata_to_der(compact)
-        if not self._obj.verify(der, data, hasher=None):  # type: ignore[attr-defined]
+        if not self._obj.verify(der, data, hasher=None):  # type: ignore[attr-defined]  # _obj is this key type's library object
             raise InvalidSignatureError("signature does not verify")
 
 

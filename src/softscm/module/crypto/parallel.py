@@ -17,7 +17,7 @@ from ...wire.defs import KeyType
 from ...wire.errors import InternalError
 from .keys import PrivateKey, PublicKey
 from .rng import Rng
-from .signature import Signature
+from ...wire.messages.operations import Signature
 
 R = TypeVar("R")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ...wire.defs import KeyType
 from .keys import PublicKey
-from .signature import Signature
+from ...wire.messages.operations import Signature
 
 
 def verify(key_type: KeyType, public: bytes, data: bytes, signature: bytes) -> None:

@@ -8,6 +8,8 @@ are frozen, the perimeter channel actions may be changed exactly once, the boot 
 from __future__ import annotations
 
 import json
+from typing import TypeVar
+
 from dataclasses import asdict, dataclass, field
 
 from ...wire.defs import BatteryAction, BootPolicy, Mode
@@ -125,7 +127,10 @@ def _frozen(mode: Mode, what: str) -> None:
         raise PolicyFrozenError(f"{what} are frozen in production mode")
 
 
-def _within(value: float, bounds: tuple[float, float], what: str) -> int | float:
+T = TypeVar("T", int, float)
+
+
+def _within(value: T, bounds: tuple[float, float], what: str) -> T:
     if not bounds[0] <= value <= bounds[1]:
         raise InvalidArgumentError(f"{what} must be within {bounds[0]}..{bounds[1]}")
     return value

@@ -13,7 +13,7 @@ from ...wire.defs import KdfType, KeyType
 from ..crypto import PublicKey, derive_key, load_private, open_sealed, seal
 from .faults import FaultPlan
 from .kat_table import KAT_NAMES, TABLE, KnownAnswerTest
-from .report import TestResult
+from ...wire.messages.selftest import TestCategory, TestResult
 
 Runner = Callable[[KnownAnswerTest, bytes, bytes], bytes]
 """(test, input, expected) -> output; the test passes when the output equals ``expected``."""
@@ -86,7 +86,7 @@ def run_kat(kat: KnownAnswerTest, faults: FaultPlan | None = None) -> TestResult
         detail = "" if passed else "wrong answer"
     except Exception as exc:  # noqa: BLE001 - any error of the algorithm under test is a failed test
         passed, detail = False, f"raised {exc.__class__.__name__}"
-    return TestResult(kat.name, "kat", passed, time.perf_counter() - started, detail)
+    return TestResult(kat.name, TestCategory.KAT, passed, time.perf_counter() - started, detail)
 
 
 def run_kats(faults: FaultPlan | None = None) -> list[TestResult]:

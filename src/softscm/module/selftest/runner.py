@@ -17,12 +17,12 @@ from ..crypto.rng import Rng
 from .faults import FaultPlan
 from .health import DEFAULT_MIN_ENTROPY_PER_BYTE, HealthTestedRng
 from .kat import run_kats
-from .report import SelfTestReport, TestResult
+from ...wire.messages.selftest import SelfTestKind, SelfTestReport, TestCategory, TestResult
 
 Check = Callable[[], object]  # returns on success (the value is ignored), raises on failure
 
 
-def run_checks(checks: Mapping[str, Check], category: str) -> list[TestResult]:
+def run_checks(checks: Mapping[str, Check], category: TestCategory) -> list[TestResult]:
     """Run and time each check; one that raises has failed. The detail is an ScmError's message
     (those never hold secrets) or just the exception's class name."""
     results = []
@@ -51,7 +51,7 @@ def rng_health_check(rng: Rng, faults: FaultPlan | None = None) -> Check:
     return run
 
 
-def _report(kind: str, run: Callable[[], list[TestResult]]) -> SelfTestReport:
+def _report(kind: SelfTestKind, run: Callable[[], list[TestResult]]) -> SelfTestReport:
     started, clock = time.time(), time.perf_counter()
     results = run()
     return SelfTestReport(kind, tuple(results), started, time.perf_counter() - clock)
@@ -60,25 +60,25 @@ def _report(kind: str, run: Callable[[], list[TestResult]]) -> SelfTestReport:
 def _full(peripherals: Mapping[str, Check], integrity_checks: Mapping[str, Check], rng: Rng,
           faults: FaultPlan | None) -> list[TestResult]:
     return (run_kats(faults)
-            + run_checks({"rng_health": rng_health_check(rng, faults)}, "health")
-            + run_checks(peripherals, "peripheral")
-            + run_checks(integrity_checks, "integrity"))
+            + run_checks({"rng_health": rng_health_check(rng, faults)}, TestCategory.HEALTH)
+            + run_checks(peripherals, TestCategory.PERIPHERAL)
+            + run_checks(integrity_checks, TestCategory.INTEGRITY))
 
 
 def run_power_on(*, peripherals: Mapping[str, Check], integrity_checks: Mapping[str, Check], rng: Rng,
                  faults: FaultPlan | None = None) -> SelfTestReport:
     """KATs, the entropy start-up test, peripheral checks, integrity checks; in that order."""
-    return _report("power-on", lambda: _full(peripherals, integrity_checks, rng, faults))
+    return _report(SelfTestKind.POWER_ON, lambda: _full(peripherals, integrity_checks, rng, faults))
 
 
 def run_background(*, integrity_checks: Mapping[str, Check]) -> SelfTestReport:
     """The integrity checks only (run at randomised intervals while the module serves)."""
-    return _report("background", lambda: run_checks(integrity_checks, "integrity"))
+    return _report(SelfTestKind.BACKGROUND, lambda: run_checks(integrity_checks, TestCategory.INTEGRITY))
 
 
 def run_commanded(full: bool, *, peripherals: Mapping[str, Check], integrity_checks: Mapping[str, Check],
                   rng: Rng, faults: FaultPlan | None = None) -> SelfTestReport:
     """On request: everything the power-on test runs if ``full``, else the integrity checks."""
     if full:
-        return _report("commanded", lambda: _full(peripherals, integrity_checks, rng, faults))
-    return _report("commanded", lambda: run_checks(integrity_checks, "integrity"))
+        return _report(SelfTestKind.COMMANDED, lambda: _full(peripherals, integrity_checks, rng, faults))
+    return _report(SelfTestKind.COMMANDED, lambda: run_checks(integrity_checks, TestCategory.INTEGRITY))

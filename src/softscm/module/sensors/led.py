@@ -6,6 +6,7 @@ sub-code after a pause, the whole repeated three times.
 
 from __future__ import annotations
 
+from ...wire.messages.admin import LedStatus
 from dataclasses import dataclass, field
 from enum import Enum
 
@@ -75,7 +76,7 @@ class LedModel:
         self.pattern, self.code = "code", code
         self.history.append((at, code))
 
-    def describe(self) -> dict[str, object]:
-        return {"pattern": self.pattern, "on_ms": self.on_ms, "off_ms": self.off_ms, "flashes": self.flashes,
-                "code": self.code.text if self.code else None,
-                "history": [[t, c.text] for t, c in self.history[-20:]]}
+    def describe(self) -> LedStatus:
+        """The pattern, the fatal code shown (if any) and the last 20 codes."""
+        return LedStatus(self.pattern, self.on_ms, self.off_ms, self.flashes, self.code.text if self.code else None,
+                         tuple((t, c.text) for t, c in self.history[-20:]))

@@ -96,7 +96,7 @@ class LinuxSensors:
 
     def perimeter_closed(self) -> tuple[bool, ...]:
         if self._gpio_request is not None:
-            values = self._gpio_request.get_values()  # type: ignore[attr-defined]
+            values = self._gpio_request.get_values()  # type: ignore[attr-defined]  # gpiod (optional extra) ships no types
             closed = tuple(int(v) == 1 for v in values)
         else:
             if len(self.paths.gpio_values) < PERIMETER_CHANNELS:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from typing import Any
+
 import click
 
 from ...wire.errors import ScmError
@@ -17,7 +19,7 @@ from .simulated import ACTIONS, apply_offline
 @click.argument("values", nargs=-1)
 def main(state_dir: Path, action: str, values: tuple[str, ...]) -> None:
     """Apply ACTION (with NAME=VALUE arguments) to the simulated hardware of a stopped module."""
-    args: dict[str, float | int] = {}
+    args: dict[str, Any] = {}
     for item in values:
         name, _, text = item.partition("=")
         try:
@@ -25,7 +27,7 @@ def main(state_dir: Path, action: str, values: tuple[str, ...]) -> None:
         except ValueError:
             raise click.BadParameter(f"{item!r} is not NAME=NUMBER") from None
     try:
-        apply_offline(state_dir, action.replace("-", "_"), **args)
+        apply_offline(state_dir, action.replace("-", "_"), args)
     except ScmError as exc:
         raise click.ClickException(exc.message) from None
     click.echo(f"applied {action} to the simulated hardware in {state_dir}")

@@ -190,9 +190,11 @@ def save_state(directory: Path, state: SimulatedState) -> None:
     atomic_write(directory / STATE_FILE, json.dumps(asdict(state), indent=1).encode())
 
 
-def apply_offline(state_dir: Path, action: str, *, clock: Callable[[], float] = time.time, **args: Any) -> None:
-    """Apply a simulated event while the module is stopped (the hardware latches it)."""
+def apply_offline(state_dir: Path, action: str, params: dict[str, Any], *,
+                  clock: Callable[[], float] = time.time) -> None:
+    """Apply a simulated event (``action`` with its ``params``) while the module is stopped (the
+    hardware latches it)."""
     directory = ensure_private_dir(Path(state_dir) / "sensors")
     state = load_state(directory)
-    _apply(state, action, args, clock())
+    _apply(state, action, params, clock())
     save_state(directory, state)

@@ -69,8 +69,8 @@ class TapDetector:
                     if self.sensitivity[axis] > 0 and abs(deviations[i]) >= threshold_g(self.sensitivity[axis])
                 ]
                 if hits:
-                    direction = tuple((1 if deviations[i] > 0 else -1) if i in hits else 0 for i in range(3))
-                    taps.append(Tap(sample.t, direction, max(abs(deviations[i]) for i in hits)))  # type: ignore[arg-type]
+                    x, y, z = ((1 if deviations[i] > 0 else -1) if i in hits else 0 for i in range(3))
+                    taps.append(Tap(sample.t, (x, y, z), max(abs(deviations[i]) for i in hits)))
                     self._quiet_until = sample.t + DEBOUNCE_S
                     continue
             if sample.t >= self._quiet_until:

@@ -9,24 +9,49 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import random
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Protocol
 
-from ..wire.defs import BatteryAction, Event, Mode, ModuleState
-from ..wire.errors import InvalidArgumentError, ScmTimeoutError
-from .sensors.hal import PERIMETER_CHANNELS, AccelSample, SensorError
-from .sensors.led import FatalCode, LedCode, tamper_code
-from .sensors.tap import Tap, TapDetector
-
-if TYPE_CHECKING:
-    from .module import Module
+from ...wire.defs import BatteryAction, Event, Mode
+from ...wire.errors import InvalidArgumentError, ScmTimeoutError
+from ...wire.messages.sensors import Accelerometer
+from ..audit.recorder import Recorder
+from ..sensors.hal import PERIMETER_CHANNELS, AccelSample, SensorBackend, SensorError
+from ..sensors.led import FatalCode, LedCode, tamper_code
+from ..sensors.tap import Tap, TapDetector
+from .settings import Policy
 
 log = logging.getLogger(__name__)
 
 
+class Guarded(Protocol):
+    """What the monitor reads and does to the module it guards."""
+
+    sensors: SensorBackend
+    policy: Policy
+    events: Recorder
+
+    @property
+    def destroyed(self) -> bool: ...
+
+    @property
+    def mode(self) -> Mode: ...
+
+    def save_policy(self) -> None: ...
+
+    def destroy(self, *, reason: str) -> None: ...
+
+    def show_led_code(self, code: LedCode, *, reason: str) -> None: ...
+
+    def suspend(self, reason: str, message: str) -> None: ...
+
+    def resume(self, reason: str) -> None: ...
+
+
 class Monitor:
-    def __init__(self, module: Module) -> None:
+    """Reads the sensors and enforces the tamper, temperature, battery and power policies."""
+
+    def __init__(self, module: Guarded) -> None:
         self._module = module
         self.taps = TapDetector(module.policy.tap_sensitivity)
         self.last_sample: AccelSample | None = None
@@ -77,7 +102,7 @@ class Monitor:
                 continue
             settings.first_breach = when
             changed = True
-            module.record(Event.TAMPER, channel=channel, time=when, self_destruct=settings.self_destruct)
+            module.events.record(Event.TAMPER, channel=channel, time=when, self_destruct=settings.self_destruct)
             if settings.notify:
                 _release(self._perimeter_waiters)
             if settings.self_destruct:
@@ -95,7 +120,7 @@ class Monitor:
         if state == self._temperature:
             return
         self._temperature = state
-        module.record(Event.TEMPERATURE, celsius=celsius, state=state or "normal")
+        module.events.record(Event.TEMPERATURE, celsius=celsius, state=state or "normal")
         if state is not None:
             code = FatalCode.LOW_TEMPERATURE if state == "low" else FatalCode.HIGH_TEMPERATURE
             self._act(code.value, policy.temp_self_destruct, f"temperature {celsius:.1f} °C is {state}")
@@ -105,12 +130,12 @@ class Monitor:
         battery = module.sensors.battery()
         if battery.present != self._battery_present:
             self._battery_present = battery.present
-            module.record(Event.BATTERY, present=battery.present, volts=battery.volts)
+            module.events.record(Event.BATTERY, present=battery.present, volts=battery.volts)
         low = battery.present and battery.volts < policy.battery_threshold
         if low == self._battery_low:
             return
         self._battery_low = low
-        module.record(Event.BATTERY, volts=battery.volts, state="low" if low else "normal")
+        module.events.record(Event.BATTERY, volts=battery.volts, state="low" if low else "normal")
         action = BatteryAction(policy.battery_action)
         if not low:
             module.resume("battery")
@@ -125,7 +150,7 @@ class Monitor:
         if ok == self._power_ok:
             return
         self._power_ok = ok
-        module.record(Event.POWER, main_power_ok=ok)
+        module.events.record(Event.POWER, main_power_ok=ok)
         if ok:
             module.resume("power")
         else:
@@ -138,9 +163,9 @@ class Monitor:
         for tap in self.taps.feed(samples):
             self.last_tap = tap
             if self._module.policy.log_taps:
-                self._module.record(Event.TAP, direction=list(tap.direction), peak_g=round(tap.peak_g, 3))
+                self._module.events.record(Event.TAP, direction=list(tap.direction), peak_g=round(tap.peak_g, 3))
             else:
-                self._module.publish(Event.TAP, direction=list(tap.direction), peak_g=round(tap.peak_g, 3))
+                self._module.events.publish(Event.TAP, direction=list(tap.direction), peak_g=round(tap.peak_g, 3))
             _release(self._tap_waiters)
 
     def peripheral_checks(self) -> dict[str, Callable[[], object]]:
@@ -162,12 +187,12 @@ class Monitor:
             raise InvalidArgumentError("no perimeter channel has the notify action")
         await _wait(self._perimeter_waiters, timeout_ms, "no perimeter event")
 
-    def accelerometer(self) -> dict[str, Any]:
+    def accelerometer(self) -> Accelerometer:
+        """The latest sample and the last tap."""
         sample = self.last_sample
         direction = self.last_tap.direction if self.last_tap else (0, 0, 0)
         values = (sample.x, sample.y, sample.z) if sample else (0.0, 0.0, 0.0)
-        return {"g_force": list(values), "tap_direction": list(direction),
-                "last_tap": self.last_tap.t if self.last_tap else None}
+        return Accelerometer(values, direction, self.last_tap.t if self.last_tap else None)
 
 
 def _release(waiters: list[asyncio.Future[None]]) -> None:
@@ -187,20 +212,3 @@ async def _wait(waiters: list[asyncio.Future[None]], timeout_ms: int, what: str)
     finally:
         if future in waiters:
             waiters.remove(future)
-
-
-async def run_monitor(module: Module, interval: float = 0.05) -> None:
-    """Poll the sensors, and run the background integrity checks at randomised intervals, for ever
-    (cancel the task to stop)."""
-    low, high = module.config.background_interval
-    loop = asyncio.get_running_loop()
-    next_check = loop.time() + random.uniform(low, high)
-    while not module.destroyed:
-        before = module.changes
-        module.monitor.poll()
-        if loop.time() >= next_check and module.state is ModuleState.READY:
-            module.run_self_test("background", full=False)
-            next_check = loop.time() + random.uniform(low, high)
-        if not module.destroyed and module.changes != before:
-            module.sync()  # what the sensors changed (breach times, log entries) is durable now
-        await asyncio.sleep(interval)

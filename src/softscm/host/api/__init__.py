@@ -1,0 +1,27 @@
+"""The module's API, written once for both clients: one mixin per command area.
+
+Each method builds its typed request and names what to return from the reply;
+:class:`~softscm.host.client.Client` runs it and returns that, :class:`~softscm.host.aio.AsyncClient`
+returns an awaitable of it. Every method raises the module's typed errors
+(:mod:`softscm.wire.errors`).
+"""
+
+from .admin import AdminApi
+from .base import ApiBase
+from .keys import KeysApi
+from .log import LogApi
+from .operations import OperationsApi
+from .selftest import SelfTestApi
+from .sensors import SensorsApi
+from .wallet import WalletApi
+
+
+class ModuleApi(AdminApi, KeysApi, OperationsApi, WalletApi, SensorsApi, LogApi, SelfTestApi):
+    """Every area's methods."""
+
+
+AREAS: dict[str, type[ApiBase]] = {"admin": AdminApi, "keys": KeysApi, "operations": OperationsApi,
+                                   "wallet": WalletApi, "sensors": SensorsApi, "log": LogApi,
+                                   "selftest": SelfTestApi}
+
+__all__ = ["AREAS", "ApiBase", "ModuleApi"]

@@ -1,0 +1,304 @@
+"""The wallet service: wallets in the keystore, the SLIP-39 sessions, derivation and removal.
+
+Each wallet node lives in a user slot with its node address, its parent and its wallet; the
+private key and the chain code are sealed together. The derivation itself is the pure core
+(:mod:`.hd`, :mod:`.bip39`, :mod:`.slip39`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from ...wire.defs import Event, KeyType, Mode
+from ...wire.errors import (
+    InvalidArgumentError,
+    MnemonicError,
+    NotPermittedError,
+    SessionError,
+    SlotEmptyError,
+    WalletError,
+)
+from ...wire.messages.wallet import NewWallet, SeedSource
+from ..audit.recorder import Recorder
+from ..crypto import PrivateKey, load_private
+from ..crypto.rng import Rng
+from ..keyslots import KeySlots
+from ..store.keystore import KeyRecord, WalletRecord
+from . import bip39, hd, path, slip39
+
+MASTER = "m"
+SEED_BYTES = 64
+
+
+@dataclass(frozen=True)
+class Slip39Generating:
+    """A SLIP-39 generation session: the wallet it will create and the shares being handed out."""
+
+    wallet: NewWallet
+    generation: slip39.Slip39Generation
+
+
+@dataclass(frozen=True)
+class Slip39Restoring:
+    """A SLIP-39 restore session: the wallet it will create and the shares collected so far."""
+
+    wallet: NewWallet
+    restore: slip39.Slip39Restore
+
+
+Slip39Session = Slip39Generating | Slip39Restoring
+
+
+@dataclass(frozen=True)
+class Derived:
+    slot: int
+    node_addr: str
+    chain_code: bytes | None
+
+
+class WalletService:
+    """Wallet operations over the keystore. ``mode`` tells the module's current mode."""
+
+    def __init__(self, keys: KeySlots, events: Recorder, mode: Callable[[], Mode]) -> None:
+        self._keys = keys
+        self._store = keys.store
+        self._events = events
+        self._mode = mode
+        self.session: Slip39Session | None = None
+
+    @property
+    def rng(self) -> Rng:
+        return self._keys.rng
+
+    # -- creation ---------------------------------------------------------------------------------
+
+    def _check_new(self, wallet: NewWallet) -> None:
+        if wallet.key_type is KeyType.X25519:
+            raise WalletError("wallets use secp256k1, NIST P-256 or Ed25519")
+        if not wallet.name:
+            raise InvalidArgumentError("a wallet needs a name")
+        if self._store.find_wallet(name=wallet.name) is not None:
+            raise WalletError(f"a wallet named {wallet.name!r} already exists")
+        if wallet.variant:
+            raise InvalidArgumentError(f"wallet variant {wallet.variant!r} is not supported (only the standard derivation)")
+
+    def _check_no_session(self) -> None:
+        if self.session is not None:
+            raise SessionError("a SLIP-39 session is open; finish or cancel it first")
+
+    def _begin(self, wallet: NewWallet) -> None:
+        self._check_no_session()
+        self._check_new(wallet)
+
+    def _private(self, node: hd.Node) -> PrivateKey | None:
+        if node.private_key is None:
+            return None
+        key = load_private(node.key_type, node.private_key)
+        self._keys.pairwise(key, node.public_key)
+        return key
+
+    def _store_wallet(self, wallet: NewWallet, node: hd.Node, addr: str) -> int:
+        _, slot = self._store.create_wallet(wallet.name, wallet.variant, self._private(node), key_type=node.key_type,
+                                            public=node.public_key, chain_code=node.chain_code, node_addr=addr)
+        self._events.record(Event.WALLET_CREATED, name=wallet.name, slot=slot, key_type=wallet.key_type.label,
+                            watch_only=node.private_key is None)
+        return slot
+
+    def _create(self, wallet: NewWallet, seed: bytes) -> int:
+        """Derive the master node from ``seed`` and store it with its wallet record."""
+        return self._store_wallet(wallet, hd.master_node(wallet.key_type, seed, wallet.master_gen_key), MASTER)
+
+    def create(self, wallet: NewWallet, source: SeedSource, *, passphrase: str = "",
+               seed: bytes | None = None) -> tuple[int, str | None]:
+        """Create a wallet from a random seed, a new BIP39 mnemonic (returned once, here) or, in
+        development mode, a caller's raw seed. Returns the master slot and the mnemonic (BIP39).
+
+        :raises WalletError: for a duplicate name or a wallet key type.
+        :raises SessionError: while a SLIP-39 session is open.
+        :raises NotPermittedError: for a raw seed in production mode.
+        """
+        self._begin(wallet)
+        if source is SeedSource.RANDOM:
+            return self._create(wallet, self._keys.rng(SEED_BYTES)), None
+        if source is SeedSource.SEED:
+            if self._mode() is Mode.PRODUCTION:
+                raise NotPermittedError("a raw seed cannot be imported in production mode")
+            if seed is None:
+                raise InvalidArgumentError("argument 'seed' is required")
+            return self._create(wallet, seed), None
+        mnemonic = bip39.generate_mnemonic(self._keys.rng)
+        return self._create(wallet, bip39.mnemonic_to_seed(mnemonic, passphrase)), mnemonic
+
+    def restore_bip39(self, wallet: NewWallet, mnemonic: str, passphrase: str = "") -> int:
+        """:raises MnemonicError: for a bad word or checksum."""
+        self._begin(wallet)
+        words = bip39.validate_mnemonic(mnemonic)
+        return self._create(wallet, bip39.mnemonic_to_seed(words, passphrase))
+
+    def oversight(self, wallet: NewWallet, node_addr: str, *, xpub: str | None = None,
+                  public_key: bytes | None = None, chain_code: bytes | None = None) -> int:
+        """A watch-only wallet from an extended public key (parts, or a BIP32 ``xpub``)."""
+        self._begin(wallet)
+        addr = path.format_path(path.parse_path(node_addr))
+        if xpub is not None:
+            node = hd.node_from_extended_key(xpub)
+            if node.private_key is not None or node.key_type is not wallet.key_type:
+                raise InvalidArgumentError("a watch-only wallet takes a secp256k1 xpub")
+        else:
+            if public_key is None or chain_code is None:
+                raise InvalidArgumentError("give an xpub, or public_key and chain_code")
+            node = hd.public_only_node(wallet.key_type, public_key, chain_code, addr)
+        return self._store_wallet(wallet, node, addr)
+
+    # -- SLIP-39 sessions -------------------------------------------------------------------------
+
+    def slip39_generate(self, wallet: NewWallet, generation: Callable[[], slip39.Slip39Generation]) -> None:
+        """Open a generation session (``generation`` builds the generator once the wallet checked out)."""
+        self._begin(wallet)
+        self.session = Slip39Generating(wallet, generation())
+
+    def _generating(self) -> Slip39Generating:
+        if not isinstance(self.session, Slip39Generating):
+            raise SessionError("no SLIP-39 generation session is open")
+        return self.session
+
+    def _restoring(self) -> Slip39Restoring:
+        if not isinstance(self.session, Slip39Restoring):
+            raise SessionError("no SLIP-39 restore session is open")
+        return self.session
+
+    def slip39_set_group(self, group_index: int, member_count: int, member_threshold: int) -> None:
+        self._generating().generation.set_group(group_index, member_count, member_threshold)
+
+    def slip39_next_share(self, passphrase: bytes) -> tuple[int, str]:
+        """The next share; the slot is -1 until the last one is out, then the new wallet's."""
+        session = self._generating()
+        mnemonic, done = session.generation.next_share(passphrase)
+        if not done:
+            return -1, mnemonic
+        self.session = None
+        return self._create(session.wallet, session.generation.master_secret), mnemonic
+
+    def slip39_restore(self, wallet: NewWallet, passphrase: bytes) -> None:
+        self._begin(wallet)
+        self.session = Slip39Restoring(wallet, slip39.Slip39Restore(passphrase))
+
+    def slip39_add(self, mnemonic: str, passphrase: bytes) -> int:
+        """Add a share; -1 until the thresholds are met, then the new wallet's master slot.
+
+        :raises MnemonicError: for a corrupt share or one from another set (the session stays open),
+            or for a complete set that does not decode (the session is closed then).
+        """
+        session = self._restoring()
+        try:
+            secret = session.restore.add(mnemonic, passphrase)
+        except MnemonicError:
+            if session.restore.finished:
+                self.session = None  # a set that does not decode cannot be completed
+            raise
+        if secret is None:
+            return -1
+        self.session = None
+        return self._create(session.wallet, secret)
+
+    def slip39_cancel(self) -> None:
+        self.session = None
+
+    # -- nodes ------------------------------------------------------------------------------------
+
+    def _node(self, record: KeyRecord) -> hd.Node:
+        """Rebuild the HD node stored in a slot."""
+        chain_code = self._store.load_extra_secret(record.slot)
+        private = self._store.load_private(record.slot).private_bytes() if record.has_private else None
+        steps = path.parse_path(record.node_addr or MASTER)
+        last = steps[-1] if steps else path.PathStep(0, False)
+        return hd.Node(record.key_type, private, record.public, chain_code, len(steps), b"\x00" * 4, last.index,
+                       last.hardened)
+
+    def node(self, slot: int) -> tuple[KeyRecord, WalletRecord]:
+        """The node record in ``slot`` and its wallet. :raises WalletError: if it is not a wallet node."""
+        record = self._store.get(slot)
+        if record.wallet_id is None:
+            raise WalletError(f"slot {slot} is not a wallet node")
+        wallet = self._store.find_wallet(wallet_id=record.wallet_id)
+        if wallet is None:
+            raise WalletError(f"slot {slot} belongs to no wallet")
+        return record, wallet
+
+    def _derive_one(self, parent: KeyRecord, wallet: WalletRecord, step: path.PathStep) -> tuple[int, hd.Node]:
+        """The child's slot and node, deriving and storing it unless it exists."""
+        addr = path.format_path((*path.parse_path(parent.node_addr or MASTER), step))
+        existing = self._store.find_node(wallet.id, addr)
+        if existing is not None:
+            return existing, self._node(self._store.get(existing))
+        parent_node = self._node(parent)
+        if parent_node.private_key is not None:
+            node = hd.derive_child(parent_node, step.index, step.hardened)
+        elif step.hardened:
+            raise WalletError("a watch-only wallet cannot derive hardened children")
+        else:
+            node = hd.derive_public_child(parent_node, step.index)
+        slot = self._store.put_key(self._private(node), key_type=node.key_type, public=node.public_key,
+                                   wallet_id=wallet.id, parent_slot=parent.slot, node_addr=addr,
+                                   extra_secret=node.chain_code)
+        self._events.record(Event.KEY_GENERATED, slot=slot, wallet=wallet.name, node=addr)
+        return slot, node
+
+    def derive(self, parent_slot: int, steps: tuple[path.PathStep, ...] | str) -> Derived:
+        """Derive the nodes ``steps`` below ``parent_slot`` (or down a full ``path`` that starts at
+        the parent); nodes that exist are reused. Returns the last node.
+
+        :raises WalletError: for a non-hardened Ed25519 child or a hardened child of a watch-only node.
+        """
+        self._check_no_session()
+        parent, wallet = self.node(parent_slot)
+        if isinstance(steps, str):
+            full = path.parse_path(steps)
+            base = path.parse_path(parent.node_addr or MASTER)
+            if full[:len(base)] != base:
+                raise InvalidArgumentError("the path does not start at the parent node")
+            steps = full[len(base):]
+        slot, node, record = parent.slot, None, parent
+        for step in steps:
+            slot, node = self._derive_one(record, wallet, step)
+            record = self._store.get(slot)
+        chain = node.chain_code if node is not None and node.hardened else None
+        return Derived(slot, record.node_addr or MASTER, chain)
+
+    def find_slot(self, node_addr: str, *, wallet_name: str | None = None, master_slot: int | None = None) -> int:
+        """Find a node's slot by address and wallet name or master slot.
+
+        :raises SlotEmptyError: if no such node is stored. :raises WalletError: for no such wallet.
+        """
+        if wallet_name is not None:
+            wallet = self._store.find_wallet(name=wallet_name)
+        elif master_slot is not None:
+            wallet = self._store.find_wallet(master_slot=master_slot)
+        else:
+            raise InvalidArgumentError("give wallet_name or master_slot")
+        if wallet is None:
+            raise WalletError("no such wallet")
+        addr = path.format_path(path.parse_path(node_addr))
+        slot = self._store.find_node(wallet.id, addr)
+        if slot is None:
+            raise SlotEmptyError(f"wallet {wallet.name!r} has no node {addr}")
+        return slot
+
+    def wallets(self) -> list[tuple[WalletRecord, int]]:
+        """Every wallet with its number of nodes."""
+        return [(w, self._store.count_nodes(w.id)) for w in self._store.list_wallets()]
+
+    def remove_node(self, record: KeyRecord) -> None:
+        """Remove a wallet node and its descendants; removing the master removes the wallet."""
+        wallet = self._store.find_wallet(wallet_id=record.wallet_id) if record.wallet_id is not None else None
+        if wallet is not None and wallet.master_slot == record.slot:
+            self._store.remove_wallet(wallet.id)
+            self._events.record(Event.WALLET_REMOVED, name=wallet.name)
+            return
+        doomed, pending = [], [record.slot]
+        while pending:
+            slot = pending.pop()
+            doomed.append(slot)
+            pending.extend(self._store.children(slot))
+        self._store.remove(doomed)
