@@ -34,7 +34,8 @@ def main() -> int:
         if kill_at and progress.phase is not None and [progress.phase.label, progress.step] == kill_at:
             os.kill(os.getpid(), signal.SIGKILL)
 
-    config = StationConfig(Path(station_dir), ca_url, production=True, disk=disk_stand_in, boot=boot_stand_in)
+    config = StationConfig(Path(station_dir), ca_url, production=True, disk=disk_stand_in, boot=boot_stand_in,
+                           boot_files={"bootcode4.bin": b"\x01" * 1000, "start4.elf": b"\x02" * 5000})
     with Station(config, on_progress=on_progress) as station:
         outcomes = station.run([UnitSpec(unit_url, Path(image))])
     return 0 if all(o.completed for o in outcomes) else 1

@@ -19,6 +19,7 @@ from softscm.host.provision.state import StationState
 from softscm.wire.errors import ProvisioningError
 
 REPO = Path(__file__).resolve().parents[2]
+BOOT_FILES = {"bootcode4.bin": b"\x01" * 52_000, "start4.elf": b"\x02" * 300_000}
 NOW = datetime.datetime.now(datetime.timezone.utc)
 
 
@@ -32,7 +33,7 @@ def test_two_units_in_parallel_each_get_their_own_certificate_and_a_signed_recor
     ca, first, second = daemon_factory("ca"), daemon_factory("u1"), daemon_factory("u2")
     station_dir = tmp_path / "station"
     seen = []
-    config = StationConfig(station_dir, ca.url, production=True, organization="Example Devices")
+    config = StationConfig(station_dir, ca.url, production=True, organization="Example Devices", boot_files=BOOT_FILES)
     with Station(config, on_progress=seen.append) as station:
         outcomes = station.run([UnitSpec(first.url, image(tmp_path, "a.img")), UnitSpec(second.url, image(tmp_path, "b.img"))])
         ca_cert = station.ca_certificate
@@ -49,6 +50,10 @@ def test_two_units_in_parallel_each_get_their_own_certificate_and_a_signed_recor
         with daemon.connect() as unit:
             assert unit.get_binding_info()[0] is True  # production
             assert record.signing_key == unit.get_public_key(0)
+            assert unit.get_certificate_chain(0) == list(record.certificate_chain)
+            assert unit.verify_certificate_chain(0) == "station"
+            assert unit.get_file("boot/start4.elf") == BOOT_FILES["start4.elf"]
+            assert set(record.boot_files) == {"boot/bootcode4.bin", "boot/start4.elf"}
         chain = [parse_der(d) for d in record.certificate_chain]
         assert verify_chain(chain, [ca_cert], at=NOW, public_key=record.signing_key) == ca_cert
         assert chain[0].subject.get_attributes_for_oid(NameOID.SERIAL_NUMBER)[0].value == outcome.serial
@@ -118,6 +123,8 @@ def test_station_killed_in_each_phase_resumes_to_one_complete_consistent_unit(tm
     assert record.signing_key == factory_key and record.production and record.manifest_version == 1
     with unit.connect() as client:
         assert client.get_binding_info()[0] is True
+        assert client.get_certificate_chain(0) == issued and client.verify_certificate_chain(0, root="station")
+        assert [f.name for f in client.list_files()] == ["boot/bootcode4.bin", "boot/start4.elf"]
         assert tuple((s, t.label) for s, t in client.list_slots().slots) == record.keyslot_layout
 
 
@@ -131,8 +138,8 @@ def test_inputs_are_checked_before_anything_changes(tmp_path, daemon_factory):
             station.run([UnitSpec(first.url, img), UnitSpec(second.url, img)])
         with pytest.raises(ProvisioningError, match="same module"):
             station.run([UnitSpec(first.url, img), UnitSpec(first.url, image(tmp_path, "b.img"))])
-        with pytest.raises(ProvisioningError, match="file store"), \
-                Station(StationConfig(tmp_path / "other", ca.url, boot_files={"start4.elf": b"x"})) as other:
+        with pytest.raises(ProvisioningError, match="boot file"), \
+                Station(StationConfig(tmp_path / "other", ca.url, boot_files={"boot/start4.elf": b"x"})) as other:
             other.check([UnitSpec(first.url, img)])
         with pytest.raises(ProvisioningError, match="station's own module"):
             station.run([UnitSpec(ca.url, img)])

@@ -18,6 +18,7 @@ from typing import Any, Protocol
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
+from cryptography.utils import Buffer
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, utils
 from cryptography.hazmat.primitives.asymmetric.types import CertificatePublicKeyTypes
@@ -26,7 +27,7 @@ from cryptography.x509.oid import NameOID
 from ..certchain import key_type, load_certificates, parse_der, raw_public_key, verify_chain
 from ..wire.defs import KeyType
 from ..wire.errors import CertificateError, KeyTypeMismatchError
-from .results import Signature
+from ..wire.messages.operations import Signature
 
 DEFAULT_DAYS = 20 * 365
 BACKDATE = datetime.timedelta(minutes=5)  # tolerates a verifier whose clock is a little behind
@@ -48,8 +49,7 @@ class Signer(Protocol):
     def get_public_key_pem(self, slot: int, *, foreign: bool = False) -> str: ...
 
 
-def _stays_inside(*_: Any) -> Any:
-    raise TypeError("the private key stays inside the module; it can only sign")
+_INSIDE = "the private key stays inside the module; it can only sign"
 
 
 class _ModuleEcKey(ec.EllipticCurvePrivateKey):
@@ -69,14 +69,22 @@ class _ModuleEcKey(ec.EllipticCurvePrivateKey):
     def public_key(self) -> ec.EllipticCurvePublicKey:
         return self._public
 
-    def sign(self, data: utils.Buffer, signature_algorithm: ec.EllipticCurveSignatureAlgorithm) -> bytes:
+    def sign(self, data: Buffer, signature_algorithm: ec.EllipticCurveSignatureAlgorithm) -> bytes:
         """:raises CertificateError: for anything but ECDSA with SHA-256 (the module signs 32-byte digests)."""
         if not (isinstance(signature_algorithm, ec.ECDSA) and isinstance(signature_algorithm.algorithm, hashes.SHA256)):
             raise CertificateError("module keys sign X.509 structures with ECDSA and SHA-256 only")
         raw = self._signer.sign(self._slot, hashlib.sha256(bytes(data)).digest()).raw
         return utils.encode_dss_signature(int.from_bytes(raw[:32], "big"), int.from_bytes(raw[32:], "big"))
 
-    exchange = private_numbers = private_bytes = _stays_inside
+    def exchange(self, algorithm: ec.ECDH, peer_public_key: ec.EllipticCurvePublicKey) -> bytes:
+        raise TypeError(_INSIDE)
+
+    def private_numbers(self) -> ec.EllipticCurvePrivateNumbers:
+        raise TypeError(_INSIDE)
+
+    def private_bytes(self, encoding: serialization.Encoding, format: serialization.PrivateFormat,
+                      encryption_algorithm: serialization.KeySerializationEncryption) -> bytes:
+        raise TypeError(_INSIDE)
 
     def __copy__(self) -> _ModuleEcKey:
         return self
@@ -94,10 +102,15 @@ class _ModuleEd25519Key(ed25519.Ed25519PrivateKey):
     def public_key(self) -> ed25519.Ed25519PublicKey:
         return self._public
 
-    def sign(self, data: utils.Buffer) -> bytes:
+    def sign(self, data: Buffer) -> bytes:
         return self._signer.sign(self._slot, bytes(data)).raw
 
-    private_bytes = private_bytes_raw = _stays_inside
+    def private_bytes(self, encoding: serialization.Encoding, format: serialization.PrivateFormat,
+                      encryption_algorithm: serialization.KeySerializationEncryption) -> bytes:
+        raise TypeError(_INSIDE)
+
+    def private_bytes_raw(self) -> bytes:
+        raise TypeError(_INSIDE)
 
     def __copy__(self) -> _ModuleEd25519Key:
         return self

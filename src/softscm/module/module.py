@@ -51,6 +51,8 @@ from .sensors.linux import LinuxPaths, LinuxSensors
 from .sensors.rtc import ModuleClock
 from .sensors.simulated import SimulatedDevice
 from .store.atomic import atomic_write, ensure_private_dir
+from .store.certs import CertStore
+from .store.files import FileStore
 from .store.keystore import KEYSTORE_FILE, KeyStore
 from .store.lock import StateLock
 from .store.rootkey import ROOT_KEY_FILE, bind_root_key
@@ -95,6 +97,8 @@ class Services:
     selftests: SelfTests
     monitor: Monitor
     clock: ModuleClock
+    certs: CertStore
+    files: FileStore
 
 
 def derive(root_key: bytes, label: bytes) -> bytes:
@@ -145,7 +149,8 @@ class Module:
         selftests = SelfTests(store, self.rng, monitor.peripheral_checks, self.key_material_digest, self.events,
                               self.enter_error, lambda: self._mode, self.config.fault_injection)
         self.services = Services(store, keys, lockbox, WalletService(keys, self.events, lambda: self._mode),
-                                 selftests, monitor, clock)
+                                 selftests, monitor, clock, CertStore(store),
+                                 FileStore(store, self.state_dir, rng=self.rng))
         if isinstance(self.rng, HealthTestedRng):
             self.rng.on_failure = lambda message: self.enter_error(f"entropy source: {message}")
         return self.services
@@ -341,6 +346,10 @@ class Module:
                 os.fsync(fh.fileno())
         except OSError:
             log.error("could not overwrite the root key file")
+        try:
+            services.files.zeroize()
+        except OSError:
+            log.error("could not overwrite the stored files")
         services.store.zeroize()
         services.store.close()
         for name in (ROOT_KEY_FILE, KEYSTORE_FILE, KEYSTORE_FILE + "-wal", KEYSTORE_FILE + "-shm"):

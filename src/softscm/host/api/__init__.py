@@ -8,6 +8,8 @@ returns an awaitable of it. Every method raises the module's typed errors
 
 from .admin import AdminApi
 from .base import ApiBase
+from .cert import CertApi
+from .files import FilesApi
 from .keys import KeysApi
 from .log import LogApi
 from .operations import OperationsApi
@@ -16,12 +18,12 @@ from .sensors import SensorsApi
 from .wallet import WalletApi
 
 
-class ModuleApi(AdminApi, KeysApi, OperationsApi, WalletApi, SensorsApi, LogApi, SelfTestApi):
+class ModuleApi(AdminApi, KeysApi, OperationsApi, WalletApi, SensorsApi, LogApi, SelfTestApi, CertApi, FilesApi):
     """Every area's methods."""
 
 
 AREAS: dict[str, type[ApiBase]] = {"admin": AdminApi, "keys": KeysApi, "operations": OperationsApi,
                                    "wallet": WalletApi, "sensors": SensorsApi, "log": LogApi,
-                                   "selftest": SelfTestApi}
+                                   "selftest": SelfTestApi, "cert": CertApi, "files": FilesApi}
 
 __all__ = ["AREAS", "ApiBase", "ModuleApi"]

@@ -99,8 +99,8 @@ def describe(certificate: x509.Certificate) -> dict[str, Any]:
         "serial_number": format(certificate.serial_number, "x"),
         "not_before": certificate.not_valid_before_utc.isoformat(),
         "not_after": certificate.not_valid_after_utc.isoformat(),
-        "key_type": key_type(public).label,  # type: ignore[arg-type]
-        "public_key": raw_public_key(public),  # type: ignore[arg-type]
+        "key_type": key_type(public).label,
+        "public_key": raw_public_key(public),
         "ca": is_ca,
         "sha256": hashlib.sha256(scmx509.to_der(certificate)).digest(),
         "extensions": [type(e.value).__name__ for e in certificate.extensions],

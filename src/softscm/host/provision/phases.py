@@ -89,15 +89,3 @@ class BootPhase(Protocol):
 
     def __call__(self, unit: Client, image: Path) -> BootResult: ...
 
-
-class UnitStorage(Protocol):
-    """Where the station puts boot files and the certificate chain in the unit's module (the
-    module's file and certificate stores)."""
-
-    def file_digests(self, unit: Client, prefix: str) -> dict[str, bytes]:
-        """SHA-256 of every stored file whose name starts with ``prefix``."""
-        ...
-
-    def put_file(self, unit: Client, name: str, data: bytes) -> None: ...
-
-    def store_chain(self, unit: Client, slot: int, chain: list[bytes]) -> None: ...

@@ -25,17 +25,19 @@ from cryptography.x509.oid import NameOID
 import softscm
 
 from ...certchain import parse_der, raw_public_key, verify_chain
-from ...wire.defs import FACTORY_SLOTS, KeyType
+from ...wire.defs import FACTORY_SLOTS, KeyType, ModuleState
 from ...wire.errors import ProvisioningError, ScmError
+from ...wire.messages.files import MAX_FILE_SIZE
 from ..client import Client
 from ..x509 import DEFAULT_DAYS, device_subject, issue, make_csr, self_sign, to_der
-from .phases import BootPhase, BootResult, DiskPhase, DiskResult, Phase, Status, UnitStorage
+from .phases import BootPhase, BootResult, DiskPhase, DiskResult, Phase, Status
 from .record import ManufacturingRecord, RecordBook, SignedRecord
 from .state import StationState
 
 log = logging.getLogger(__name__)
 
 BOOT_PREFIX = "boot/"
+STATION_ROOT = "station"  # the name of the station CA among the unit's trust roots
 CA_DAYS = 30 * 365
 
 
@@ -64,7 +66,7 @@ class StationConfig:
 
     directory: Path  # the station's state and the manufacturing records (owner-only)
     ca_url: str  # the station's own module, which holds the CA key
-    boot_files: Mapping[str, bytes] = field(default_factory=dict)  # pushed as boot/<name>
+    boot_files: Mapping[str, bytes] = field(default_factory=dict)  # pushed into the unit's module as boot/<name>
     production: bool = False  # lock binding at the end (one way)
     identity_slot: int = 0  # the factory slot that is certified and signs the record
     organization: str | None = None
@@ -72,7 +74,6 @@ class StationConfig:
     max_clock_offset: float = 5.0  # seconds between the unit's clock and the reference clock
     disk: DiskPhase | None = None
     boot: BootPhase | None = None
-    storage: UnitStorage | None = None
     reference_clock: Callable[[], float] = time.time
 
 
@@ -174,15 +175,16 @@ class Station:
     def check(self, specs: list[UnitSpec]) -> list[UnitPlan]:
         """Check every input before anything is changed: one module and one existing image per
         unit, modules READY with their factory keys, distinct serials, no unit in production
-        mode that this station did not lock, boot files only with a unit storage, and the CA.
+        mode that this station did not lock, boot files within the module's file size limit, and the CA.
 
         :raises ProvisioningError: naming the first input that is wrong (nothing was changed).
         :raises TransportError: if a module cannot be reached.
         """
         if not specs:
             raise ProvisioningError("no units to provision")
-        if self.config.boot_files and self.config.storage is None:
-            raise ProvisioningError("boot files need the module's file store, which this station cannot reach")
+        for name, data in self.config.boot_files.items():
+            if not data or len(data) > MAX_FILE_SIZE or "/" in name:
+                raise ProvisioningError(f"boot file {name!r}: a plain name and 1..{MAX_FILE_SIZE} bytes")
         if len({s.url for s in specs}) != len(specs):
             raise ProvisioningError("two units name the same module")
         images = [Path(s.image).resolve() for s in specs]
@@ -210,9 +212,9 @@ class Station:
         client = softscm.connect(spec.url)
         try:
             info = client.info()
-            state = client.status().get("state")
-            if state != "READY":
-                raise ProvisioningError(f"unit {info.serial} is {state}, not READY")
+            state = client.status().state
+            if state is not ModuleState.READY:
+                raise ProvisioningError(f"unit {info.serial} is {state.name}, not READY")
             slots = dict(client.list_slots().slots)
             missing = [s for s in range(FACTORY_SLOTS) if s not in slots]
             if missing:
@@ -295,15 +297,14 @@ class Station:
             raise ProvisioningError(f"unit {plan.serial}'s clock is {offset:+.1f} s off the station's reference "
                                     f"(limit {self.config.max_clock_offset} s)")
         self._report(plan.serial, Phase.CONFIGURE, "rtc", Status.RUNNING, f"{offset:+.3f} s, {drift:+.1f} ppm")
+        present = {f.name: f.sha256 for f in unit.list_files(BOOT_PREFIX)}
         pushed: dict[str, bytes] = {}
-        if self.config.boot_files and self.config.storage is not None:
-            present = self.config.storage.file_digests(unit, BOOT_PREFIX)
-            for name, data in sorted(self.config.boot_files.items()):
-                digest = hashlib.sha256(data).digest()
-                if present.get(BOOT_PREFIX + name) != digest:
-                    self.config.storage.put_file(unit, BOOT_PREFIX + name, data)
-                pushed[BOOT_PREFIX + name] = digest
-            self._report(plan.serial, Phase.CONFIGURE, "files", Status.RUNNING, f"{len(pushed)} boot files")
+        for name, data in sorted(self.config.boot_files.items()):
+            digest = hashlib.sha256(data).digest()
+            if present.get(BOOT_PREFIX + name) != digest:  # a rerun pushes only what is not there yet
+                unit.put_file(BOOT_PREFIX + name, data)
+            pushed[BOOT_PREFIX + name] = digest
+        self._report(plan.serial, Phase.CONFIGURE, "files", Status.RUNNING, f"{len(pushed)} boot files")
         return {"model": plan.model, "firmware_version": plan.firmware_version, "factory_public_keys": factory_keys,
                 "rtc_offset_s": offset, "rtc_drift_ppm": drift, "boot_files": pushed}, Status.DONE
 
@@ -330,11 +331,11 @@ class Station:
         self._report(plan.serial, Phase.CERTIFICATE, "issued", Status.RUNNING)
         verify_chain([parse_der(der) for der in chain], [ca], at=datetime.datetime.now(datetime.timezone.utc),
                      public_key=unit.get_public_key(slot))
-        stored = self.config.storage is not None
-        if self.config.storage is not None:
-            self.config.storage.store_chain(unit, slot, chain)
-            self._report(plan.serial, Phase.CERTIFICATE, "stored", Status.RUNNING)
-        return {"chain": chain, "stored": stored}, Status.DONE
+        unit.store_trust_root(STATION_ROOT, to_der(ca))
+        unit.store_certificate_chain(slot, chain)
+        self._report(plan.serial, Phase.CERTIFICATE, "stored", Status.RUNNING)
+        unit.verify_certificate_chain(slot, root=STATION_ROOT)  # the unit itself agrees
+        return {"chain": chain}, Status.DONE
 
     def _lock(self, plan: UnitPlan, partial: Any) -> tuple[Any, Status]:
         if not self.config.production:
@@ -357,7 +358,7 @@ class Station:
         boot = BootResult.from_wire(rows[Phase.BOOT].result) if rows[Phase.BOOT].result else None
         unit = plan.client
         self_test = unit.run_self_test(full=True)
-        if not self_test.get("passed"):
+        if not self_test.passed:
             raise ProvisioningError(f"unit {plan.serial} failed its self test; no record is made")
         record = ManufacturingRecord(
             serial=plan.serial, model=configured["model"], firmware_version=configured["firmware_version"],
@@ -370,7 +371,7 @@ class Station:
             manifest_digest=boot.manifest_digest if boot else None,
             boot_files={str(k): bytes(v) for k, v in configured["boot_files"].items()},
             rtc_offset_s=float(configured["rtc_offset_s"]), rtc_drift_ppm=float(configured["rtc_drift_ppm"]),
-            production=unit.get_binding_info()[0], self_test=self_test,
+            production=unit.get_binding_info()[0], self_test=self_test.to_wire(),
             started=min(r.started for r in rows.values() if r.started is not None), finished=time.time(),
         )
         signature = unit.sign(self.config.identity_slot, hashlib.sha256(record.body()).digest()).raw

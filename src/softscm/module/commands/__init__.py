@@ -9,6 +9,8 @@ from __future__ import annotations
 from ..dispatch import Route
 from ..module import Module
 from .admin import AdminCommands
+from .cert import CertCommands
+from .files import FileCommands
 from .keys import KeyCommands
 from .log import LogCommands
 from .operations import OperationCommands
@@ -31,4 +33,6 @@ def routes(module: Module) -> list[Route]:
         *SensorCommands(module.sensors, services.clock, module.led, services.monitor, module.policy,
                         module.save_policy, module.events, mode).routes(),
         *SelfTestCommands(services.selftests, module).routes(),
+        *CertCommands(services.certs, module.events, services.clock.now).routes(),
+        *FileCommands(services.files, module.events).routes(),
     ]

@@ -24,27 +24,17 @@ from pathlib import Path
 import cbor2
 
 from ...wire.errors import InvalidArgumentError, NotFoundError, StorageFullError, StoreCorruptError
+from ...wire.messages.files import MAX_FILE_SIZE, MAX_NAME, StoredFile
 from ..crypto.rng import Rng, system_rng
 from .atomic import atomic_write, ensure_private_dir, fsync_dir
 from .keystore import KeyStore
 
 FILES_DIR = "files"
 INDEX_PREFIX = "file:"
-MAX_FILE_SIZE = 4 * 1024 * 1024
 MAX_TOTAL_SIZE = 32 * 1024 * 1024
 MAX_FILES = 128
-MAX_NAME = 128
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*(/[A-Za-z0-9][A-Za-z0-9._-]*)*")
 _BLOB = re.compile(r"[0-9a-f]{32}\.sealed")
-
-
-@dataclass(frozen=True)
-class StoredFile:
-    """A stored file's name, size and SHA-256 (what :meth:`FileStore.list` tells without decrypting)."""
-
-    name: str
-    size: int
-    sha256: bytes
 
 
 @dataclass(frozen=True)
