@@ -88,7 +88,7 @@ def harness(station_dir: Path, ca_url: str, unit_url: str, image_path: Path, *ki
                            unit_url, str(image_path), *kill_at], cwd=REPO, capture_output=True, timeout=60).returncode
 
 
-KILL_POINTS = [("configure", "rtc"), ("disk", "start"), ("boot", "start"), ("certificate", "issued"),
+KILL_POINTS = [("configure", "files"), ("disk", "start"), ("boot", "start"), ("certificate", "issued"),
                ("lock", "locked"), ("record", "signed"), ("record", "inserted")]
 
 
@@ -151,9 +151,13 @@ def test_inputs_are_checked_before_anything_changes(tmp_path, daemon_factory):
         assert len(station.book) == 0
     with first.connect() as client:
         assert client.get_binding_info()[0] is False
+    boot_file = tmp_path / "start4.elf"
+    boot_file.write_bytes(b"\x02" * 4000)
     result = CliRunner().invoke(cli, ["--json", "provision", "run", "--station-dir", str(station_dir), "--ca-url",
-                                      ca.url, "--unit", f"{first.url}={img}"])
+                                      ca.url, "--unit", f"{first.url}={img}", "--boot-file", str(boot_file)])
     assert result.exit_code == 0, result.output
+    with first.connect() as client:
+        assert client.get_file("boot/start4.elf") == boot_file.read_bytes()
     [unit] = json.loads(result.stdout)
     assert unit["completed"] and unit["phases"] == {"configure": "done", "disk": "skipped", "boot": "skipped",
                                                     "certificate": "done", "lock": "skipped", "record": "done"}

@@ -1,5 +1,5 @@
 """scmctl cert: CSRs and self-signed certificates from module keys (signed inside the module),
-showing, verifying and converting certificates."""
+chains stored per slot and trusted roots in the module, showing, verifying and converting."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import click
 from cryptography import x509
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
-from ...certchain import key_type, load_certificates, raw_public_key, verify_chain
+from ...certchain import key_type, load_certificates, parse_der, raw_public_key, verify_chain
 from .. import x509 as scmx509
 from .context import Cli, pass_cli, read_input, write_output
 from .exits import Exit, fail
@@ -117,19 +117,42 @@ def show(cli: Cli, file: str) -> None:
         (c["subject"], c["issuer"], c["not_after"], c["key_type"], c["ca"], c["sha256"].hex()[:16]) for c in d]))
 
 
+@cert.command("import")
+@click.argument("slot", type=int)
+@click.argument("file")
+@pass_cli
+def import_chain(cli: Cli, slot: int, file: str) -> None:
+    """Store the chain in FILE (PEM, leaf first; or one DER certificate) for the key in SLOT."""
+    chain = load_certificates(read_input(file))
+    cli.client().store_certificate_chain(slot, [scmx509.to_der(c) for c in chain])
+    cli.emit({"slot": slot, "length": len(chain)}, human=f"slot {slot}: {len(chain)} certificate(s) stored")
+
+
 @cert.command()
-@click.argument("chain_file")
-@click.option("--root", "root_file", required=True, help="Trusted root certificate(s), PEM or DER.")
-@click.option("--slot", type=int, default=None, help="Also check the leaf certifies this module slot's key.")
+@click.argument("chain_file", required=False)
+@click.option("--root", "root_file", default=None, help="Trusted root certificate(s) for CHAIN_FILE, PEM or DER.")
+@click.option("--slot", type=int, default=None,
+              help="Check the leaf certifies this slot's key; without CHAIN_FILE, verify the chain stored "
+                   "for the slot inside the module, against its stored roots.")
+@click.option("--root-name", default=None, help="In the module: only this stored root.")
 @click.option("--at", "at_time", default=None, help="Check validity at this ISO 8601 time (default: now).")
 @pass_cli
-def verify(cli: Cli, chain_file: str, root_file: str, slot: int | None, at_time: str | None) -> None:
+def verify(cli: Cli, chain_file: str | None, root_file: str | None, slot: int | None, root_name: str | None,
+           at_time: str | None) -> None:
     """Verify a chain (leaf first) against trusted roots; exit 4 if it does not verify."""
-    chain = load_certificates(read_input(chain_file))
-    roots = load_certificates(Path(root_file).read_bytes())
     at = datetime.datetime.fromisoformat(at_time) if at_time else datetime.datetime.now(datetime.timezone.utc)
     if at.tzinfo is None:
         at = at.replace(tzinfo=datetime.timezone.utc)
+    if chain_file is None:
+        if slot is None:
+            fail("usage", "give a CHAIN_FILE, or --slot to verify in the module", Exit.USAGE)
+        name = cli.client().verify_certificate_chain(slot, root=root_name, at=at.timestamp() if at_time else None)
+        cli.emit({"valid": True, "root": name, "slot": slot}, human=f"valid: slot {slot}'s chain leads to root {name!r}")
+        return
+    if root_file is None:
+        fail("usage", "--root is needed to verify a CHAIN_FILE", Exit.USAGE)
+    chain = load_certificates(read_input(chain_file))
+    roots = load_certificates(Path(root_file).read_bytes())
     public = cli.client().get_public_key(slot) if slot is not None else None
     root = verify_chain(chain, roots, at=at, public_key=public)
     cli.emit({"valid": True, "root": root.subject.rfc4514_string(), "length": len(chain)},
@@ -137,16 +160,80 @@ def verify(cli: Cli, chain_file: str, root_file: str, slot: int | None, at_time:
 
 
 @cert.command()
-@click.argument("file")
+@click.argument("file", required=False)
+@click.option("--slot", type=int, default=None, help="Export the chain stored for this slot instead of a FILE.")
 @click.option("--der", is_flag=True, help="DER (one certificate) instead of PEM.")
-@click.option("--index", default=0, show_default=True, help="Which certificate of the file, with --der.")
+@click.option("--index", default=0, show_default=True, help="Which certificate of the chain, with --der.")
 @click.option("--out", default="-", show_default=True, help="Output file ('-': stdout).")
-def export(file: str, der: bool, index: int, out: str) -> None:
-    """Convert the certificates in FILE to PEM, or one of them to DER."""
-    certificates = load_certificates(read_input(file))
+@pass_cli
+def export(cli: Cli, file: str | None, slot: int | None, der: bool, index: int, out: str) -> None:
+    """The chain stored for a slot (--slot) or the certificates in FILE, as PEM or one of them as DER."""
+    if (file is None) == (slot is None):
+        fail("usage", "give either FILE or --slot", Exit.USAGE)
+    if slot is not None:
+        certificates = [parse_der(d) for d in cli.client().get_certificate_chain(slot)]
+    else:
+        certificates = load_certificates(read_input(file or "-"))
     if not der:
         write_output(out, scmx509.to_pem(certificates))
         return
     if not 0 <= index < len(certificates):
-        fail("usage", f"the file holds {len(certificates)} certificate(s)", Exit.USAGE)
+        fail("usage", f"there are {len(certificates)} certificate(s)", Exit.USAGE)
     write_output(out, scmx509.to_der(certificates[index]))
+
+
+@cert.command()
+@click.argument("slot", type=int)
+@pass_cli
+def remove(cli: Cli, slot: int) -> None:
+    """Remove the chain stored for SLOT."""
+    cli.client().remove_certificate_chain(slot)
+    cli.emit({"slot": slot, "removed": True}, human=f"slot {slot}: chain removed")
+
+
+@cert.command("list")
+@pass_cli
+def list_chains(cli: Cli) -> None:
+    """Slots with a stored chain, and the stored trust roots."""
+    data = {"slots": cli.client().list_certificate_slots(), "roots": cli.client().list_trust_roots()}
+    cli.emit(data, human=lambda d: cli.table(None, ["slots with a chain", "trust roots"],
+                                             [(", ".join(map(str, d["slots"])), ", ".join(d["roots"]))]))
+
+
+@cert.group()
+def root() -> None:
+    """Trusted roots stored in the module."""
+
+
+@root.command("add")
+@click.argument("name")
+@click.argument("file")
+@pass_cli
+def root_add(cli: Cli, name: str, file: str) -> None:
+    """Store the self-signed CA certificate in FILE as trusted root NAME."""
+    [certificate] = load_certificates(read_input(file))[:1]
+    cli.client().store_trust_root(name, scmx509.to_der(certificate))
+    cli.emit({"name": name, "stored": True}, human=f"root {name!r} stored")
+
+
+@root.command("show")
+@click.argument("name")
+@click.option("--out", default=None, help="Write the root as PEM to this file instead.")
+@pass_cli
+def root_show(cli: Cli, name: str, out: str | None) -> None:
+    """Show (or write out) trusted root NAME."""
+    certificate = parse_der(cli.client().get_trust_root(name))
+    if out is not None:
+        write_output(out, scmx509.to_pem([certificate]))
+        return
+    described = describe(certificate)
+    cli.emit(described, human=lambda d: cli.table(name, ["field", "value"], [(k, v) for k, v in d.items()]))
+
+
+@root.command("remove")
+@click.argument("name")
+@pass_cli
+def root_remove(cli: Cli, name: str) -> None:
+    """Remove trusted root NAME."""
+    cli.client().remove_trust_root(name)
+    cli.emit({"name": name, "removed": True}, human=f"root {name!r} removed")

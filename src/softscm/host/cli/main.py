@@ -12,6 +12,7 @@ import click
 from .admin import admin
 from .bench import bench
 from .cert import cert
+from .files import files
 from .context import Cli
 from .exits import EXIT_HELP, handle_errors
 from .keys import keys
@@ -24,7 +25,7 @@ from .sensors import events, policy, sensors, sim, tamper
 from .wallet import wallet
 
 COMMANDS = (admin, keys, sign, verify, ecdh, lock, unlock, random_bytes, wallet, sensors, tamper, policy, sim, events,
-            log, host_events, selftest, metrics, bench, cert, provision)
+            log, host_events, selftest, metrics, bench, cert, files, provision)
 
 
 class ScmctlGroup(click.Group):

@@ -74,6 +74,8 @@ class ProgressTable:
 @click.option("--ca-url", required=True, help="The station's own module, which holds the station CA key.")
 @click.option("--unit", "units", multiple=True, required=True, type=_unit,
               help="MODULE_URL=IMAGE: one module and its disk image; repeatable (units run in parallel).")
+@click.option("--boot-file", "boot_files", multiple=True, type=click.Path(path_type=Path, exists=True, dir_okay=False),
+              help="A bootloader file pushed into each unit's module as boot/NAME; repeatable.")
 @click.option("--production", is_flag=True, help="Lock binding at the end (production units; cannot be undone).")
 @click.option("--org", "organization", default=None, help="Organisation in the certificates.")
 @click.option("--days", default=20 * 365, show_default=True, help="Validity of the device certificates.")
@@ -81,13 +83,15 @@ class ProgressTable:
 @click.option("--max-clock-offset", default=5.0, show_default=True,
               help="Seconds a unit's clock may be off the station's reference clock.")
 @pass_cli
-def run(cli: Cli, station_dir: Path, ca_url: str, units: tuple[UnitSpec, ...], production: bool,
+def run(cli: Cli, station_dir: Path, ca_url: str, units: tuple[UnitSpec, ...], boot_files: tuple[Path, ...],
+        production: bool,
         organization: str | None, days: int, identity_slot: int, max_clock_offset: float) -> None:
     """Provision units; a rerun resumes each unit where it stopped. Exit 1 if a unit failed.
 
     The disk and boot phases are recorded as skipped until their areas plug in.
     """
-    config = StationConfig(station_dir, ca_url, production=production, organization=organization, days=days,
+    config = StationConfig(station_dir, ca_url, boot_files={p.name: p.read_bytes() for p in boot_files},
+                           production=production, organization=organization, days=days,
                            identity_slot=identity_slot, max_clock_offset=max_clock_offset)
     progress = ProgressTable()
     with Station(config, on_progress=progress.update) as station:
