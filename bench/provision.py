@@ -1,7 +1,9 @@
 """Provisioning station throughput: time per unit and units per hour, 1 and 4 units in parallel.
 
 Each round starts fresh modules (a real scmd each, plus the station's own module holding the CA),
-makes one disk image per unit, and runs the station over them; module start-up is not timed.
+makes one disk image per unit, and runs the station over them, pushing two bootloader files of
+the Raspberry Pi 4 class (bootcode4.bin 52 KiB, start4.elf 2.2 MiB) into each module; module
+start-up is not timed.
 Prints which phases ran and which were skipped (the disk and boot phases run only where their
 plug-ins are given).
 
@@ -24,6 +26,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from scmd_runner import running_scmd  # noqa: E402
 
 from softscm.host.provision import Phase, Progress, Station, StationConfig, Status, UnitSpec  # noqa: E402
+
+
+BOOT_FILES = {"bootcode4.bin": os.urandom(52 * 1024), "start4.elf": os.urandom(2252 * 1024)}
 
 
 def make_image(path: Path, mib: int) -> None:
@@ -58,7 +63,7 @@ def one_round(count: int, image_mib: int, production: bool) -> tuple[float, list
             if progress.phase is not None and progress.step in ("done", "earlier"):
                 statuses[progress.phase].add(progress.status)
 
-        config = StationConfig(base / "station", ca_url, production=production)
+        config = StationConfig(base / "station", ca_url, production=production, boot_files=BOOT_FILES)
         with Station(config, on_progress=on_progress) as station:
             station.ensure_ca()  # the CA is set up once per station, not per unit
             start = time.perf_counter()
