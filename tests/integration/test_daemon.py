@@ -18,8 +18,9 @@ from cryptography.hazmat.primitives.asymmetric.utils import Prehashed, decode_ds
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 import softscm
-from softscm.wire.defs import FIRST_USER_SLOT, KeyType
+from softscm.wire.defs import FIRST_USER_SLOT, KeyType, Role
 from softscm.wire.errors import (
+    AccessDeniedError,
     AuthenticationError,
     InvalidArgumentError,
     InvalidSignatureError,
@@ -238,7 +239,11 @@ def test_tcp_loopback_transport(tmp_path, daemon_factory, url_kind):
     daemon = daemon_factory("tcp", "--tcp", "127.0.0.1:0")
     ready = (tmp_path / "tcp.ready").read_text().split()
     tcp_url = next(u for u in ready if u.startswith("tcp:"))
-    with softscm.connect(tcp_url) as scm:
+    with softscm.connect(tcp_url) as scm:  # an unauthenticated TCP peer has no role until given one
+        with pytest.raises(AccessDeniedError):
+            scm.gen_key_pair("ed25519")
+        with daemon.connect() as owner:
+            owner.set_role("tcp:127.0.0.1", Role.USER)
         slot = scm.gen_key_pair("ed25519")
         _sign_and_check(scm, slot, KeyType.ED25519)
     assert Path(daemon.socket).exists()

@@ -35,6 +35,7 @@ from ..wire.defs import (
 )
 from ..wire.messages.admin import LedStatus, Metrics, ModuleInfo, Status
 from ..wire.messages.selftest import SelfTestKind
+from .access.control import AccessControl
 from .audit.log import AuditLog
 from .audit.recorder import Recorder
 from .crypto.lockbox import LockBox
@@ -91,6 +92,7 @@ class Services:
     """What a live module owns."""
 
     store: KeyStore
+    access: AccessControl
     keys: KeySlots
     lockbox: LockBox
     wallets: WalletService
@@ -148,7 +150,7 @@ class Module:
         monitor = Monitor(self)
         selftests = SelfTests(store, self.rng, monitor.peripheral_checks, self.key_material_digest, self.events,
                               self.enter_error, lambda: self._mode, self.config.fault_injection)
-        self.services = Services(store, keys, lockbox, WalletService(keys, self.events, lambda: self._mode),
+        self.services = Services(store, AccessControl(store, self.events, self.rng), keys, lockbox, WalletService(keys, self.events, lambda: self._mode),
                                  selftests, monitor, clock, CertStore(store),
                                  FileStore(store, self.state_dir, rng=self.rng))
         if isinstance(self.rng, HealthTestedRng):

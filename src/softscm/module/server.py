@@ -12,6 +12,7 @@ import logging
 import os
 import queue
 import random
+import socket
 import threading
 import typing
 from collections.abc import Awaitable, Callable
@@ -22,12 +23,14 @@ from ..wire.messages import Done, Message
 
 from ..wire.codec import EventMessage, Reply, Request
 from ..wire.defs import MAX_FRAME_SIZE, Command, ModuleState
-from ..wire.errors import InternalError, ProtocolError, ScmError, TransportError
+from ..wire.errors import BusyError, InternalError, ProtocolError, ScmError, TransportError
 from ..wire.framing import HEADER, FrameTooLargeError, frame
 from ..wire.messages.selftest import SelfTestKind
 from . import commands, lifecycle
+from .access.caller import EMBEDDED, Caller, Session, tcp_peer, unix_peer
 from .dispatch import Dispatcher
 from .module import Module
+from .offload import Offloaded
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +38,9 @@ Sender = Callable[[bytes], None]
 
 OUTPUT_LIMIT = 1024 * 1024  # replies queued for one connection before its frames wait
 MAX_UNREAD = 64 * 1024 * 1024  # output a connection may leave unread before it is closed
+MAX_CONNECTIONS = 256  # stream connections served at once; one more is refused with BUSY
+MAX_BUFFERED = 48 * 1024 * 1024  # partial request frames held for all connections together
+FAIR_SHARE = 256 * 1024  # what one connection may always hold, whatever the others hold
 
 
 async def run_monitor(module: Module, interval: float = 0.05) -> None:
@@ -57,10 +63,11 @@ async def run_monitor(module: Module, interval: float = 0.05) -> None:
 class Connection:
     """One client's session: handshake state, subscriptions and requests in flight."""
 
-    def __init__(self, module: Module, dispatcher: Dispatcher, send: Sender) -> None:
+    def __init__(self, module: Module, dispatcher: Dispatcher, send: Sender, caller: Caller) -> None:
         self._module = module
         self._dispatcher = dispatcher
         self._send = send
+        self._session = Session(caller)
         self._greeted = False
         self._unsubscribe: Callable[[], None] | None = None
         self._tasks: set[asyncio.Task[None]] = set()
@@ -81,9 +88,12 @@ class Connection:
         if self._dispatcher.blocking(request.command):
             self._start_wait(request)
             return
-        reply = self._dispatcher.handle(request)
+        reply = self._dispatcher.handle(request, self._session)
         if request.command is Command.HELLO and reply.status == 0:
             self._greeted = True
+        if isinstance(reply.body, Offloaded):
+            self._start_task(request, reply.body.result())
+            return
         self._reply(reply)
 
     def _reply(self, reply: Reply) -> None:
@@ -102,10 +112,14 @@ class Connection:
 
     def _start_wait(self, request: Request) -> None:
         try:
-            awaitable: Awaitable[Message] = self._dispatcher.execute(request)
+            awaitable: Awaitable[Message] = self._dispatcher.execute(request, self._session)
         except ScmError as exc:
             self._reply(Reply.failure(request.id, exc))
             return
+        self._start_task(request, awaitable)
+
+    def _start_task(self, request: Request, awaitable: Awaitable[Message]) -> None:
+        """Reply to ``request`` when ``awaitable`` (a wait, or offloaded work) completes."""
 
         async def finish() -> None:
             try:
@@ -131,6 +145,14 @@ class Connection:
             task.cancel()
 
 
+def _caller(transport: asyncio.BaseTransport) -> Caller:
+    """Who is on the other end: a Unix peer's uid and gid from the kernel; a TCP peer's address."""
+    sock = transport.get_extra_info("socket")
+    if sock is not None and sock.family == socket.AF_UNIX:
+        return unix_peer(sock, os.geteuid())
+    return tcp_peer(transport.get_extra_info("peername"))
+
+
 class _StreamProtocol(asyncio.Protocol):
     """One stream connection. Replies to read-only requests go out at the end of each read; once a
     request has written, this connection's replies wait for the server's next flush to disk.
@@ -138,6 +160,9 @@ class _StreamProtocol(asyncio.Protocol):
     Flow control: a client that does not read its replies stops being read. Frames are taken
     only while less than :data:`OUTPUT_LIMIT` bytes of replies wait here and the transport's own
     buffer is below its high-water mark; the rest wait, unread, until the output drains.
+
+    Memory: the bytes of a partial frame count against the server's :data:`MAX_BUFFERED`; a
+    connection holding more than :data:`FAIR_SHARE` while that pool is spent is closed (logged).
     """
 
     def __init__(self, server: Server) -> None:
@@ -151,10 +176,17 @@ class _StreamProtocol(asyncio.Protocol):
         self._reading = False
         self._blocked = False  # the transport is over its high-water mark
         self._stalled = False  # frames wait in the buffer and reading is paused
+        self._counted = 0  # bytes of this buffer counted in the server's pool
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self._transport = typing.cast(asyncio.Transport, transport)  # a stream server's (uvloop's too)
-        self._connection = Connection(self._server.module, self._server.dispatcher, self._emit)
+        if not self._server.admit(self):
+            log.warning("refusing a connection: %d are open already", MAX_CONNECTIONS)
+            self._transport.write(frame(Reply.failure(0, BusyError(
+                f"the module serves at most {MAX_CONNECTIONS} connections at once")).to_bytes()))
+            self._transport.close()
+            return
+        self._connection = Connection(self._server.module, self._server.dispatcher, self._emit, _caller(transport))
 
     def _emit(self, data: bytes) -> None:
         """Queue output; outside a read (a wait's answer, a pushed event) send it now, unless a
@@ -170,6 +202,8 @@ class _StreamProtocol(asyncio.Protocol):
             self.flush()
 
     def data_received(self, data: bytes) -> None:
+        if self._connection is None:
+            return  # refused or closed: nothing it sends is kept
         buffer = self._buffer
         buffer += data
         self._reading = True
@@ -177,6 +211,8 @@ class _StreamProtocol(asyncio.Protocol):
             self._read_frames(buffer, self._server.module)
         finally:
             self._reading = False
+        if not self._account():
+            return
         if self._transport is not None and not self._transport.is_closing() and self._has_frame():
             self._stalled = True
             self._transport.pause_reading()
@@ -205,6 +241,25 @@ class _StreamProtocol(asyncio.Protocol):
             if module.changes != before and not self.holding:
                 self.holding = True
                 self._server.hold(self)
+
+    def _account(self) -> bool:
+        """Count this connection's buffered bytes in the server's pool; close it (and return
+        False) if it holds more than its fair share while the pool is spent."""
+        held = len(self._buffer)
+        self._server.buffered += held - self._counted
+        self._counted = held
+        if held > FAIR_SHARE and self._server.buffered > MAX_BUFFERED:
+            log.warning("closing a connection holding a %d-byte partial frame: %d bytes are buffered for all "
+                        "connections (limit %d)", held, self._server.buffered, MAX_BUFFERED)
+            self._release()
+            self.abort()
+            return False
+        return True
+
+    def _release(self) -> None:
+        self._server.buffered -= self._counted
+        self._counted = 0
+        self._buffer = bytearray()
 
     def _has_frame(self) -> bool:
         buffer = self._buffer
@@ -249,8 +304,10 @@ class _StreamProtocol(asyncio.Protocol):
             self._transport.abort()
 
     def connection_lost(self, exc: Exception | None) -> None:
+        self._release()
         if self._connection is not None:
             self._connection.close()
+            self._server.leave(self)
         self._connection = None
         self._transport = None
 
@@ -260,12 +317,24 @@ class Server:
 
     def __init__(self, module: Module) -> None:
         self.module = module
-        self.dispatcher = Dispatcher(module, commands.routes(module), module.counters)
+        self.dispatcher = commands.dispatcher(module)
         self._servers: list[asyncio.base_events.Server] = []
         self._loop = asyncio.get_running_loop()
         self._monitor = self._loop.create_task(run_monitor(module))
         self._held: list[_StreamProtocol] = []
+        self._open: set[_StreamProtocol] = set()
+        self.buffered = 0  # bytes of partial frames held for all connections
         module.defer_sync(True)  # durability comes from _flush, before any reply depends on it
+
+    def admit(self, protocol: _StreamProtocol) -> bool:
+        """Count a new connection in; False if :data:`MAX_CONNECTIONS` are open already."""
+        if len(self._open) >= MAX_CONNECTIONS:
+            return False
+        self._open.add(protocol)
+        return True
+
+    def leave(self, protocol: _StreamProtocol) -> None:
+        self._open.discard(protocol)
 
     @property
     def flush_pending(self) -> bool:
@@ -292,9 +361,14 @@ class Server:
         for protocol in held:
             protocol.flush()
 
-    async def listen_unix(self, path: Path) -> None:
-        """Listen on a Unix socket with owner-only permissions (directory 0700, socket 0600)."""
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    async def listen_unix(self, path: Path, *, group: int | None = None) -> None:
+        """Listen on a Unix socket with owner-only permissions (directory 0700, socket 0600), or
+        open to ``group`` (a directory the server creates 0750, the socket 0660, both that group's)."""
+        if not path.parent.exists():
+            path.parent.mkdir(parents=True, mode=0o700)
+            if group is not None:
+                os.chown(path.parent, -1, group)
+                os.chmod(path.parent, 0o750)
         if path.exists() or path.is_symlink():
             path.unlink()
         old_umask = os.umask(0o177)
@@ -303,7 +377,11 @@ class Server:
             self._servers.append(await loop.create_unix_server(self._protocol, path=str(path)))
         finally:
             os.umask(old_umask)
-        os.chmod(path, 0o600)
+        if group is None:
+            os.chmod(path, 0o600)
+        else:
+            os.chown(path, -1, group)
+            os.chmod(path, 0o660)
 
     async def listen_tcp(self, host: str, port: int) -> int:
         """Listen on TCP (loopback only); returns the port (useful with port 0).
@@ -337,7 +415,7 @@ class InProcessHost:
 
     def __init__(self, module: Module) -> None:
         self.module = module
-        self.dispatcher = Dispatcher(module, commands.routes(module), module.counters)
+        self.dispatcher = commands.dispatcher(module)
         self.loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self.loop.run_forever, name="softscm-embedded", daemon=True)
         self._thread.start()
@@ -346,7 +424,7 @@ class InProcessHost:
     def connect(self) -> tuple[Callable[[bytes], None], queue.Queue[bytes], Callable[[], None]]:
         """Open a session: returns ``(send, replies, close)``; replies arrive framed."""
         replies: queue.Queue[bytes] = queue.Queue()
-        connection = Connection(self.module, self.dispatcher, replies.put)
+        connection = Connection(self.module, self.dispatcher, replies.put, EMBEDDED)
 
         def send(payload: bytes) -> None:
             self.loop.call_soon_threadsafe(connection.on_frame, payload)

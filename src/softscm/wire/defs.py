@@ -122,6 +122,16 @@ class Command(IntEnum):
     FILE_GET = 821
     FILE_REMOVE = 822
     FILE_LIST = 823
+    # access control
+    ACCESS_WHOAMI = 900
+    ACCESS_LOGIN = 901
+    ACCESS_LOGOUT = 902
+    ACCESS_SET_PIN = 903
+    ACCESS_RESET_PIN = 904
+    ACCESS_SET_ROLE = 905
+    ACCESS_LIST = 906
+    ACCESS_GRANT_KEY = 907
+    ACCESS_REVOKE_KEY = 908
 
 
 @unique
@@ -159,9 +169,14 @@ class ErrorCode(IntEnum):
     TRANSPORT = 29
     INTERNAL = 30
     SENSOR = 31
+    STORE_ROLLBACK = 32
+    LIMIT_EXCEEDED = 33
+    STORAGE_UNAVAILABLE = 34
     CERTIFICATE = 48
     NOT_FOUND = 49
     PROVISIONING = 50
+    ACCESS_DENIED = 51
+    PIN_LOCKED = 52
 
 
 @unique
@@ -260,6 +275,15 @@ class LockKey(IntEnum):
 
 
 @unique
+class Role(IntEnum):
+    """What a caller may do: nothing, use the keys granted to it and read, or administer."""
+
+    NONE = 0
+    USER = 1
+    ADMIN = 2
+
+
+@unique
 class ModuleState(IntEnum):
     STARTING = 0
     SELF_TEST = 1
@@ -318,6 +342,9 @@ class Event(IntEnum):
     TRUST_ROOT_CHANGED = 77
     FILE_STORED = 78
     FILE_REMOVED = 79
+    ACCESS_DENIED = 55
+    ACCESS_CHANGE = 56
+    LOGIN = 57
 
 
 @unique

@@ -6,6 +6,7 @@ returns an awaitable of it. Every method raises the module's typed errors
 (:mod:`softscm.wire.errors`).
 """
 
+from .access import AccessApi
 from .admin import AdminApi
 from .base import ApiBase
 from .cert import CertApi
@@ -18,12 +19,13 @@ from .sensors import SensorsApi
 from .wallet import WalletApi
 
 
-class ModuleApi(AdminApi, KeysApi, OperationsApi, WalletApi, SensorsApi, LogApi, SelfTestApi, CertApi, FilesApi):
+class ModuleApi(AdminApi, KeysApi, OperationsApi, WalletApi, SensorsApi, LogApi, SelfTestApi, AccessApi, CertApi, FilesApi):
     """Every area's methods."""
 
 
 AREAS: dict[str, type[ApiBase]] = {"admin": AdminApi, "keys": KeysApi, "operations": OperationsApi,
                                    "wallet": WalletApi, "sensors": SensorsApi, "log": LogApi,
-                                   "selftest": SelfTestApi, "cert": CertApi, "files": FilesApi}
+                                   "selftest": SelfTestApi, "access": AccessApi,
+                                   "cert": CertApi, "files": FilesApi}
 
 __all__ = ["AREAS", "ApiBase", "ModuleApi"]

@@ -37,8 +37,9 @@ EXIT_MEANINGS: Mapping[Exit, str] = {
     Exit.VERIFICATION_FAILED: "a check failed: invalid signature, unlock authentication, mnemonic,\n"
                               "     audit log, boot image, certificate or manufacturing record verification",
     Exit.NOT_FOUND: "empty slot or not found",
-    Exit.NOT_PERMITTED: "not permitted now: export disabled, mode, state (hold, error,\n"
-                        "     destroyed), binding, frozen policy, busy, session order",
+    Exit.NOT_PERMITTED: "not permitted: access denied (role, key rights, PIN), export disabled,\n"
+                        "     mode, state (hold, error, destroyed), binding, frozen policy, busy,\n"
+                        "     session order",
 }
 
 EXIT_CODES: Mapping[ErrorCode, Exit] = {
@@ -73,6 +74,11 @@ EXIT_CODES: Mapping[ErrorCode, Exit] = {
     ErrorCode.TRANSPORT: Exit.UNREACHABLE,
     ErrorCode.INTERNAL: Exit.MODULE_ERROR,
     ErrorCode.SENSOR: Exit.MODULE_ERROR,
+    ErrorCode.ACCESS_DENIED: Exit.NOT_PERMITTED,
+    ErrorCode.PIN_LOCKED: Exit.NOT_PERMITTED,
+    ErrorCode.STORE_ROLLBACK: Exit.MODULE_ERROR,
+    ErrorCode.LIMIT_EXCEEDED: Exit.USAGE,
+    ErrorCode.STORAGE_UNAVAILABLE: Exit.MODULE_ERROR,
     ErrorCode.CERTIFICATE: Exit.VERIFICATION_FAILED,
     ErrorCode.NOT_FOUND: Exit.NOT_FOUND,
     ErrorCode.PROVISIONING: Exit.MODULE_ERROR,

@@ -6,8 +6,10 @@ the LED and the log), so every other command meets the DESTROYED state.
 
 from __future__ import annotations
 
-from ..dispatch import Route
+from ..access.control import OwnerOnly
+from ..dispatch import Dispatcher, Route
 from ..module import Module
+from .access import AccessCommands
 from .admin import AdminCommands
 from .cert import CertCommands
 from .files import FileCommands
@@ -19,6 +21,12 @@ from .sensors import SensorCommands
 from .wallet import WalletCommands
 
 
+def dispatcher(module: Module) -> Dispatcher:
+    """The dispatcher of ``module``'s routes, enforcing its access control."""
+    access = module.services.access if module.services is not None else OwnerOnly()
+    return Dispatcher(module, routes(module), module.counters, access)
+
+
 def routes(module: Module) -> list[Route]:
     """Every route ``module`` serves in its present life (live or destroyed)."""
     table = [*AdminCommands(module, module.rng).routes(), *LogCommands(module.state_dir, module.events).routes()]
@@ -28,7 +36,8 @@ def routes(module: Module) -> list[Route]:
     mode = lambda: module.mode  # noqa: E731
     return table + [
         *KeyCommands(services.keys, services.wallets, module.events, mode).routes(),
-        *OperationCommands(services.keys, services.lockbox).routes(),
+        *OperationCommands(services.keys, services.lockbox, services.access).routes(),
+        *AccessCommands(services.access).routes(),
         *WalletCommands(services.wallets).routes(),
         *SensorCommands(module.sensors, services.clock, module.led, services.monitor, module.policy,
                         module.save_policy, module.events, mode).routes(),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime
 from collections.abc import Callable
 
-from ...wire.defs import Event
+from ...wire.defs import Event, Role
 from ...wire.messages import Done
 from ...wire.messages.cert import (
     CertChain,
@@ -35,14 +35,15 @@ class CertCommands:
         self._clock = clock
 
     def routes(self) -> list[Route]:
+        admin = Role.ADMIN  # changing what the module trusts or presents; reading is for users
         return [
-            route(CertStoreRequest, self.store),
+            route(CertStoreRequest, self.store, role=admin),
             route(CertGetRequest, self.get),
-            route(CertRemoveRequest, self.remove),
+            route(CertRemoveRequest, self.remove, role=admin),
             route(CertListRequest, self.list_slots),
-            route(CertRootStoreRequest, self.store_root),
+            route(CertRootStoreRequest, self.store_root, role=admin),
             route(CertRootGetRequest, self.get_root),
-            route(CertRootRemoveRequest, self.remove_root),
+            route(CertRootRemoveRequest, self.remove_root, role=admin),
             route(CertRootListRequest, self.list_roots),
             route(CertVerifyRequest, self.verify),
         ]

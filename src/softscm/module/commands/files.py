@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ...wire.defs import Event
+from ...wire.defs import Event, Role
 from ...wire.messages import Done
 from ...wire.messages.files import (
     FileData,
@@ -25,9 +25,9 @@ class FileCommands:
 
     def routes(self) -> list[Route]:
         return [
-            route(FilePutRequest, self.put),
+            route(FilePutRequest, self.put, role=Role.ADMIN),
             route(FileGetRequest, self.get),
-            route(FileRemoveRequest, self.remove),
+            route(FileRemoveRequest, self.remove, role=Role.ADMIN),
             route(FileListRequest, self.list_files),
         ]
 

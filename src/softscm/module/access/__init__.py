@@ -1,0 +1,1 @@
+"""Access control: who is calling, what role they have, which keys they may use."""
