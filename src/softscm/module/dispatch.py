@@ -16,7 +16,7 @@ from typing import Any, Protocol, TypeVar
 
 from ..wire.codec import Reply, Request
 from ..wire.defs import Command, ModuleState, Role
-from ..wire.errors import DestroyedError, InternalError, ModuleStateError, ProtocolError, ScmError
+from ..wire.errors import BootHeldError, DestroyedError, InternalError, ModuleStateError, ProtocolError, ScmError
 from ..wire.messages import Message
 from ..wire.messages import Request as RequestMessage
 from .access.caller import Session
@@ -44,6 +44,7 @@ class Route:
     uses: Slots | None = None  # the key slots a request uses (the caller needs rights on each)
     creates: Slots | None = None  # the key slots a reply made (granted to the caller)
     session: bool = False  # the handler also takes the caller's Session
+    pin: bool = True  # an administrator command needs the PIN login once a PIN is set
 
     @property
     def command(self) -> Command:
@@ -52,11 +53,13 @@ class Route:
 
 def route(request: type[Q], handler: Callable[..., Message | Offloaded] | Callable[..., Awaitable[Message]], *,
           states: frozenset[ModuleState] = READY, blocking: bool = False, role: Role = Role.USER,
-          uses: Slots | None = None, creates: Slots | None = None, session: bool = False) -> Route:
+          uses: Slots | None = None, creates: Slots | None = None, session: bool = False,
+          pin: bool = True) -> Route:
     """The route of ``request``'s command to ``handler``, allowed only in ``states`` and to callers
     of at least ``role``; ``uses`` names the key slots the caller needs rights on, ``creates`` the
-    new slots it gets rights on; with ``session`` the handler is called with the caller's session."""
-    return Route(request, handler, states, blocking, role, uses, creates, session)
+    new slots it gets rights on; with ``session`` the handler is called with the caller's session;
+    ``pin=False`` lets an administrator run it without the PIN login (an unattended boot step)."""
+    return Route(request, handler, states, blocking, role, uses, creates, session, pin)
 
 
 def slot_of(request: Any) -> tuple[int]:
@@ -76,7 +79,7 @@ class Counters:
 class Access(Protocol):
     """What the dispatcher asks of the access control."""
 
-    def authorize(self, session: Session, needed: Role, what: str) -> None: ...
+    def authorize(self, session: Session, needed: Role, what: str, *, pin: bool = True) -> None: ...
 
     def check_keys(self, session: Session, slots: Iterable[int], what: str) -> None: ...
 
@@ -150,12 +153,15 @@ class Dispatcher:
                 raise DestroyedError("the module has been destroyed; its keys are gone")
             if r is None:
                 raise ProtocolError(f"{request.command.name} is not served by this module")
+            if state is ModuleState.HOLD:
+                raise BootHeldError(f"{request.command.name} is refused while the boot is held: remediate and "
+                                    "authorise first")
             raise ModuleStateError(f"{request.command.name} is not allowed while the module is {state.name}")
         if r.states == READY and self._gate.suspended:
             raise ModuleStateError("security services are suspended: " + "; ".join(self._gate.suspended.values()))
         message = r.request.from_wire(request.args)
         access = self._access
-        access.authorize(session, r.role, request.command.name)
+        access.authorize(session, r.role, request.command.name, pin=r.pin)
         if r.uses is not None:
             access.check_keys(session, r.uses(message), request.command.name)
         reply = r.handler(message, session) if r.session else r.handler(message)

@@ -29,6 +29,7 @@ from ..wire.defs import (
     DEFAULT_WALLET_CAPACITY,
     FACTORY_SLOTS,
     PROTOCOL_VERSION,
+    BootPolicy,
     Event,
     Mode,
     ModuleState,
@@ -38,7 +39,10 @@ from ..wire.messages.selftest import SelfTestKind
 from .access.control import AccessControl
 from .audit.log import AuditLog
 from .audit.recorder import Recorder
+from .boot.remediation import GoldenStore
+from .boot.service import BootHooks, BootService
 from .crypto.lockbox import LockBox
+from .disk import DiskCustody
 from .crypto.rng import Rng
 from .dispatch import Counters
 from .keyslots import KeySlots
@@ -67,6 +71,7 @@ SENSORS_DIR = "sensors"
 POLICY = "policy"
 CLOUD_KEY = "sealed:cloud_key"
 LOCK_KEY = "sealed:lock_key"
+BOOT_GOLDEN_DIR = "boot-golden"
 
 
 @dataclass(frozen=True)
@@ -80,6 +85,7 @@ class ModuleConfig:
     fault_injection: bool = False  # tests only; refused in production mode whatever this says
     background_interval: tuple[float, float] = (60.0, 180.0)  # seconds between background checks
     accept_code_digest: bool = False  # development: record the running code's digest as the good one
+    boot_partitions: tuple[str, ...] = ()  # the boot partitions (directories, FAT images) BOOT_* may name
 
     def sensor_backend(self, state_dir: Path) -> SensorBackend:
         if self.linux_sensors is not None:
@@ -99,6 +105,8 @@ class Services:
     selftests: SelfTests
     monitor: Monitor
     clock: ModuleClock
+    disk: DiskCustody
+    boot: BootService
     certs: CertStore
     files: FileStore
 
@@ -150,18 +158,46 @@ class Module:
         monitor = Monitor(self)
         selftests = SelfTests(store, self.rng, monitor.peripheral_checks, self.key_material_digest, self.events,
                               self.enter_error, lambda: self._mode, self.config.fault_injection)
-        self.services = Services(store, AccessControl(store, self.events, self.rng), keys, lockbox, WalletService(keys, self.events, lambda: self._mode),
-                                 selftests, monitor, clock, CertStore(store),
+        disk = DiskCustody(derive(root_key, b"softscm disk v1"), self.rng, state=lambda: self.state,
+                           boot_gate=self.disk_keys_allowed, events=self.events)
+        self.services = Services(store, AccessControl(store, self.events, self.rng), keys, lockbox,
+                                 WalletService(keys, self.events, lambda: self._mode), selftests, monitor, clock, disk,
+                                 self._boot_service(store, keys), CertStore(store),
                                  FileStore(store, self.state_dir, rng=self.rng))
         if isinstance(self.rng, HealthTestedRng):
             self.rng.on_failure = lambda message: self.enter_error(f"entropy source: {message}")
         return self.services
+
+    def _boot_service(self, store: KeyStore, keys: KeySlots) -> BootService:
+        """Supervised boot: HOLD, destruction, the log and the LED are this module's; manifests are
+        signed by a factory slot key; remote authorisations by a foreign key."""
+        hooks = BootHooks(
+            enter_hold=lambda: self._set_state(ModuleState.HOLD),
+            leave_hold=lambda: self._set_state(ModuleState.READY),
+            destroy=lambda: self.destroy(reason="supervised boot verification failed"),
+            record=self.events.record,
+            show_led=lambda main, sub: self.show_led_code(LedCode(main, sub), reason="supervised boot"),
+            release_suspension=lambda: self.resume("battery"),
+        )
+        golden = GoldenStore(self.state_dir / BOOT_GOLDEN_DIR, store.seal_secret, store.open_secret)
+        return BootService(
+            store, hooks, policy=lambda: BootPolicy(self.policy.boot_policy),
+            signer=lambda slot: lambda digest: keys.private_key(slot).sign(digest).raw,
+            verifier=lambda slot: keys.public_key(slot).verify,
+            serial=self.serial, golden=golden, rng=self.rng,
+            known_keys=lambda: {slot: store.public_key(slot, foreign=True)
+                                for slot, key_type in store.list_foreign() if key_type.can_sign})
 
     def live(self) -> Services:
         """The services. :raises RuntimeError: on a destroyed module (no route reaches here then)."""
         if self.services is None:
             raise RuntimeError("a destroyed module has no services")
         return self.services
+
+    def disk_keys_allowed(self) -> bool:
+        """Whether the boot gate lets disk keys out: no supervised boot policy, or the boot
+        partition verified in this boot."""
+        return self.policy.boot_policy == BootPolicy.NONE or (self.services is not None and self.services.boot.verified)
 
     @staticmethod
     def audit_keys(root_key: bytes) -> tuple[bytes, bytes]:
@@ -278,7 +314,7 @@ class Module:
         self._set_state(ModuleState.SELF_TEST)
         report = selftests.run(SelfTestKind.POWER_ON)
         if report.passed:
-            self._set_state(ModuleState.READY)
+            self._set_state(ModuleState.HOLD if self.live().boot.held else ModuleState.READY)
 
     # -- binding, state ----------------------------------------------------------------------------
 

@@ -195,6 +195,31 @@ class BootVerificationError(ScmError):
     code = ErrorCode.BOOT_VERIFICATION
 
 
+class BootManifestError(BootVerificationError):
+    """The boot manifest is malformed or its signature does not verify."""
+
+    code = ErrorCode.BOOT_MANIFEST
+
+
+class BootRollbackError(BootVerificationError):
+    """The boot manifest's security version is below the lowest the module accepts."""
+
+    code = ErrorCode.BOOT_ROLLBACK
+
+
+class BootHeldError(ModuleStateError):
+    """The module holds the boot: secrets and key operations are refused until it is remediated
+    and authorised."""
+
+    code = ErrorCode.BOOT_HELD
+
+
+class BootAuthorizationError(AuthenticationError):
+    """The boot authorisation was refused."""
+
+    code = ErrorCode.BOOT_AUTHORIZATION
+
+
 class LogIntegrityError(ScmError):
     """The audit log failed verification."""
 
@@ -256,6 +281,22 @@ class PinLockedError(AccessDeniedError):
     """Too many wrong administrator PINs: the PIN is locked until the module owner resets it."""
 
     code = ErrorCode.PIN_LOCKED
+class LuksError(ScmError):
+    """A cryptsetup operation failed, or the device is not a usable LUKS2 volume."""
+
+    code = ErrorCode.LUKS
+
+
+class LuksKeyError(LuksError):
+    """The key or passphrase does not open the volume (or that key slot)."""
+
+    code = ErrorCode.LUKS_KEY
+
+
+class EnrolmentError(LuksError):
+    """The volume is not in a state the enrolment can start or continue from."""
+
+    code = ErrorCode.ENROLMENT
 
 
 def _collect() -> dict[ErrorCode, type[ScmError]]:

@@ -9,6 +9,8 @@ returns an awaitable of it. Every method raises the module's typed errors
 from .access import AccessApi
 from .admin import AdminApi
 from .base import ApiBase
+from .disk import DiskApi
+from .boot import BootApi
 from .cert import CertApi
 from .files import FilesApi
 from .keys import KeysApi
@@ -19,13 +21,14 @@ from .sensors import SensorsApi
 from .wallet import WalletApi
 
 
-class ModuleApi(AdminApi, KeysApi, OperationsApi, WalletApi, SensorsApi, LogApi, SelfTestApi, AccessApi, CertApi, FilesApi):
+class ModuleApi(AdminApi, KeysApi, OperationsApi, WalletApi, SensorsApi, LogApi, SelfTestApi, AccessApi, DiskApi,
+                BootApi, CertApi, FilesApi):
     """Every area's methods."""
 
 
 AREAS: dict[str, type[ApiBase]] = {"admin": AdminApi, "keys": KeysApi, "operations": OperationsApi,
                                    "wallet": WalletApi, "sensors": SensorsApi, "log": LogApi,
-                                   "selftest": SelfTestApi, "access": AccessApi,
+                                   "selftest": SelfTestApi, "access": AccessApi, "disk": DiskApi, "boot": BootApi,
                                    "cert": CertApi, "files": FilesApi}
 
 __all__ = ["AREAS", "ApiBase", "ModuleApi"]

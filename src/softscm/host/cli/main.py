@@ -12,12 +12,14 @@ import click
 from .access import access
 from .admin import admin
 from .bench import bench
+from .boot import boot
 from .cert import cert
 from .files import files
 from .context import Cli
 from .exits import EXIT_HELP, handle_errors
 from .keys import keys
 from .log import host_events, log
+from .luks import luks
 from .metrics import metrics
 from .operations import ecdh, lock, random_bytes, sign, unlock, verify
 from .provision import provision
@@ -25,8 +27,9 @@ from .selftest import selftest
 from .sensors import events, policy, sensors, sim, tamper
 from .wallet import wallet
 
-COMMANDS = (admin, access, keys, sign, verify, ecdh, lock, unlock, random_bytes, wallet, sensors, tamper, policy, sim, events,
-            log, host_events, selftest, metrics, bench, cert, files, provision)
+COMMANDS = (admin, access, keys, sign, verify, ecdh, lock, unlock, random_bytes, wallet, sensors, tamper, policy, sim,
+            events, log, host_events, selftest, metrics, bench, luks, boot, cert, files,
+            provision)
 
 
 class ScmctlGroup(click.Group):

@@ -102,13 +102,13 @@ class AccessControl:
         self._events.record(Event.ACCESS_DENIED, principal=session.caller.principal, what=what)
         return AccessDeniedError(f"{session.caller.principal} may not {what}")
 
-    def authorize(self, session: Session, needed: Role, what: str) -> None:
+    def authorize(self, session: Session, needed: Role, what: str, *, pin: bool = True) -> None:
         """:raises AccessDeniedError: if the session's role (and PIN login, for administrator
-        commands once a PIN is set) does not allow ``what``."""
+        commands once a PIN is set, unless ``pin`` is false) does not allow ``what``."""
         role = self.role(session.caller)
         if role < needed:
             raise self._refuse(session, what)
-        if needed is Role.ADMIN and self.pin_set and not session.logged_in:
+        if pin and needed is Role.ADMIN and self.pin_set and not session.logged_in:
             raise self._refuse(session, f"{what} without the administrator PIN")
 
     def set_role(self, principal: str, role: Role) -> None:
@@ -215,7 +215,7 @@ class OwnerOnly:
     """The access of a module with no keystore (destroyed): its owner may read what is left;
     nobody else may do anything."""
 
-    def authorize(self, session: Session, needed: Role, what: str) -> None:
+    def authorize(self, session: Session, needed: Role, what: str, *, pin: bool = True) -> None:
         """:raises AccessDeniedError: for anyone but the owner."""
         if not session.caller.is_owner and needed is not Role.NONE:
             raise AccessDeniedError(f"{session.caller.principal} may not {what}")

@@ -11,6 +11,8 @@ from ..dispatch import Dispatcher, Route
 from ..module import Module
 from .access import AccessCommands
 from .admin import AdminCommands
+from .disk import DiskCommands
+from .boot import BootCommands, BootPartitions
 from .cert import CertCommands
 from .files import FileCommands
 from .keys import KeyCommands
@@ -42,6 +44,9 @@ def routes(module: Module) -> list[Route]:
         *SensorCommands(module.sensors, services.clock, module.led, services.monitor, module.policy,
                         module.save_policy, module.events, mode).routes(),
         *SelfTestCommands(services.selftests, module).routes(),
+        *DiskCommands(services.disk).routes(),
+        *BootCommands(services.boot, BootPartitions(module.config.boot_partitions), services.monitor, mode,
+                      module.events).routes(),
         *CertCommands(services.certs, module.events, services.clock.now).routes(),
         *FileCommands(services.files, module.events).routes(),
     ]
