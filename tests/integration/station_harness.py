@@ -19,12 +19,20 @@ from softscm.host.client import Client
 from softscm.host.provision import BootResult, DiskResult, Progress, Station, StationConfig, UnitSpec
 
 
-def disk_stand_in(unit: Client, image: Path) -> DiskResult:
-    return DiskResult(hashlib.sha256(image.read_bytes()).digest(), ())
+class DiskStandIn:
+    def check(self, image: Path) -> None:
+        image.read_bytes()
+
+    def __call__(self, unit: Client, image: Path) -> DiskResult:
+        return DiskResult(hashlib.sha256(image.read_bytes()).digest(), ())
 
 
-def boot_stand_in(unit: Client, image: Path) -> BootResult:
-    return BootResult(1, hashlib.sha256(b"manifest" + image.name.encode()).digest())
+class BootStandIn:
+    def check(self, image: Path) -> None:
+        image.read_bytes()
+
+    def __call__(self, unit: Client, image: Path) -> BootResult:
+        return BootResult(1, hashlib.sha256(b"manifest" + image.name.encode()).digest())
 
 
 def main() -> int:
@@ -34,7 +42,7 @@ def main() -> int:
         if kill_at and progress.phase is not None and [progress.phase.label, progress.step] == kill_at:
             os.kill(os.getpid(), signal.SIGKILL)
 
-    config = StationConfig(Path(station_dir), ca_url, production=True, disk=disk_stand_in, boot=boot_stand_in,
+    config = StationConfig(Path(station_dir), ca_url, production=True, disk=DiskStandIn(), boot=BootStandIn(),
                            boot_files={"bootcode4.bin": b"\x01" * 1000, "start4.elf": b"\x02" * 5000})
     with Station(config, on_progress=on_progress) as station:
         outcomes = station.run([UnitSpec(unit_url, Path(image))])

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import json
+import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -14,9 +17,12 @@ from cryptography.x509.oid import NameOID
 
 from softscm.certchain import parse_der, raw_public_key, verify_chain
 from softscm.host.cli.main import cli
+from softscm.host.luks import ClientCustody, Cryptsetup, Enroller, EnrolState
 from softscm.host.provision import Phase, RecordBook, Station, StationConfig, Status, UnitSpec
+from softscm.host.provision.plugins import BOOT_IMAGE, ROOT_IMAGE, LuksDisk, SignedBootPartition
+from softscm.module.boot.partition import mtools_env
 from softscm.host.provision.state import StationState
-from softscm.wire.errors import ProvisioningError
+from softscm.wire.errors import LuksKeyError, ProvisioningError
 
 REPO = Path(__file__).resolve().parents[2]
 BOOT_FILES = {"bootcode4.bin": b"\x01" * 52_000, "start4.elf": b"\x02" * 300_000}
@@ -132,7 +138,7 @@ def test_inputs_are_checked_before_anything_changes(tmp_path, daemon_factory):
     ca, first, second = daemon_factory("ca"), daemon_factory("u1"), daemon_factory("u2")
     station_dir, img = tmp_path / "station", image(tmp_path, "a.img")
     with Station(StationConfig(station_dir, ca.url)) as station:
-        with pytest.raises(ProvisioningError, match="not a file"):
+        with pytest.raises(ProvisioningError, match="does not exist"):
             station.run([UnitSpec(first.url, tmp_path / "missing.img")])
         with pytest.raises(ProvisioningError, match="same disk image"):
             station.run([UnitSpec(first.url, img), UnitSpec(second.url, img)])
@@ -164,3 +170,73 @@ def test_inputs_are_checked_before_anything_changes(tmp_path, daemon_factory):
     result = CliRunner().invoke(cli, ["provision", "run", "--station-dir", str(station_dir), "--ca-url", ca.url,
                                       "--unit", f"{first.url}={image(tmp_path, 'c.img')}"])
     assert result.exit_code == 1 and "was started with image" in result.output
+
+
+DEFAULT_PASSPHRASE = b"baseline factory passphrase"
+CHEAP_PBKDF = ["--pbkdf", "pbkdf2", "--pbkdf-force-iterations", "1000"]
+
+
+def baseline_image(directory: Path) -> Path:
+    """What a factory flashes to every unit: a FAT boot partition with Raspberry Pi boot files and
+    an ext4 root encrypted in place under one default passphrase (cheap PBKDF for the test)."""
+    directory.mkdir()
+    boot = directory / BOOT_IMAGE
+    subprocess.run(["mkfs.vfat", "-C", str(boot), "2048"], check=True, capture_output=True)
+    for name, data in {"start4.elf": b"\x02" * 70_000, "config.txt": b"[all]\narm_64bit=1\n",
+                       "kernel8.img": b"\x03" * 200_000}.items():
+        (directory / name).write_bytes(data)
+        subprocess.run(["mcopy", "-i", str(boot), str(directory / name), f"::/{name}"], check=True,
+                       capture_output=True, env=mtools_env())
+        (directory / name).unlink()
+    root = directory / ROOT_IMAGE
+    with open(root, "wb") as out:
+        out.truncate(10 * 1024 * 1024)
+    subprocess.run(["mkfs.ext4", "-q", "-F", str(root), "6M"], check=True)
+    subprocess.run(["cryptsetup", "reencrypt", "--encrypt", "--type", "luks2", "--batch-mode", "--reduce-device-size",
+                    "4M", "--luks2-metadata-size", "16k", "--luks2-keyslots-size", "2m", *CHEAP_PBKDF, "--key-file",
+                    "-", str(root)], input=DEFAULT_PASSPHRASE, check=True, capture_output=True)
+    return directory
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="loop devices for mkfs need root (CI runs as root)")
+def test_two_units_from_one_baseline_with_real_disk_and_boot_phases(tmp_path, daemon_factory):
+    baseline = baseline_image(tmp_path / "baseline")
+    baseline_key = Cryptsetup().metadata(baseline / ROOT_IMAGE).segment_digest().value
+    images = [tmp_path / "unit1", tmp_path / "unit2"]
+    for image in images:
+        shutil.copytree(baseline, image)
+    ca = daemon_factory("ca")
+    units = [daemon_factory(f"u{i}", "--boot-partition", str(image / BOOT_IMAGE)) for i, image in enumerate(images)]
+    config = StationConfig(tmp_path / "station", ca.url, disk=LuksDisk(DEFAULT_PASSPHRASE), boot=SignedBootPartition(),
+                           boot_files=BOOT_FILES)
+    with Station(config) as station:
+        with pytest.raises(LuksKeyError):  # inputs are checked first: a wrong default passphrase changes nothing
+            Station(dataclasses.replace(config, directory=tmp_path / "wrong",
+                                        disk=LuksDisk(b"wrong"))).check([UnitSpec(units[0].url, images[0])])
+        outcomes = station.run([UnitSpec(u.url, image) for u, image in zip(units, images)])
+        ca_cert = station.ca_certificate
+        assert [o.completed for o in outcomes] == [True, True], [o.error for o in outcomes]
+        assert all(o.statuses[Phase.DISK] is Status.DONE and o.statuses[Phase.BOOT] is Status.DONE for o in outcomes)
+        assert [c.ok for c in station.book.check_all([ca_cert])] == [True, True]
+        records = {r.record.serial: r.record for r in station.book}
+    volume_keys, uuids = set(), set()
+    for outcome, daemon, image in zip(outcomes, units, images):
+        record = records[outcome.serial]
+        with daemon.connect() as unit:
+            status = Enroller(ClientCustody(unit)).status(image / ROOT_IMAGE)
+            assert status.state is EnrolState.REKEYED and status.serial == outcome.serial
+            assert not status.default_keyslots
+            volume_keys.add(status.volume_key_digest)
+            uuids.add(status.uuid)
+            assert record.token_digest is not None and record.luks_keyslots == status.keyslots
+            with pytest.raises(LuksKeyError):
+                Cryptsetup().test_key(image / ROOT_IMAGE, DEFAULT_PASSPHRASE)  # the baseline passphrase is gone
+            Enroller(ClientCustody(unit)).unlock_key(image / ROOT_IMAGE)  # the unit's own key opens it
+            assert unit.boot_verify(image=str(image / BOOT_IMAGE)).ok
+            manifest = unit.boot_manifest()
+            assert record.manifest_version == manifest.security_version == 1
+            assert {f.path for f in manifest.files} >= {"start4.elf", "kernel8.img", "config.txt"}
+            assert verify_chain([parse_der(d) for d in unit.get_certificate_chain(0)], [ca_cert], at=NOW,
+                                public_key=unit.get_public_key(0)) == ca_cert
+    assert len(volume_keys) == 2 and baseline_key not in volume_keys  # each unit its own volume key
+    assert len(uuids) == 2

@@ -81,11 +81,20 @@ class DiskPhase(Protocol):
     """Encrypt the unit's disk image under a key the unit's module holds (idempotent: an image
     already done is recognised and its result returned). Raises a :class:`ScmError` on failure."""
 
+    def check(self, image: Path) -> None:
+        """Check the image before anything changes. :raises ProvisioningError: (or another
+        :class:`ScmError`) if this phase cannot work on it."""
+        ...
+
     def __call__(self, unit: Client, image: Path) -> DiskResult: ...
 
 
 class BootPhase(Protocol):
     """Build, sign and install the boot manifest for the image's boot partition (idempotent)."""
+
+    def check(self, image: Path) -> None:
+        """As :meth:`DiskPhase.check`."""
+        ...
 
     def __call__(self, unit: Client, image: Path) -> BootResult: ...
 

@@ -191,8 +191,11 @@ class Station:
         if len(set(images)) != len(images):
             raise ProvisioningError("two units name the same disk image (one image each)")
         for image in images:
-            if not image.is_file():
-                raise ProvisioningError(f"disk image {image} is not a file")
+            if not image.exists():
+                raise ProvisioningError(f"disk image {image} does not exist")
+            for plugin in (self.config.disk, self.config.boot):
+                if plugin is not None:
+                    plugin.check(image)
         plans: list[UnitPlan] = []
         try:
             for spec in specs:
