@@ -12,9 +12,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import IntEnum, unique
 from pathlib import Path
+from collections.abc import Callable
 from typing import Any, Protocol
 
 from ..client import Client
+
+
+StepReport = Callable[[str, str], None]
+"""How a phase tells the station (and its progress table) which step it is at: ``(step, detail)``."""
 
 
 @unique
@@ -86,7 +91,9 @@ class DiskPhase(Protocol):
         :class:`ScmError`) if this phase cannot work on it."""
         ...
 
-    def __call__(self, unit: Client, image: Path) -> DiskResult: ...
+    def __call__(self, unit: Client, image: Path, report: StepReport) -> DiskResult:
+        """Run the phase, telling ``report(step, detail)`` where it is."""
+        ...
 
 
 class BootPhase(Protocol):
@@ -96,5 +103,5 @@ class BootPhase(Protocol):
         """As :meth:`DiskPhase.check`."""
         ...
 
-    def __call__(self, unit: Client, image: Path) -> BootResult: ...
+    def __call__(self, unit: Client, image: Path, report: StepReport) -> BootResult: ...
 

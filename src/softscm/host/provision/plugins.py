@@ -23,9 +23,9 @@ import cbor2
 
 from ...wire.errors import ProvisioningError
 from ..client import Client
-from ..luks import ClientCustody, Cryptsetup, Enroller, EnrolState
+from ..luks import ClientCustody, Cryptsetup, Enroller, EnrolState, ReencryptProgress, Step
 from ..luks.token import TOKEN_TYPE
-from .phases import BootResult, DiskResult
+from .phases import BootResult, DiskResult, StepReport
 
 UNIT_NAMESPACE = uuid.UUID("5a0f3c1e-9d7b-5c4a-8e21-6f0b2d9c7a14")  # a unit's volume UUID: uuid5(this, serial)
 BOOT_IMAGE = "boot.img"
@@ -64,7 +64,7 @@ class LuksDisk:
         if not cryptsetup.metadata(device).tokens_of_type(TOKEN_TYPE):
             cryptsetup.test_key(device, self.default_passphrase)
 
-    def __call__(self, unit: Client, image: Path) -> DiskResult:
+    def __call__(self, unit: Client, image: Path, report: StepReport) -> DiskResult:
         """:raises LuksKeyError, EnrolmentError, LuksError: from the enrolment."""
         device = root_volume(image)
         cryptsetup = Cryptsetup()
@@ -72,8 +72,12 @@ class LuksDisk:
             own = str(uuid.uuid5(UNIT_NAMESPACE, unit.info().serial))
             if cryptsetup.uuid(device) != own:
                 cryptsetup.set_uuid(device, own)
-        result = Enroller(ClientCustody(unit), cryptsetup).enroll(device, self.default_passphrase,
-                                                                  reencrypt=self.reencrypt)
+        def progress(done: ReencryptProgress) -> None:
+            report(Step.REKEY_DATA.value, f"{done.done_bytes * 100 // max(done.total_bytes, 1)}%")
+
+        enroller = Enroller(ClientCustody(unit), cryptsetup, on_step=lambda step: report(step.value, ""),
+                            on_progress=progress)
+        result = enroller.enroll(device, self.default_passphrase, reencrypt=self.reencrypt)
         wanted = EnrolState.REKEYED if self.reencrypt else EnrolState.ENROLLED
         if result.state is not wanted:
             raise ProvisioningError(f"{device} ended {result.state.value}, not {wanted.value}")
@@ -95,13 +99,15 @@ class SignedBootPartition:
         if not boot_partition(image).is_file():
             raise ProvisioningError(f"unit image {image} has no {BOOT_IMAGE}")
 
-    def __call__(self, unit: Client, image: Path) -> BootResult:
+    def __call__(self, unit: Client, image: Path, report: StepReport) -> BootResult:
         """:raises ProvisioningError: if the partition does not verify against its manifest."""
         partition = str(boot_partition(image))
         manifest = unit.boot_manifest()
         current = manifest.signed and manifest.security_version == self.security_version
         if not (current and unit.boot_verify(image=partition).ok):  # not signed yet, or files changed since
+            report("sign", f"version {self.security_version}")
             manifest = unit.boot_sign_all(image=partition, security_version=self.security_version)
+            report("verify", f"{len(manifest.files)} files")
             verification = unit.boot_verify(image=partition)
             if not verification.ok:
                 faults = ", ".join(f"{f.path} {f.reason.name}" for f in verification.faults)

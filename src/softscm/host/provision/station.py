@@ -30,7 +30,7 @@ from ...wire.errors import ProvisioningError, ScmError
 from ...wire.messages.files import MAX_FILE_SIZE
 from ..client import Client
 from ..x509 import DEFAULT_DAYS, device_subject, issue, make_csr, self_sign, to_der
-from .phases import BootPhase, BootResult, DiskPhase, DiskResult, Phase, Status
+from .phases import BootPhase, BootResult, DiskPhase, DiskResult, Phase, Status, StepReport
 from .record import ManufacturingRecord, RecordBook, SignedRecord
 from .state import StationState
 
@@ -286,6 +286,9 @@ class Station:
     def _report(self, serial: str, phase: Phase, step: str, status: Status, detail: str = "") -> None:
         self._on_progress(Progress(serial, phase, step, status, detail))
 
+    def _step_reporter(self, serial: str, phase: Phase) -> StepReport:
+        return lambda step, detail: self._report(serial, phase, step, Status.RUNNING, detail)
+
     # -- phases ----------------------------------------------------------------------------------------
 
     def _configure(self, plan: UnitPlan, partial: Any) -> tuple[Any, Status]:
@@ -314,12 +317,14 @@ class Station:
     def _disk(self, plan: UnitPlan, partial: Any) -> tuple[Any, Status]:
         if self.config.disk is None:
             return None, Status.SKIPPED
-        return self.config.disk(plan.client, Path(plan.spec.image)).to_wire(), Status.DONE
+        report = self._step_reporter(plan.serial, Phase.DISK)
+        return self.config.disk(plan.client, Path(plan.spec.image), report).to_wire(), Status.DONE
 
     def _boot(self, plan: UnitPlan, partial: Any) -> tuple[Any, Status]:
         if self.config.boot is None:
             return None, Status.SKIPPED
-        return self.config.boot(plan.client, Path(plan.spec.image)).to_wire(), Status.DONE
+        report = self._step_reporter(plan.serial, Phase.BOOT)
+        return self.config.boot(plan.client, Path(plan.spec.image), report).to_wire(), Status.DONE
 
     def _certificate(self, plan: UnitPlan, partial: Any) -> tuple[Any, Status]:
         unit, slot, ca = plan.client, self.config.identity_slot, self.ca_certificate
