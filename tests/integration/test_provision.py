@@ -161,7 +161,11 @@ def test_station_killed_in_each_phase_resumes_to_one_complete_consistent_unit(tm
         assert rows[Phase[phase.upper()]].status is Status.RUNNING
         if (phase, step) == ("certificate", "issued"):
             issued = rows[Phase.CERTIFICATE].partial["chain"]
-    assert harness(station_dir, ca.url, unit.url, img) == 0
+    result = CliRunner().invoke(cli, ["--json", "provision", "run", "--station-dir", str(station_dir), "--ca-url", ca.url,
+                                      "--unit", f"{unit.url}={img}", "--disk", "--boot", "1", "--production"],
+                                input=DEFAULT_PASSPHRASE + b"\n")  # the last run, through scmctl
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)[0]["phases"]["disk"] == "done"
     assert harness(station_dir, ca.url, unit.url, img) == 0  # a rerun of a finished unit changes nothing
     state = StationState(station_dir)
     rows = state.phases(serial)

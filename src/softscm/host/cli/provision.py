@@ -23,9 +23,10 @@ from ..provision import (
     export_csv,
     export_json,
 )
+from ..provision.plugins import LuksDisk, SignedBootPartition
 from ..provision.record import RECORDS_FILE
 from ..provision.state import STATE_FILE, StationState
-from .context import Cli, pass_cli, write_output
+from .context import Cli, pass_cli, read_secret, write_output
 from .exits import Exit, fail
 
 _STYLE = {Status.RUNNING: "yellow", Status.DONE: "green", Status.SKIPPED: "dim", Status.FAILED: "red"}
@@ -76,6 +77,13 @@ class ProgressTable:
               help="MODULE_URL=IMAGE: one module and its disk image; repeatable (units run in parallel).")
 @click.option("--boot-file", "boot_files", multiple=True, type=click.Path(path_type=Path, exists=True, dir_okay=False),
               help="A bootloader file pushed into each unit's module as boot/NAME; repeatable.")
+@click.option("--disk", is_flag=True,
+              help="Enrol each image's root.img under its module and re-encrypt it to its own volume key (the "
+                   "baseline's default passphrase is prompted, or read as one line from stdin).")
+@click.option("--no-reencrypt", is_flag=True, help="With --disk: enrol only (units keep the baseline's volume key).")
+@click.option("--boot", "boot_version", type=int, default=None, metavar="VERSION",
+              help="Sign and verify the manifest of each image's boot.img at this security version (the unit's "
+                   "scmd must serve that partition: --boot-partition).")
 @click.option("--production", is_flag=True, help="Lock binding at the end (production units; cannot be undone).")
 @click.option("--org", "organization", default=None, help="Organisation in the certificates.")
 @click.option("--days", default=20 * 365, show_default=True, help="Validity of the device certificates.")
@@ -84,15 +92,18 @@ class ProgressTable:
               help="Seconds a unit's clock may be off the station's reference clock.")
 @pass_cli
 def run(cli: Cli, station_dir: Path, ca_url: str, units: tuple[UnitSpec, ...], boot_files: tuple[Path, ...],
-        production: bool,
+        disk: bool, no_reencrypt: bool, boot_version: int | None, production: bool,
         organization: str | None, days: int, identity_slot: int, max_clock_offset: float) -> None:
     """Provision units; a rerun resumes each unit where it stopped. Exit 1 if a unit failed.
 
-    The disk and boot phases are recorded as skipped until their areas plug in.
+    An IMAGE is a directory with the unit's boot.img (FAT) and root.img (LUKS2), copied from the
+    baseline. Without --disk or --boot those phases are recorded as skipped.
     """
+    luks = LuksDisk(read_secret("Baseline default passphrase: ").encode(), reencrypt=not no_reencrypt) if disk else None
     config = StationConfig(station_dir, ca_url, boot_files={p.name: p.read_bytes() for p in boot_files},
                            production=production, organization=organization, days=days,
-                           identity_slot=identity_slot, max_clock_offset=max_clock_offset)
+                           identity_slot=identity_slot, max_clock_offset=max_clock_offset, disk=luks,
+                           boot=None if boot_version is None else SignedBootPartition(boot_version))
     progress = ProgressTable()
     with Station(config, on_progress=progress.update) as station:
         if cli.as_json:
