@@ -58,6 +58,8 @@ from .sensors.linux import LinuxPaths, LinuxSensors
 from .sensors.rtc import ModuleClock
 from .sensors.simulated import SimulatedDevice
 from .store.atomic import atomic_write, ensure_private_dir
+from .store.certs import CertStore
+from .store.files import FileStore
 from .store.keystore import KEYSTORE_FILE, KeyStore
 from .store.lock import StateLock
 from .store.rootkey import ROOT_KEY_FILE, bind_root_key
@@ -109,6 +111,8 @@ class Services:
     disk: DiskCustody
     boot: BootService
     clients: ClientRegistry
+    certs: CertStore
+    files: FileStore
 
 
 def derive(root_key: bytes, label: bytes) -> bytes:
@@ -163,7 +167,8 @@ class Module:
         self.services = Services(store, AccessControl(store, self.events, self.rng), keys, lockbox,
                                  LockStreams(lockbox.key, self.rng), WalletService(keys, self.events, lambda: self._mode),
                                  selftests, monitor, clock, disk, self._boot_service(store, keys),
-                                 ClientRegistry(store, record=self.events.record))
+                                 ClientRegistry(store, record=self.events.record), CertStore(store),
+                                 FileStore(store, self.state_dir, rng=self.rng))
         if isinstance(self.rng, HealthTestedRng):
             self.rng.on_failure = lambda message: self.enter_error(f"entropy source: {message}")
         return self.services
@@ -384,6 +389,10 @@ class Module:
                 os.fsync(fh.fileno())
         except OSError:
             log.error("could not overwrite the root key file")
+        try:
+            services.files.zeroize()
+        except OSError:
+            log.error("could not overwrite the stored files")
         services.store.zeroize()
         services.store.close()
         for name in (ROOT_KEY_FILE, KEYSTORE_FILE, KEYSTORE_FILE + "-wal", KEYSTORE_FILE + "-shm"):

@@ -298,6 +298,25 @@ class KeyStore(WalDatabase):
             self._db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?, ?)", (name, value, mac))
             macs.append(mac)
 
+    def delete_meta(self, name: str) -> bool:
+        """Durably remove a module value; returns whether there was one.
+
+        :raises StorageFullError: if the disk is full.
+        """
+        with self._write() as macs:
+            old = self._db.execute("SELECT mac FROM meta WHERE name=?", (name,)).fetchone()
+            if old is None:
+                return False
+            self._db.execute("DELETE FROM meta WHERE name=?", (name,))
+            macs.append(bytes(old[0]))
+        return True
+
+    def meta_names(self, prefix: str) -> list[str]:
+        """The names of the module values starting with ``prefix``, sorted (index only, no MAC check)."""
+        rows = self._db.execute("SELECT name FROM meta WHERE substr(name, 1, ?) = ? ORDER BY name",
+                                (len(prefix), prefix))
+        return [row[0] for row in rows]
+
     def seal_secret(self, label: str, secret: bytes) -> bytes:
         """Seal a module secret (not a slot key) under the KEK, bound to ``label``."""
         return seal(self._kek, secret, b"softscm secret:" + label.encode(), self._rng)
