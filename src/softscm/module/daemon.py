@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import grp
 import logging
 import os
 import signal
@@ -17,6 +18,7 @@ from ..wire.address import default_socket_path
 from ..wire.defs import DEFAULT_FOREIGN_CAPACITY, DEFAULT_USER_CAPACITY, DEFAULT_WALLET_CAPACITY
 from ..wire.errors import ScmError
 from . import lifecycle
+from .hardening import disable_core_dumps
 from .module import Module, ModuleConfig
 from .sensors.linux import LinuxPaths
 from .server import Server
@@ -44,12 +46,12 @@ def parse_listen(url: str) -> tuple[str, str]:
 
 
 async def _serve(module: Module, socket_path: Path | None, listen: list[tuple[str, str]],
-                 ready_file: Path | None) -> None:
+                 ready_file: Path | None, socket_group: int | None) -> None:
     server = Server(module)
     endpoints = []
     try:
         if socket_path is not None:
-            await server.listen_unix(socket_path)
+            await server.listen_unix(socket_path, group=socket_group)
             endpoints.append(f"unix:{socket_path}")
         for scheme, rest in listen:
             if scheme == "tcp":
@@ -73,6 +75,16 @@ async def _serve(module: Module, socket_path: Path | None, listen: list[tuple[st
     await server.close()
 
 
+def _group_id(name: str) -> int:
+    """A group's id from its name or number. :raises click.BadParameter: for an unknown group."""
+    if name.isdigit():
+        return int(name)
+    try:
+        return grp.getgrnam(name).gr_gid
+    except KeyError:
+        raise click.BadParameter(f"no group named {name!r}", param_hint="--socket-group") from None
+
+
 def _run(main: Coroutine[Any, Any, None]) -> None:
     """Run the event loop: uvloop when it is installed (the ``fast`` extra), else asyncio's."""
     try:
@@ -89,6 +101,9 @@ def _run(main: Coroutine[Any, Any, None]) -> None:
 @click.option("--socket", "socket_path", type=click.Path(path_type=Path), default=None,
               help="Unix socket path (default: $XDG_RUNTIME_DIR/softscm/scmd.sock or /run/softscm/scmd.sock).")
 @click.option("--no-unix", is_flag=True, help="Do not listen on a Unix socket.")
+@click.option("--socket-group", default=None, metavar="GROUP",
+              help="Let GROUP (a name or gid) connect to the Unix socket (mode 0660); what each caller may do "
+                   "is still decided by the module's access table (scmctl access).")
 @click.option("--tcp", default=None, metavar="HOST:PORT",
               help="Also listen on TCP (loopback only; encrypted channel with an enrolled client key required).")
 @click.option("--listen", "listen", multiple=True, metavar="URL",
@@ -111,15 +126,18 @@ def _run(main: Coroutine[Any, Any, None]) -> None:
 @click.option("--ready-file", type=click.Path(path_type=Path), default=None,
               help="Write the endpoints here once serving (for supervisors and tests).")
 @click.option("--log-level", default="INFO", show_default=True)
-def main(state_dir: Path | None, socket_path: Path | None, no_unix: bool, tcp: str | None, listen: tuple[str, ...],
+def main(state_dir: Path | None, socket_path: Path | None, no_unix: bool, socket_group: str | None, tcp: str | None,
+         listen: tuple[str, ...],
          user_capacity: int,
          foreign_capacity: int, wallet_capacity: int, sensors: str, sysfs_root: Path,
          selftest_interval: tuple[float, float], allow_fault_injection: bool, accept_code_digest: bool,
          ready_file: Path | None, log_level: str) -> None:
     """Run the softscm module daemon."""
+    disable_core_dumps()  # before any key is loaded: a core would hold them
     logging.basicConfig(level=log_level.upper(), stream=sys.stderr,
                         format="%(asctime)s scmd %(levelname)s %(name)s: %(message)s")
     state_dir = (state_dir or default_state_dir()).absolute()
+    group = _group_id(socket_group) if socket_group is not None else None
     listeners = [parse_listen(url) for url in listen] + ([("tcp", tcp)] if tcp is not None else [])
     socket_path = None if no_unix else (socket_path or default_socket_path())
     config = ModuleConfig(user_capacity=user_capacity, foreign_capacity=foreign_capacity,
@@ -131,8 +149,11 @@ def main(state_dir: Path | None, socket_path: Path | None, no_unix: bool, tcp: s
         module = lifecycle.start(state_dir, config=config)
     except ScmError as exc:
         raise click.ClickException(f"cannot start the module on {state_dir}: {exc.message}") from None
+    except OSError as exc:  # whatever the checks above missed: a clear line, never a traceback
+        raise click.ClickException(f"cannot start the module on {state_dir}: {exc.strerror} "
+                                   f"({exc.filename or 'the state directory'})") from None
     try:
-        _run(_serve(module, socket_path, listeners, ready_file))
+        _run(_serve(module, socket_path, listeners, ready_file, group))
     except ScmError as exc:
         raise click.ClickException(exc.message) from None
     except ValueError as exc:

@@ -1,6 +1,7 @@
 """Opening, initialising and closing a module's state directory.
 
-:func:`start` initialises an empty directory (root key, factory slots 0..15, serial number) or
+:func:`start` initialises an empty directory (root key, factory slots 0..15, serial number; built
+aside and put in place, so a crash leaves no module or a whole one: ``store/initialise.py``) or
 opens an existing one after verifying it; a directory it cannot verify makes it raise
 :class:`~softscm.wire.errors.StoreCorruptError` and nothing in it is changed.
 """
@@ -14,7 +15,7 @@ from pathlib import Path
 from .. import __version__
 from ..wire.defs import FACTORY_SLOTS, Event, KeyType, Mode
 from ..wire.errors import StoreCorruptError
-from .audit.log import AuditLog
+from .audit.log import AuditLog, recorded_store_generation
 from .audit.recorder import Recorder
 from .crypto import generate
 from .crypto.rng import Rng, system_rng
@@ -23,6 +24,7 @@ from .selftest.health import HealthTestedRng
 from .selftest.integrity import compute_code_digest
 from .selftest.service import CODE_DIGEST, KEY_MATERIAL_DIGEST
 from .store.atomic import atomic_write, ensure_private_dir
+from .store.initialise import build_then_rename, needs_initialising
 from .store.keystore import KeyStore
 from .store.lock import StateLock
 from .store.rootkey import create_root_key, load_root_key
@@ -37,6 +39,8 @@ def start(state_dir: Path | str, *, config: ModuleConfig = ModuleConfig(), rng: 
     power-on self test.
 
     :raises StoreCorruptError: if the directory holds a half-written or unverifiable module.
+    :raises StoreRollbackError: if the keystore is older than the audit log says it was.
+    :raises StorageUnavailableError: if the directory cannot be written.
     :raises BindingError: if the module is bound to another host.
     :raises StorageFullError: if initialisation runs out of disk.
     :raises SelfTestError: if the entropy source fails its start-up health test (SP 800-90B
@@ -48,8 +52,10 @@ def start(state_dir: Path | str, *, config: ModuleConfig = ModuleConfig(), rng: 
     tested.startup_test()
     lock = StateLock(state_dir)
     try:
-        if not state_dir.exists() or not any(state_dir.iterdir()):
-            module = _initialise(ensure_private_dir(state_dir), config, tested)
+        if needs_initialising(state_dir, INITIALISED_MARKER):
+            build_then_rename(state_dir, lambda work: _close_files(_initialise(work, config, tested)),
+                              marker=INITIALISED_MARKER)
+            module = _open(state_dir, config, tested)
         elif (state_dir / DESTROYED_MARKER).is_file():
             module = _destroyed(state_dir, config, tested)
         else:
@@ -75,6 +81,7 @@ def _live(state_dir: Path, config: ModuleConfig, rng: Rng, store: KeyStore, root
     services = module.open_services(store, root_key)
     opener = AuditLog.create if fresh else AuditLog.open
     module.events.audit = opener(state_dir, *Module.audit_keys(root_key), clock=services.clock.now, rng=rng)
+    module.events.audit.follow_store(lambda: store.generation)
     return module
 
 
@@ -84,7 +91,8 @@ def _open(state_dir: Path, config: ModuleConfig, rng: Rng) -> Module:
             f"{state_dir} holds a half-initialised module (no '{INITIALISED_MARKER}' marker); it was left untouched")
     ensure_private_dir(state_dir)
     root_key, bound = load_root_key(state_dir)
-    store = KeyStore.open(state_dir, root_key, rng)
+    recorded = recorded_store_generation(state_dir, Module.audit_keys(root_key)[1])
+    store = KeyStore.open(state_dir, root_key, rng, min_generation=recorded)  # refuses a rolled-back store
     for slot in range(FACTORY_SLOTS):
         store.get(slot)  # raises if a factory slot is missing
     return _live(state_dir, config, rng, store, root_key, bound, fresh=False)
@@ -106,6 +114,13 @@ def _initialise(state_dir: Path, config: ModuleConfig, rng: Rng) -> Module:
     store.set_meta(KEY_MATERIAL_DIGEST, module.key_material_digest())
     atomic_write(state_dir / INITIALISED_MARKER, f"softscm {__version__}\n".encode())
     return module
+
+
+def _close_files(module: Module) -> None:
+    """Close a module built to be opened again, recording nothing."""
+    module.live().store.close()
+    if module.events.audit is not None:
+        module.events.audit.close()
 
 
 def _destroyed(state_dir: Path, config: ModuleConfig, rng: Rng) -> Module:

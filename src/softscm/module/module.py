@@ -29,6 +29,7 @@ from ..wire.defs import (
     DEFAULT_WALLET_CAPACITY,
     FACTORY_SLOTS,
     PROTOCOL_VERSION,
+    BootPolicy,
     Event,
     Mode,
     ModuleState,
@@ -36,9 +37,11 @@ from ..wire.defs import (
 from ..wire.messages.admin import LedStatus, Metrics, ModuleInfo, Status
 from ..wire.messages.selftest import SelfTestKind
 from .access.clients import ClientRegistry
+from .access.control import AccessControl
 from .audit.log import AuditLog
 from .audit.recorder import Recorder
 from .crypto.lockbox import LockBox
+from .disk import DiskCustody
 from .crypto.rng import Rng
 from .dispatch import Counters
 from .keyslots import KeySlots
@@ -90,12 +93,14 @@ class Services:
     """What a live module owns."""
 
     store: KeyStore
+    access: AccessControl
     keys: KeySlots
     lockbox: LockBox
     wallets: WalletService
     selftests: SelfTests
     monitor: Monitor
     clock: ModuleClock
+    disk: DiskCustody
     clients: ClientRegistry
 
 
@@ -131,6 +136,7 @@ class Module:
         self._serial = serial
         self._mode = mode
         self._root_key = b""
+        self.boot_verified = False  # set by the boot gate when the boot partition verifies in this boot
 
     def open_services(self, store: KeyStore, root_key: bytes) -> Services:
         """Build the services of a live module on its opened keystore."""
@@ -146,8 +152,11 @@ class Module:
         monitor = Monitor(self)
         selftests = SelfTests(store, self.rng, monitor.peripheral_checks, self.key_material_digest, self.events,
                               self.enter_error, lambda: self._mode, self.config.fault_injection)
-        self.services = Services(store, keys, lockbox, WalletService(keys, self.events, lambda: self._mode),
-                                 selftests, monitor, clock, ClientRegistry(store, record=self.events.record))
+        disk = DiskCustody(derive(root_key, b"softscm disk v1"), self.rng, state=lambda: self.state,
+                           boot_gate=self.disk_keys_allowed, events=self.events)
+        self.services = Services(store, AccessControl(store, self.events, self.rng), keys, lockbox,
+                                 WalletService(keys, self.events, lambda: self._mode), selftests, monitor, clock, disk,
+                                 ClientRegistry(store, record=self.events.record))
         if isinstance(self.rng, HealthTestedRng):
             self.rng.on_failure = lambda message: self.enter_error(f"entropy source: {message}")
         return self.services
@@ -157,6 +166,11 @@ class Module:
         if self.services is None:
             raise RuntimeError("a destroyed module has no services")
         return self.services
+
+    def disk_keys_allowed(self) -> bool:
+        """Whether the boot gate lets disk keys out: no supervised boot policy, or the boot
+        partition verified in this boot."""
+        return self.policy.boot_policy == BootPolicy.NONE or self.boot_verified
 
     @staticmethod
     def audit_keys(root_key: bytes) -> tuple[bytes, bytes]:

@@ -13,6 +13,7 @@ import logging
 import os
 import queue
 import random
+import socket
 import threading
 import typing
 from collections.abc import Awaitable, Callable
@@ -23,14 +24,16 @@ from ..wire.messages import Done, Message
 
 from ..wire.codec import EventMessage, Reply, Request
 from ..wire.defs import MAX_FRAME_SIZE, Command, ModuleState
-from ..wire.errors import ChannelError, InternalError, ProtocolError, ScmError, TransportError
+from ..wire.errors import BusyError, ChannelError, InternalError, ProtocolError, ScmError, TransportError
 from ..wire.framing import HEADER, FrameTooLargeError, frame
 from ..wire.messages.selftest import SelfTestKind
 from . import commands, lifecycle
+from .access.caller import EMBEDDED, Caller, Session, tcp_peer, unix_peer
 from .access.clients import channel_static_key
 from .dispatch import Dispatcher
 from .gate import ChannelKeys, SessionGate
 from .module import Module
+from .offload import Offloaded
 from .serial_line import SerialLine
 
 log = logging.getLogger(__name__)
@@ -39,6 +42,9 @@ Sender = Callable[[bytes], None]
 
 OUTPUT_LIMIT = 1024 * 1024  # replies queued for one connection before its frames wait
 MAX_UNREAD = 64 * 1024 * 1024  # output a connection may leave unread before it is closed
+MAX_CONNECTIONS = 256  # stream connections served at once; one more is refused with BUSY
+MAX_BUFFERED = 48 * 1024 * 1024  # partial request frames held for all connections together
+FAIR_SHARE = 256 * 1024  # what one connection may always hold, whatever the others hold
 
 
 async def run_monitor(module: Module, interval: float = 0.05) -> None:
@@ -62,15 +68,16 @@ class Connection:
     """One client's session: handshake state, subscriptions and requests in flight.
 
     ``send`` takes one reply or event payload (the transport frames and, on the channel, seals it).
-    ``peer_identity`` is the enrolled client key at the other end of the channel (``None`` on a
-    plain session), for access control to map to a role.
+    ``caller`` is who the transport (or the channel) says is on the other end; ``peer_identity``
+    is the enrolled client key of a channel session (``None`` on a plain one).
     """
 
-    def __init__(self, module: Module, dispatcher: Dispatcher, send: Sender, *,
+    def __init__(self, module: Module, dispatcher: Dispatcher, send: Sender, caller: Caller, *,
                  peer_identity: bytes | None = None) -> None:
         self._module = module
         self._dispatcher = dispatcher
         self._send = send
+        self._session = Session(caller)
         self.peer_identity = peer_identity
         self._greeted = False
         self._unsubscribe: Callable[[], None] | None = None
@@ -92,9 +99,12 @@ class Connection:
         if self._dispatcher.blocking(request.command):
             self._start_wait(request)
             return
-        reply = self._dispatcher.handle(request)
+        reply = self._dispatcher.handle(request, self._session)
         if request.command is Command.HELLO and reply.status == 0:
             self._greeted = True
+        if isinstance(reply.body, Offloaded):
+            self._start_task(request, reply.body.result())
+            return
         self._reply(reply)
 
     def _reply(self, reply: Reply) -> None:
@@ -113,10 +123,14 @@ class Connection:
 
     def _start_wait(self, request: Request) -> None:
         try:
-            awaitable: Awaitable[Message] = self._dispatcher.execute(request)
+            awaitable: Awaitable[Message] = self._dispatcher.execute(request, self._session)
         except ScmError as exc:
             self._reply(Reply.failure(request.id, exc))
             return
+        self._start_task(request, awaitable)
+
+    def _start_task(self, request: Request, awaitable: Awaitable[Message]) -> None:
+        """Reply to ``request`` when ``awaitable`` (a wait, or offloaded work) completes."""
 
         async def finish() -> None:
             try:
@@ -142,6 +156,14 @@ class Connection:
             task.cancel()
 
 
+def _caller(transport: asyncio.BaseTransport) -> Caller:
+    """Who is on the other end: a Unix peer's uid and gid from the kernel; a TCP peer's address."""
+    sock = transport.get_extra_info("socket")
+    if sock is not None and sock.family == socket.AF_UNIX:
+        return unix_peer(sock, os.geteuid())
+    return tcp_peer(transport.get_extra_info("peername"))
+
+
 class _StreamProtocol(asyncio.Protocol):
     """One stream connection. Replies to read-only requests go out at the end of each read; once a
     request has written, this connection's replies wait for the server's next flush to disk.
@@ -149,6 +171,9 @@ class _StreamProtocol(asyncio.Protocol):
     Flow control: a client that does not read its replies stops being read. Frames are taken
     only while less than :data:`OUTPUT_LIMIT` bytes of replies wait here and the transport's own
     buffer is below its high-water mark; the rest wait, unread, until the output drains.
+
+    Memory: the bytes of a partial frame count against the server's :data:`MAX_BUFFERED`; a
+    connection holding more than :data:`FAIR_SHARE` while that pool is spent is closed (logged).
     """
 
     def __init__(self, server: Server, transport: str, *, require_channel: bool) -> None:
@@ -164,13 +189,20 @@ class _StreamProtocol(asyncio.Protocol):
         self._reading = False
         self._blocked = False  # the transport is over its high-water mark
         self._stalled = False  # frames wait in the buffer and reading is paused
+        self._counted = 0  # bytes of this buffer counted in the server's pool
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self._transport = typing.cast(asyncio.Transport, transport)  # a stream server's (uvloop's too)
+        if not self._server.admit(self):
+            log.warning("refusing a connection: %d are open already", MAX_CONNECTIONS)
+            self._transport.write(frame(Reply.failure(0, BusyError(
+                f"the module serves at most {MAX_CONNECTIONS} connections at once")).to_bytes()))
+            self._transport.close()
+            return
         self._gate = SessionGate(
-            self._server.channel_keys(), self._server.module.events.record, transport=self._transport_name,
-            required=self._require_channel, send_frame=lambda payload: self._emit(frame(payload)), end=self._end,
-            session_factory=self._server.new_session)
+            self._server.channel_keys(), self._server.module.events.record, _caller(transport),
+            transport=self._transport_name, required=self._require_channel,
+            send_frame=lambda payload: self._emit(frame(payload)), end=self._end, session_factory=self._server.new_session)
 
     def _end(self) -> None:
         """Send what is queued (a refusal) and close the connection."""
@@ -194,6 +226,8 @@ class _StreamProtocol(asyncio.Protocol):
             self.flush()
 
     def data_received(self, data: bytes) -> None:
+        if self._gate is None:
+            return  # refused or closed: nothing it sends is kept
         buffer = self._buffer
         buffer += data
         self._reading = True
@@ -201,6 +235,8 @@ class _StreamProtocol(asyncio.Protocol):
             self._read_frames(buffer, self._server.module)
         finally:
             self._reading = False
+        if not self._account():
+            return
         if self._transport is not None and not self._transport.is_closing() and self._has_frame():
             self._stalled = True
             self._transport.pause_reading()
@@ -232,6 +268,25 @@ class _StreamProtocol(asyncio.Protocol):
                 self._server.hold(self)
             if self._transport is None or self._transport.is_closing():
                 return
+
+    def _account(self) -> bool:
+        """Count this connection's buffered bytes in the server's pool; close it (and return
+        False) if it holds more than its fair share while the pool is spent."""
+        held = len(self._buffer)
+        self._server.buffered += held - self._counted
+        self._counted = held
+        if held > FAIR_SHARE and self._server.buffered > MAX_BUFFERED:
+            log.warning("closing a connection holding a %d-byte partial frame: %d bytes are buffered for all "
+                        "connections (limit %d)", held, self._server.buffered, MAX_BUFFERED)
+            self._release()
+            self.abort()
+            return False
+        return True
+
+    def _release(self) -> None:
+        self._server.buffered -= self._counted
+        self._counted = 0
+        self._buffer = bytearray()
 
     def _has_frame(self) -> bool:
         buffer = self._buffer
@@ -276,8 +331,10 @@ class _StreamProtocol(asyncio.Protocol):
             self._transport.abort()
 
     def connection_lost(self, exc: Exception | None) -> None:
+        self._release()
         if self._gate is not None:
             self._gate.close()
+            self._server.leave(self)
         self._gate = None
         self._transport = None
 
@@ -297,14 +354,26 @@ class Server:
 
     def __init__(self, module: Module) -> None:
         self.module = module
-        self.dispatcher = Dispatcher(module, commands.routes(module), module.counters)
+        self.dispatcher = commands.dispatcher(module)
         self._servers: list[asyncio.base_events.Server] = []
         self._loop = asyncio.get_running_loop()
         self._monitor = self._loop.create_task(run_monitor(module))
         self._held: list[Held] = []
+        self._open: set[_StreamProtocol] = set()
+        self.buffered = 0  # bytes of partial frames held for all connections
         self._keys: ChannelKeys | None = None
         self._serial: list[SerialLine] = []
         module.defer_sync(True)  # durability comes from _flush, before any reply depends on it
+
+    def admit(self, protocol: _StreamProtocol) -> bool:
+        """Count a new connection in; False if :data:`MAX_CONNECTIONS` are open already."""
+        if len(self._open) >= MAX_CONNECTIONS:
+            return False
+        self._open.add(protocol)
+        return True
+
+    def leave(self, protocol: _StreamProtocol) -> None:
+        self._open.discard(protocol)
 
     def channel_keys(self) -> ChannelKeys | None:
         """The channel's keys (created on first use), or ``None`` once the module is destroyed."""
@@ -315,8 +384,8 @@ class Server:
             self._keys = ChannelKeys(channel_static_key(services.store), services.clients)
         return self._keys
 
-    def new_session(self, send: Sender, peer_identity: bytes | None) -> Connection:
-        return Connection(self.module, self.dispatcher, send, peer_identity=peer_identity)
+    def new_session(self, send: Sender, caller: Caller, peer_identity: bytes | None) -> Connection:
+        return Connection(self.module, self.dispatcher, send, caller, peer_identity=peer_identity)
 
     @property
     def flush_pending(self) -> bool:
@@ -343,10 +412,15 @@ class Server:
         for protocol in held:
             protocol.flush()
 
-    async def listen_unix(self, path: Path) -> None:
-        """Listen on a Unix socket with owner-only permissions (directory 0700, socket 0600); the
-        channel is optional there."""
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    async def listen_unix(self, path: Path, *, group: int | None = None) -> None:
+        """Listen on a Unix socket with owner-only permissions (directory 0700, socket 0600), or
+        open to ``group`` (a directory the server creates 0750, the socket 0660, both that group's).
+        The channel is optional there."""
+        if not path.parent.exists():
+            path.parent.mkdir(parents=True, mode=0o700)
+            if group is not None:
+                os.chown(path.parent, -1, group)
+                os.chmod(path.parent, 0o750)
         if path.exists() or path.is_symlink():
             path.unlink()
         old_umask = os.umask(0o177)
@@ -356,7 +430,11 @@ class Server:
                 lambda: _StreamProtocol(self, "unix", require_channel=False), path=str(path)))
         finally:
             os.umask(old_umask)
-        os.chmod(path, 0o600)
+        if group is None:
+            os.chmod(path, 0o600)
+        else:
+            os.chown(path, -1, group)
+            os.chmod(path, 0o660)
 
     async def listen_tcp(self, host: str, port: int) -> int:
         """Listen on TCP (loopback only), encrypted channel required; returns the port (useful
@@ -406,7 +484,7 @@ class InProcessHost:
 
     def __init__(self, module: Module) -> None:
         self.module = module
-        self.dispatcher = Dispatcher(module, commands.routes(module), module.counters)
+        self.dispatcher = commands.dispatcher(module)
         self.loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self.loop.run_forever, name="softscm-embedded", daemon=True)
         self._thread.start()
@@ -415,7 +493,7 @@ class InProcessHost:
     def connect(self) -> tuple[Callable[[bytes], None], queue.Queue[bytes], Callable[[], None]]:
         """Open a session: returns ``(send, replies, close)``; replies arrive as payloads."""
         replies: queue.Queue[bytes] = queue.Queue()
-        connection = Connection(self.module, self.dispatcher, replies.put)
+        connection = Connection(self.module, self.dispatcher, replies.put, EMBEDDED)
 
         def send(payload: bytes) -> None:
             self.loop.call_soon_threadsafe(connection.on_frame, payload)

@@ -17,6 +17,12 @@ from .defs import Command, ErrorCode
 from .errors import ProtocolError, ScmError, UnknownCommandError, error_for_code
 
 MAX_ID = 2**32 - 1
+MAX_REQUEST_ITEMS = 32_768
+"""CBOR data items one request may hold (a 4,096-pair VERIFY_BATCH needs about 12,300). Checked
+before decoding in frames over :data:`SCAN_FROM` bytes, since an item can cost a hundred times
+its encoded size once decoded (a 4 MiB frame of empty maps became 358 MB)."""
+SCAN_FROM = 64 * 1024
+_ARG_SIZE = {24: 1, 25: 2, 26: 4, 27: 8}
 _ID, _STATUS_OR_CMD, _BODY, _EVENT = 0, 1, 2, 3
 
 
@@ -37,6 +43,8 @@ class Request:
             on the exception carries the id when it could be read.
         :raises UnknownCommandError: if the command number is unknown.
         """
+        if len(data) >= SCAN_FROM:
+            check_item_count(data, MAX_REQUEST_ITEMS)
         message = _decode(data)
         request_id = message.get(_ID)
         if not isinstance(request_id, int) or isinstance(request_id, bool) or not 0 < request_id <= MAX_ID:
@@ -46,6 +54,8 @@ class Request:
             raise _with_id(ProtocolError("command must be an integer"), request_id)
         if not isinstance(args, dict) or not all(isinstance(k, str) for k in args):
             raise _with_id(ProtocolError("args must be a map with text keys"), request_id)
+        if not 0 <= command <= MAX_ID:
+            raise _with_id(UnknownCommandError("unknown command (the number is out of range)"), request_id)
         try:
             return cls(request_id, Command(command), args)
         except ValueError:
@@ -111,6 +121,34 @@ def _decode(data: bytes) -> dict[Any, Any]:
     if not isinstance(message, dict):
         raise ProtocolError("message must be a CBOR map")
     return message
+
+
+def check_item_count(data: bytes, limit: int) -> None:
+    """Count the CBOR data items in ``data`` without decoding them (a linear walk over the item
+    heads, skipping string contents), stopping at ``limit``. Malformed input ends the walk and is
+    left for the decoder to report.
+
+    :raises ProtocolError: if ``data`` holds more than ``limit`` items.
+    """
+    position, end, count = 0, len(data), 0
+    while position < end:
+        head = data[position]
+        info = head & 31
+        if info < 24:
+            argument, size = info, 0
+        elif info in _ARG_SIZE:
+            size = _ARG_SIZE[info]
+            argument = int.from_bytes(data[position + 1:position + 1 + size], "big")
+        elif info == 31:
+            argument, size = 0, 0  # indefinite length, or a break
+        else:
+            return
+        position += 1 + size
+        if head >> 5 in (2, 3) and info != 31:
+            position += argument  # a byte or text string's contents
+        count += 1
+        if count > limit:
+            raise ProtocolError(f"a request holds at most {limit} CBOR data items")
 
 
 def _with_id(error: ScmError, request_id: int) -> ScmError:

@@ -111,6 +111,18 @@ class Command(IntEnum):
     PROVISION_LUKS_KEY = 800
     CERT_STORE = 801
     CERT_GET = 802
+    # access control
+    ACCESS_WHOAMI = 900
+    ACCESS_LOGIN = 901
+    ACCESS_LOGOUT = 902
+    ACCESS_SET_PIN = 903
+    ACCESS_RESET_PIN = 904
+    ACCESS_SET_ROLE = 905
+    ACCESS_LIST = 906
+    ACCESS_GRANT_KEY = 907
+    ACCESS_REVOKE_KEY = 908
+    DISK_NEW_KEY = 810
+    DISK_UNLOCK = 811
     # channel clients (the 900s: access)
     CLIENTS_ENROLL = 950
     CLIENTS_LIST = 951
@@ -152,6 +164,14 @@ class ErrorCode(IntEnum):
     TRANSPORT = 29
     INTERNAL = 30
     SENSOR = 31
+    STORE_ROLLBACK = 32
+    LIMIT_EXCEEDED = 33
+    STORAGE_UNAVAILABLE = 34
+    ACCESS_DENIED = 51
+    PIN_LOCKED = 52
+    LUKS = 42
+    LUKS_KEY = 43
+    ENROLMENT = 44
     CHANNEL = 45
     CHANNEL_REQUIRED = 46
     CLIENT_KEY = 47
@@ -253,6 +273,15 @@ class LockKey(IntEnum):
 
 
 @unique
+class Role(IntEnum):
+    """What a caller may do: nothing, use the keys granted to it and read, or administer."""
+
+    NONE = 0
+    USER = 1
+    ADMIN = 2
+
+
+@unique
 class ModuleState(IntEnum):
     STARTING = 0
     SELF_TEST = 1
@@ -309,6 +338,12 @@ class Event(IntEnum):
     LOG_CHECKPOINT = 61
     LOG_UNLOGGED = 62
     PROVISIONED = 70
+    ACCESS_DENIED = 55
+    ACCESS_CHANGE = 56
+    LOGIN = 57
+    DISK_KEY_CREATED = 71
+    DISK_KEY_RELEASED = 72
+    DISK_KEY_REFUSED = 73
 
 
 @unique

@@ -48,6 +48,13 @@ class InvalidArgumentError(ScmError, ValueError):
     code = ErrorCode.INVALID_ARGUMENT
 
 
+class LimitExceededError(InvalidArgumentError):
+    """The request asks for more work than one request may do (PBKDF2 iterations, batch size,
+    output length): see the limits in docs/protocol.md."""
+
+    code = ErrorCode.LIMIT_EXCEEDED
+
+
 class InvalidSlotError(InvalidArgumentError):
     """The slot number is outside every slot range."""
 
@@ -120,10 +127,24 @@ class StoreCorruptError(ScmError):
     code = ErrorCode.STORE_CORRUPT
 
 
+class StoreRollbackError(StoreCorruptError):
+    """The module's store is older than what the module acknowledged (a lost or damaged WAL, or
+    an older copy of a database): it refuses to start rather than serve rolled-back state."""
+
+    code = ErrorCode.STORE_ROLLBACK
+
+
 class StorageFullError(ScmError):
     """The state directory has no room; nothing stored was changed."""
 
     code = ErrorCode.STORAGE_FULL
+
+
+class StorageUnavailableError(ScmError):
+    """The state directory cannot be written: a read-only file system, or permissions that do not
+    let the daemon's user write there."""
+
+    code = ErrorCode.STORAGE_UNAVAILABLE
 
 
 class ScmTimeoutError(ScmError, TimeoutError):
@@ -203,6 +224,36 @@ class SensorUnavailableError(ScmError):
     answer."""
 
     code = ErrorCode.SENSOR
+
+
+class AccessDeniedError(ScmError, PermissionError):
+    """The caller may not do this (its role, or its rights on a key, do not allow it)."""
+
+    code = ErrorCode.ACCESS_DENIED
+
+
+class PinLockedError(AccessDeniedError):
+    """Too many wrong administrator PINs: the PIN is locked until the module owner resets it."""
+
+    code = ErrorCode.PIN_LOCKED
+
+
+class LuksError(ScmError):
+    """A cryptsetup operation failed, or the device is not a usable LUKS2 volume."""
+
+    code = ErrorCode.LUKS
+
+
+class LuksKeyError(LuksError):
+    """The key or passphrase does not open the volume (or that key slot)."""
+
+    code = ErrorCode.LUKS_KEY
+
+
+class EnrolmentError(LuksError):
+    """The volume is not in a state the enrolment can start or continue from."""
+
+    code = ErrorCode.ENROLMENT
 
 
 class ChannelError(TransportError):

@@ -6,9 +6,11 @@ returns an awaitable of it. Every method raises the module's typed errors
 (:mod:`softscm.wire.errors`).
 """
 
+from .access import AccessApi
 from .admin import AdminApi
 from .base import ApiBase
 from .clients import ClientsApi
+from .disk import DiskApi
 from .keys import KeysApi
 from .log import LogApi
 from .operations import OperationsApi
@@ -17,12 +19,14 @@ from .sensors import SensorsApi
 from .wallet import WalletApi
 
 
-class ModuleApi(AdminApi, KeysApi, OperationsApi, WalletApi, SensorsApi, LogApi, SelfTestApi, ClientsApi):
+class ModuleApi(AdminApi, KeysApi, OperationsApi, WalletApi, SensorsApi, LogApi, SelfTestApi, AccessApi, DiskApi,
+                ClientsApi):
     """Every area's methods."""
 
 
 AREAS: dict[str, type[ApiBase]] = {"admin": AdminApi, "keys": KeysApi, "operations": OperationsApi,
                                    "wallet": WalletApi, "sensors": SensorsApi, "log": LogApi,
-                                   "selftest": SelfTestApi, "clients": ClientsApi}
+                                   "selftest": SelfTestApi, "access": AccessApi, "disk": DiskApi,
+                                   "clients": ClientsApi}
 
 __all__ = ["AREAS", "ApiBase", "ModuleApi"]

@@ -29,12 +29,19 @@ class Cli:
     url: str | None
     as_json: bool
     timeout: float
+    login: bool = False
     _client: Client | None = field(default=None, repr=False)
 
     def client(self) -> Client:
-        """Connect on first use. :raises TransportError: if the module cannot be reached."""
+        """Connect on first use (and log in with the administrator PIN, prompted, with ``--login``).
+
+        :raises TransportError: if the module cannot be reached.
+        :raises AccessDeniedError: for a wrong PIN.
+        """
         if self._client is None:
             self._client = softscm.connect(self.url, timeout=self.timeout)
+            if self.login:
+                self._client.login(read_secret("Administrator PIN"))
         return self._client
 
     def close(self) -> None:

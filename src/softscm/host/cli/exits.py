@@ -38,9 +38,9 @@ EXIT_MEANINGS: Mapping[Exit, str] = {
     Exit.VERIFICATION_FAILED: "a check failed: invalid signature, unlock authentication, mnemonic,\n"
                               "     audit log or boot image verification",
     Exit.NOT_FOUND: "empty slot or not found",
-    Exit.NOT_PERMITTED: "not permitted now: export disabled, mode, state (hold, error,\n"
-                        "     destroyed), binding, frozen policy, busy, session order,\n"
-                        "     client key not enrolled",
+    Exit.NOT_PERMITTED: "not permitted: access denied (role, key rights, PIN), export disabled,\n"
+                        "     mode, state (hold, error, destroyed), binding, frozen policy, busy,\n"
+                        "     session order, client key not enrolled",
 }
 
 EXIT_CODES: Mapping[ErrorCode, Exit] = {
@@ -75,6 +75,14 @@ EXIT_CODES: Mapping[ErrorCode, Exit] = {
     ErrorCode.TRANSPORT: Exit.UNREACHABLE,
     ErrorCode.INTERNAL: Exit.MODULE_ERROR,
     ErrorCode.SENSOR: Exit.MODULE_ERROR,
+    ErrorCode.ACCESS_DENIED: Exit.NOT_PERMITTED,
+    ErrorCode.PIN_LOCKED: Exit.NOT_PERMITTED,
+    ErrorCode.STORE_ROLLBACK: Exit.MODULE_ERROR,
+    ErrorCode.LIMIT_EXCEEDED: Exit.USAGE,
+    ErrorCode.STORAGE_UNAVAILABLE: Exit.MODULE_ERROR,
+    ErrorCode.LUKS: Exit.MODULE_ERROR,
+    ErrorCode.LUKS_KEY: Exit.VERIFICATION_FAILED,
+    ErrorCode.ENROLMENT: Exit.NOT_PERMITTED,
     ErrorCode.CHANNEL: Exit.UNREACHABLE,
     ErrorCode.CHANNEL_REQUIRED: Exit.UNREACHABLE,
     ErrorCode.CLIENT_KEY: Exit.NOT_PERMITTED,

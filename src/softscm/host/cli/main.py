@@ -9,6 +9,7 @@ from typing import Any
 
 import click
 
+from .access import access
 from .admin import admin
 from .bench import bench
 from .clients import clients
@@ -16,14 +17,15 @@ from .context import Cli
 from .exits import EXIT_HELP, handle_errors
 from .keys import keys
 from .log import host_events, log
+from .luks import luks
 from .metrics import metrics
 from .operations import ecdh, lock, random_bytes, sign, unlock, verify
 from .selftest import selftest
 from .sensors import events, policy, sensors, sim, tamper
 from .wallet import wallet
 
-COMMANDS = (admin, keys, sign, verify, ecdh, lock, unlock, random_bytes, wallet, sensors, tamper, policy, sim, events,
-            log, host_events, selftest, metrics, bench, clients)
+COMMANDS = (admin, access, keys, sign, verify, ecdh, lock, unlock, random_bytes, wallet, sensors, tamper, policy, sim,
+            events, log, host_events, selftest, metrics, bench, luks, clients)
 
 
 class ScmctlGroup(click.Group):
@@ -41,10 +43,11 @@ class ScmctlGroup(click.Group):
                    "this host's enrolled client key in ~/.config/softscm.")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable JSON output.")
 @click.option("--timeout", default=30.0, show_default=True, help="Seconds to wait for the module.")
+@click.option("--login", is_flag=True, help="Log in with the administrator PIN first (prompted, or a line on stdin).")
 @click.pass_context
-def cli(ctx: click.Context, url: str | None, as_json: bool, timeout: float) -> None:
+def cli(ctx: click.Context, url: str | None, as_json: bool, timeout: float, login: bool) -> None:
     """Control a softscm module."""
-    ctx.obj = Cli(url, as_json, timeout)
+    ctx.obj = Cli(url, as_json, timeout, login)
     ctx.call_on_close(ctx.obj.close)
 
 

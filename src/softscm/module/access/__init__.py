@@ -1,1 +1,2 @@
-"""Who may use the module: enrolled channel clients (and, later, identities, roles and PINs)."""
+"""Access control: who is calling, what role they have, which keys they may use; and the
+enrolled channel clients (``clients``)."""

@@ -4,10 +4,17 @@
 Files: ``<state>/audit/audit.db`` (SQLite, WAL, synchronous FULL, owner-only) with the entries,
 the checkpoints and the current epoch key sealed under a key the module derives from its root key.
 The log survives self-destruct, so a failed module's history can still be extracted.
+
+Each append also records, MACed in the same transaction, the keystore generation current at that
+moment (:meth:`AuditLog.follow_store`). At start the keystore refuses to open below
+:func:`recorded_store_generation`: acknowledged changes are always followed by a log entry, so a
+lost or damaged keystore WAL, or an older copy of ``keystore.db``, cannot come back READY with less.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
 import sqlite3
 import time
@@ -28,6 +35,7 @@ from ..crypto.aead import open_sealed, seal
 from ..crypto.rng import Rng, system_rng
 from ..store.atomic import ensure_private_dir
 from ..store.wal import WalDatabase
+from .unlogged import UnloggedCounter
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +50,8 @@ CREATE TABLE IF NOT EXISTS checkpoints (seq INTEGER PRIMARY KEY, head BLOB NOT N
 CREATE TABLE IF NOT EXISTS state (id INTEGER PRIMARY KEY CHECK (id = 1), epoch INTEGER NOT NULL,
     sealed_key BLOB NOT NULL, verifier_key BLOB);
 """
+_GENERATION_SCHEMA = ("CREATE TABLE IF NOT EXISTS store_generation (id INTEGER PRIMARY KEY CHECK (id = 1), "
+                      "generation INTEGER NOT NULL, mac BLOB NOT NULL)")
 
 
 def _is_full(exc: sqlite3.Error) -> bool:
@@ -50,7 +60,8 @@ def _is_full(exc: sqlite3.Error) -> bool:
 
 class AuditLog(WalDatabase):
     """Appends typed, hash-chained, MACed entries and signs checkpoints. Never loses an event
-    silently: one that cannot be written is counted and reported once space returns."""
+    silently: one that cannot be written is counted (in memory and in ``audit/unlogged``, so the
+    count survives a restart) and reported as ``LOG_UNLOGGED`` once the log can be written."""
 
     def __init__(self, db: sqlite3.Connection, signing_seed: bytes, seal_key: bytes, *,
                  clock: Callable[[], float], rng: Rng, epoch_size: int, checkpoint_interval: int) -> None:
@@ -59,7 +70,11 @@ class AuditLog(WalDatabase):
         self._seal_key = seal_key
         self._clock, self._rng = clock, rng
         self.epoch_size, self.checkpoint_interval = epoch_size, checkpoint_interval
-        self.unlogged = 0
+        directory = Path(db.execute("PRAGMA database_list").fetchone()[2]).parent
+        self._unlogged = UnloggedCounter(directory, hmac.new(seal_key, b"softscm audit unlogged v1",
+                                                             hashlib.sha256).digest())
+        self._unlogged.ensure()
+        self.unlogged = self._unlogged.count  # events a full disk kept out, before a restart too
         row = db.execute("SELECT epoch, sealed_key FROM state WHERE id=1").fetchone()
         if row is None:
             raise StoreCorruptError("the audit log has lost its epoch key")
@@ -70,6 +85,13 @@ class AuditLog(WalDatabase):
             raise StoreCorruptError("the audit log's epoch key failed authentication") from None
         last = db.execute(f"SELECT {ENTRY_COLUMNS} FROM entries ORDER BY seq DESC LIMIT 1").fetchone()
         self._head = row_to_entry(last) if last else None
+        self._generation_key = _generation_key(seal_key)
+        self._store_generation: Callable[[], int] | None = None
+        self._recorded = _recorded_generation(db, self._generation_key)
+
+    def follow_store(self, generation: Callable[[], int]) -> None:
+        """Record ``generation()`` (the keystore's current generation) with every append."""
+        self._store_generation = generation
 
     @staticmethod
     def _aad(epoch: int) -> bytes:
@@ -97,6 +119,7 @@ class AuditLog(WalDatabase):
         db = cls._connect(path)
         path.chmod(0o600)
         db.executescript(_SCHEMA)
+        db.execute(_GENERATION_SCHEMA)
         initial = rng(32)
         db.execute("INSERT INTO state VALUES (1, 0, ?, ?)",
                     (seal(seal_key, initial, cls._aad(0), rng), seal(seal_key, initial, b"softscm audit k0", rng)))
@@ -165,6 +188,11 @@ class AuditLog(WalDatabase):
             if evolutions:
                 self._db.execute("UPDATE state SET epoch=?, sealed_key=? WHERE id=1",
                                  (epoch, seal(self._seal_key, key, self._aad(epoch), self._rng)))
+            generation = self._store_generation() if self._store_generation is not None else self._recorded
+            if generation != self._recorded:
+                self._db.execute(_GENERATION_SCHEMA)
+                self._db.execute("INSERT OR REPLACE INTO store_generation VALUES (1, ?, ?)",
+                                 (generation, _generation_mac(self._generation_key, generation)))
             self._db.execute("COMMIT")
         except sqlite3.Error as exc:
             if self._db.in_transaction:
@@ -172,8 +200,11 @@ class AuditLog(WalDatabase):
             if not _is_full(exc):
                 log.error("audit log write failed: %s", exc.__class__.__name__)
             self.unlogged += len(items) - (1 if items and items[0][0] is Event.LOG_UNLOGGED and self.unlogged else 0)
+            self._unlogged.store(self.unlogged)
             return []
         self.unlogged = 0
+        self._unlogged.store(0)
+        self._recorded = generation
         self._head, self._key, self.epoch = head, key, epoch
         for entry in entries:
             if entry.seq % self.checkpoint_interval == 0:
@@ -223,3 +254,42 @@ class AuditLog(WalDatabase):
         if last is not None and (not entries or entries[0].seq != last.seq):
             raise LogIntegrityError("the audit log lost entries covered by its last checkpoint")
         verify(entries, [last] if last else [], self.public_key)
+
+
+def _generation_key(seal_key: bytes) -> bytes:
+    return hmac.new(seal_key, b"softscm audit store generation v1", hashlib.sha256).digest()
+
+
+def _generation_mac(key: bytes, generation: int) -> bytes:
+    return hmac.new(key, generation.to_bytes(8, "big"), hashlib.sha256).digest()
+
+
+def _recorded_generation(db: sqlite3.Connection, key: bytes) -> int:
+    try:
+        row = db.execute("SELECT generation, mac FROM store_generation WHERE id=1").fetchone()
+    except sqlite3.OperationalError:  # a log from before the record existed
+        return 0
+    if row is None:
+        return 0
+    if not hmac.compare_digest(_generation_mac(key, int(row[0])), bytes(row[1])):
+        raise StoreCorruptError("the audit log's record of the keystore generation failed its integrity check")
+    return int(row[0])
+
+
+def recorded_store_generation(state_dir: Path, seal_key: bytes) -> int:
+    """The last keystore generation the audit log in ``state_dir`` recorded (0 if it has none;
+    a missing log is reported when the log is opened).
+
+    :raises StoreCorruptError: if the record fails its MAC or the log cannot be read.
+    """
+    path = Path(state_dir) / LOG_DIR / LOG_FILE
+    if not path.is_file():
+        return 0
+    try:
+        db = sqlite3.connect(path, isolation_level=None)
+        try:
+            return _recorded_generation(db, _generation_key(seal_key))
+        finally:
+            db.close()
+    except sqlite3.DatabaseError as exc:
+        raise StoreCorruptError(f"the audit log cannot be read ({exc.__class__.__name__})") from None

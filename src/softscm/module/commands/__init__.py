@@ -7,16 +7,25 @@ the LED and the log), so every other command meets the DESTROYED state.
 from __future__ import annotations
 
 from ..access.clients import channel_static_key
-from ..dispatch import Route
+from ..access.control import OwnerOnly
+from ..dispatch import Dispatcher, Route
 from ..module import Module
+from .access import AccessCommands
 from .admin import AdminCommands
 from .clients import ClientCommands
+from .disk import DiskCommands
 from .keys import KeyCommands
 from .log import LogCommands
 from .operations import OperationCommands
 from .selftest import SelfTestCommands
 from .sensors import SensorCommands
 from .wallet import WalletCommands
+
+
+def dispatcher(module: Module) -> Dispatcher:
+    """The dispatcher of ``module``'s routes, enforcing its access control."""
+    access = module.services.access if module.services is not None else OwnerOnly()
+    return Dispatcher(module, routes(module), module.counters, access)
 
 
 def routes(module: Module) -> list[Route]:
@@ -28,11 +37,13 @@ def routes(module: Module) -> list[Route]:
     mode = lambda: module.mode  # noqa: E731
     return table + [
         *KeyCommands(services.keys, services.wallets, module.events, mode).routes(),
-        *OperationCommands(services.keys, services.lockbox).routes(),
+        *OperationCommands(services.keys, services.lockbox, services.access).routes(),
+        *AccessCommands(services.access).routes(),
         *WalletCommands(services.wallets).routes(),
         *SensorCommands(module.sensors, services.clock, module.led, services.monitor, module.policy,
                         module.save_policy, module.events, mode).routes(),
         *SelfTestCommands(services.selftests, module).routes(),
-        *ClientCommands(services.clients,
+        *DiskCommands(services.disk).routes(),
+        *ClientCommands(services.clients, services.access,
                         lambda: channel_static_key(services.store).public_key().public_bytes_raw()).routes(),
     ]

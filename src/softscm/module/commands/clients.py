@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from ...wire.defs import Role
 from ...wire.errors import InvalidArgumentError
 from ...wire.messages.clients import (
     ClientInfo,
@@ -13,7 +14,8 @@ from ...wire.messages.clients import (
     ClientsRevokeRequest,
     Enrolled,
 )
-from ..access.clients import ClientRecord, ClientRegistry
+from ..access.clients import ClientRecord, ClientRegistry, principal
+from ..access.control import AccessControl
 from ..dispatch import Route, route
 
 
@@ -22,17 +24,21 @@ def _info(record: ClientRecord) -> ClientInfo:
 
 
 class ClientCommands:
-    """``module_key`` gives the module's channel public key (created on first use)."""
+    """Administrator commands. ``module_key`` gives the module's channel public key (created on
+    first use). An enrolled client is the principal ``client:NAME``: it has no role until an
+    administrator gives it one (``scmctl access set-role client:NAME user``); revoking it also
+    drops that role, so a later client of the same name starts with none."""
 
-    def __init__(self, clients: ClientRegistry, module_key: Callable[[], bytes]) -> None:
+    def __init__(self, clients: ClientRegistry, access: AccessControl, module_key: Callable[[], bytes]) -> None:
         self._clients = clients
+        self._access = access
         self._module_key = module_key
 
     def routes(self) -> list[Route]:
         return [
-            route(ClientsEnrollRequest, self.enroll),
-            route(ClientsListRequest, self.list),
-            route(ClientsRevokeRequest, self.revoke),
+            route(ClientsEnrollRequest, self.enroll, role=Role.ADMIN),
+            route(ClientsListRequest, self.list, role=Role.ADMIN),
+            route(ClientsRevokeRequest, self.revoke, role=Role.ADMIN),
         ]
 
     def enroll(self, request: ClientsEnrollRequest) -> Enrolled:
@@ -52,4 +58,7 @@ class ClientCommands:
             client = request.public_key
         else:
             raise InvalidArgumentError("name the client to revoke, or give its public key (not both)")
-        return _info(self._clients.revoke(client))
+        record = self._clients.revoke(client)
+        if principal(record.name) in self._access.table.roles:
+            self._access.set_role(principal(record.name), Role.NONE)
+        return _info(record)

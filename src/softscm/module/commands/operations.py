@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ...wire.defs import LockKey, Role
 from ...wire.errors import InvalidArgumentError
 from ...wire.messages import Done
 from ...wire.messages.operations import (
@@ -20,27 +21,38 @@ from ...wire.messages.operations import (
     VerifyBatchRequest,
     VerifyRequest,
 )
+from ..access.caller import Session
+from ..access.control import AccessControl
 from ..crypto import PublicKey, derive_key
 from ..crypto.lockbox import LockBox
-from ..crypto.parallel import sign_many, verify_many
-from ..dispatch import Route, route
+from ..crypto.ecdh import pbkdf2_work
+from ..crypto.parallel import predrawn_rng, sign_many, verify_many
+from ..dispatch import Route, route, slot_of
 from ..keyslots import KeySlots
+from ..offload import OFFLOAD_ITEMS, OFFLOAD_PBKDF2_WORK, Offloaded, maybe_offload
+
+
+def _ecdh_slots(request: EcdhRequest) -> tuple[int, ...]:
+    """The local key, and a peer given as one of the module's own key slots (not a foreign one)."""
+    own_peer = request.peer_slot is not None and not request.peer_foreign
+    return (request.slot, request.peer_slot) if own_peer and request.peer_slot is not None else (request.slot,)
 
 
 class OperationCommands:
-    def __init__(self, keys: KeySlots, lockbox: LockBox) -> None:
+    def __init__(self, keys: KeySlots, lockbox: LockBox, access: AccessControl) -> None:
         self._keys = keys
         self._lockbox = lockbox
+        self._access = access
 
     def routes(self) -> list[Route]:
         return [
-            route(SignRequest, self.sign),
-            route(SignBatchRequest, self.sign_batch),
+            route(SignRequest, self.sign, uses=slot_of),
+            route(SignBatchRequest, self.sign_batch, uses=slot_of),
             route(VerifyRequest, self.verify),
             route(VerifyBatchRequest, self.verify_batch),
-            route(EcdhRequest, self.ecdh),
-            route(LockRequest, self.lock),
-            route(UnlockRequest, self.unlock),
+            route(EcdhRequest, self.ecdh, uses=_ecdh_slots),
+            route(LockRequest, self.lock, session=True),
+            route(UnlockRequest, self.unlock, session=True),
         ]
 
     def sign(self, request: SignRequest) -> Signature:
@@ -52,11 +64,14 @@ class OperationCommands:
         return keys.private_key(request.slot).sign(request.data, deterministic=request.deterministic,
                                                    recid=request.recid, rng=keys.rng)
 
-    def sign_batch(self, request: SignBatchRequest) -> Signatures:
-        """Sign many digests with one slot in one request."""
-        return Signatures(tuple(sign_many(self._keys.private_key(request.slot), list(request.data),
-                                          deterministic=request.deterministic, recid=request.recid,
-                                          rng=self._keys.rng)))
+    def sign_batch(self, request: SignBatchRequest) -> Signatures | Offloaded:
+        """Sign many digests with one slot in one request (a large batch runs off the event loop)."""
+        key = self._keys.private_key(request.slot)
+        items = list(request.data)
+        rng = predrawn_rng(key, len(items), deterministic=request.deterministic, rng=self._keys.rng)
+        return maybe_offload(lambda: Signatures(tuple(sign_many(key, items, deterministic=request.deterministic,
+                                                                recid=request.recid, rng=rng))),
+                             len(items) >= OFFLOAD_ITEMS)
 
     def _verifier(self, key: Verifier) -> PublicKey:
         if key.public_key is not None:
@@ -75,16 +90,21 @@ class OperationCommands:
         self._verifier(request.key).verify(request.data, request.signature)
         return Done()
 
-    def verify_batch(self, request: VerifyBatchRequest) -> Verdicts:
-        """Verify many (data, signature) pairs against one key; one verdict each."""
-        return Verdicts(tuple(verify_many(self._verifier(request.key), list(request.items))))
+    def verify_batch(self, request: VerifyBatchRequest) -> Verdicts | Offloaded:
+        """Verify many (data, signature) pairs against one key; one verdict each (a large batch runs
+        off the event loop)."""
+        verifier, items = self._verifier(request.key), list(request.items)
+        return maybe_offload(lambda: Verdicts(tuple(verify_many(verifier, items))), len(items) >= OFFLOAD_ITEMS)
 
-    def ecdh(self, request: EcdhRequest) -> Secret:
-        """ECDH between a local slot and a peer key (raw bytes, or a slot), then the KDF.
+    def ecdh(self, request: EcdhRequest) -> Secret | Offloaded:
+        """ECDH between a local slot and a peer key (raw bytes, or a slot), then the KDF (a costly
+        PBKDF2 derivation runs off the event loop).
 
         :raises KeyTypeMismatchError: for an Ed25519 slot or mismatched types.
         :raises InvalidKeyError: for an invalid peer key.
+        :raises LimitExceededError: for PBKDF2 work over the per-request limits.
         """
+        work = pbkdf2_work(request.kdf, request.iterations, request.length)
         key = self._keys.private_key(request.slot)
         if request.peer_slot is not None:
             store = self._keys.store
@@ -93,13 +113,22 @@ class OperationCommands:
             peer = request.peer_public_key
         else:
             raise InvalidArgumentError("give a peer public key or a peer slot")
-        return Secret(derive_key(request.kdf, key.exchange(peer), salt=request.salt, info=request.info,
-                                 iterations=request.iterations, length=request.length))
+        secret = key.exchange(peer)
+        return maybe_offload(lambda: Secret(derive_key(request.kdf, secret, salt=request.salt, info=request.info,
+                                                       iterations=request.iterations, length=request.length)),
+                             work >= OFFLOAD_PBKDF2_WORK)
 
-    def lock(self, request: LockRequest) -> Blob:
-        """Encrypt and authenticate data under the module's lock key or the cloud key."""
-        return Blob(self._lockbox.lock(request.data, request.key))
+    def lock(self, request: LockRequest, session: Session) -> Blob:
+        """Encrypt and authenticate data under the module's lock key (for the caller alone) or the
+        cloud key (for any user)."""
+        owner = session.caller.principal if request.key is LockKey.MODULE else ""
+        return Blob(self._lockbox.lock(request.data, request.key, owner))
 
-    def unlock(self, request: UnlockRequest) -> Plaintext:
-        """:raises AuthenticationError: if the blob fails any check (which one is not said)."""
-        return Plaintext(self._lockbox.unlock(request.blob))
+    def unlock(self, request: UnlockRequest, session: Session) -> Plaintext:
+        """:raises AuthenticationError: if the blob fails any check (which one is not said).
+        :raises AccessDeniedError: for a module-key blob another principal locked (an
+            administrator may open every blob)."""
+        blob, data = self._lockbox.unlock(request.blob)
+        if blob.owner != session.caller.principal and (blob.owner or blob.key is LockKey.MODULE):
+            self._access.authorize(session, Role.ADMIN, "unlock a blob another caller locked")
+        return Plaintext(data)

@@ -25,7 +25,7 @@ from ...wire.messages.wallet import (
     WalletRestoreBip39Request,
     WalletSummary,
 )
-from ..dispatch import Route, route
+from ..dispatch import Route, route, slot_of
 from ..wallet import path, slip39
 from ..wallet.service import WalletService
 
@@ -36,16 +36,16 @@ class WalletCommands:
 
     def routes(self) -> list[Route]:
         return [
-            route(WalletCreateRequest, self.create),
-            route(WalletRestoreBip39Request, self.restore_bip39),
+            route(WalletCreateRequest, self.create, creates=slot_of),
+            route(WalletRestoreBip39Request, self.restore_bip39, creates=slot_of),
             route(Slip39GenerateRequest, self.slip39_generate),
             route(Slip39SetGroupRequest, self.slip39_set_group),
-            route(Slip39NextShareRequest, self.slip39_next_share),
+            route(Slip39NextShareRequest, self.slip39_next_share, creates=slot_of),
             route(Slip39RestoreRequest, self.slip39_restore),
-            route(Slip39AddShareRequest, self.slip39_add),
+            route(Slip39AddShareRequest, self.slip39_add, creates=slot_of),
             route(Slip39CancelRequest, self.slip39_cancel),
-            route(WalletDeriveRequest, self.derive),
-            route(WalletOversightRequest, self.oversight),
+            route(WalletDeriveRequest, self.derive, uses=lambda request: (request.parent_slot,), creates=slot_of),
+            route(WalletOversightRequest, self.oversight, creates=slot_of),
             route(WalletNodeRequest, self.node_info),
             route(WalletFindSlotRequest, self.find_slot),
             route(WalletListRequest, self.list_wallets),

@@ -1,12 +1,18 @@
-"""Short-Weierstrass curve constants and the public-key recovery used for ECDSA recovery ids.
+"""Short-Weierstrass curve constants, and the P-256 recovery id computed from the signer's side.
 
-Recovery only touches public values (r, s, the digest and the public key); it decides which of
-the two candidate points produced a signature. Signing itself stays in OpenSSL / libsecp256k1.
+OpenSSL signs P-256 but does not return the recovery id. The signer knows its scalar ``d``, so it
+recovers the nonce from its own signature, ``k = s^-1 (z + r d) mod n``, and lets OpenSSL compute
+``R = k G`` (a fixed-base multiplication, about the cost of the signature itself): the id is the
+parity of ``R.y`` plus 2 when ``R.x`` was reduced mod n. No point arithmetic runs in Python.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from ...wire.errors import InternalError
 
 
 @dataclass(frozen=True)
@@ -39,62 +45,17 @@ SECP256K1 = Curve(
     gy=0x483ADA7726A3C4655DA4FBFC0E1108A8FD17B448A68554199C47D08FFB10D4B8,
 )
 
-_Point = tuple[int, int] | None
 
+def p256_recovery_id(scalar: int, digest: bytes, r: int, s: int) -> int:
+    """The recovery id (0..3) of the P-256 signature ``(r, s)`` over the 32-byte ``digest`` made
+    with the private scalar ``scalar`` (high S is kept as signed: the id matches ``s`` as is).
 
-def _add(c: Curve, p1: _Point, p2: _Point) -> _Point:
-    if p1 is None:
-        return p2
-    if p2 is None:
-        return p1
-    (x1, y1), (x2, y2) = p1, p2
-    if x1 == x2 and (y1 + y2) % c.p == 0:
-        return None
-    if p1 == p2:
-        lam = (3 * x1 * x1 + c.a) * pow(2 * y1, -1, c.p)
-    else:
-        lam = (y2 - y1) * pow(x2 - x1, -1, c.p)
-    x3 = (lam * lam - x1 - x2) % c.p
-    return x3, (lam * (x1 - x3) - y1) % c.p
-
-
-def _mul(c: Curve, k: int, point: _Point) -> _Point:
-    result: _Point = None
-    while k:
-        if k & 1:
-            result = _add(c, result, point)
-        point = _add(c, point, point)
-        k >>= 1
-    return result
-
-
-def recovery_id(c: Curve, digest: bytes, r: int, s: int, public: bytes) -> int:
-    """Return the id (0..3) that recovers ``public`` (raw X||Y) from the signature.
-
-    :raises ValueError: if no candidate matches (the signature is not by that key).
+    :raises InternalError: if ``(r, s)`` was not made with ``scalar`` (never for its own signature).
     """
-    e = int.from_bytes(digest[:32], "big") % c.n
-    target = (int.from_bytes(public[:32], "big"), int.from_bytes(public[32:], "big"))
-    r_inv = pow(r, -1, c.n)
-    for recid in range(4):
-        x = r + (recid >> 1) * c.n
-        if x >= c.p:
-            continue
-        y_sq = (pow(x, 3, c.p) + c.a * x + c.b) % c.p
-        y = _sqrt_mod(c, y_sq)
-        if y is None:
-            continue
-        if y & 1 != recid & 1:
-            y = c.p - y
-        sr = _mul(c, s, (x, y))
-        eg = _mul(c, (-e) % c.n, (c.gx, c.gy))
-        q = _mul(c, r_inv, _add(c, sr, eg))
-        if q == target:
-            return recid
-    raise ValueError("signature does not recover to the key")
-
-
-def _sqrt_mod(c: Curve, value: int) -> int | None:
-    # both curves have p % 4 == 3
-    root = pow(value, (c.p + 1) // 4, c.p)
-    return root if root * root % c.p == value else None
+    n = P256.n
+    z = int.from_bytes(digest, "big")  # a 32-byte digest is exactly n's bit length: no truncation
+    nonce = pow(s, -1, n) * (z + r * scalar) % n
+    point = ec.derive_private_key(nonce, ec.SECP256R1()).public_key().public_numbers()
+    if point.x % n != r:
+        raise InternalError("a P-256 signature does not match its signing key")
+    return (point.y & 1) | (2 if point.x >= n else 0)

@@ -27,7 +27,7 @@ from ...wire.errors import (
     InvalidSignatureError,
     KeyTypeMismatchError,
 )
-from .curves import P256, SECP256K1, recovery_id
+from .curves import P256, SECP256K1, p256_recovery_id
 from .rng import Rng, system_rng
 from ...wire.messages.operations import Signature
 
@@ -64,8 +64,8 @@ class PrivateKey(ABC):
     ) -> Signature:
         """Sign a 32-byte digest (ECDSA) or a message (Ed25519).
 
-        ``recid`` asks for the ECDSA recovery id (secp256k1 always has it; on P-256 it costs a
-        public-key recovery). secp256k1 signing is RFC 6979, hedged with ``rng`` unless
+        ``recid`` asks for the ECDSA recovery id (secp256k1 always has it; on P-256 it costs one
+        more fixed-base scalar multiplication in OpenSSL, about the cost of the signature). secp256k1 signing is RFC 6979, hedged with ``rng`` unless
         ``deterministic``.
 
         :raises KeyTypeMismatchError: for an X25519 key.
@@ -87,10 +87,11 @@ class _P256Key(PrivateKey):
 
     def __init__(self, key: ec.EllipticCurvePrivateKey) -> None:
         self._key = key
+        self._scalar = key.private_numbers().private_value
         self.public = key.public_key().public_bytes(_X962, _UNCOMPRESSED)[1:]
 
     def private_bytes(self) -> bytes:
-        return self._key.private_numbers().private_value.to_bytes(32, "big")
+        return self._scalar.to_bytes(32, "big")
 
     def sign(
         self, data: bytes, *, deterministic: bool = False, recid: bool = False, rng: Rng = system_rng
@@ -99,7 +100,7 @@ class _P256Key(PrivateKey):
         der = self._key.sign(data, _ECDSA_P256_DET if deterministic else _ECDSA_P256)
         r, s = decode_dss_signature(der)
         raw = r.to_bytes(32, "big") + s.to_bytes(32, "big")
-        return Signature(raw, recovery_id(P256, data, r, s, self.public) if recid else None)
+        return Signature(raw, p256_recovery_id(self._scalar, data, r, s) if recid else None)
 
     def exchange(self, peer_public: bytes) -> bytes:
         peer = _p256_public(peer_public)

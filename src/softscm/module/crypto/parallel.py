@@ -74,6 +74,20 @@ def sign_many(key: PrivateKey, items: Sequence[bytes], *, deterministic: bool, r
     return parallel_map(one, len(items), key.key_type)
 
 
+def predrawn_rng(key: PrivateKey, count: int, *, deterministic: bool, rng: Rng) -> Rng:
+    """The entropy :func:`sign_many` will ask for when signing ``count`` items with ``key``, drawn
+    now from ``rng`` (on the module's thread), for a batch signed on another thread."""
+    size = 32 * count if key.hedged and not deterministic else 0
+    drawn = rng(size) if size else b""
+
+    def serve(requested: int) -> bytes:
+        if requested != size:
+            raise InternalError("a batch asked for other entropy than was drawn for it")
+        return drawn
+
+    return serve
+
+
 def verify_many(public: PublicKey, pairs: Sequence[tuple[bytes, bytes]]) -> list[bool]:
     """Whether each ``(data, signature)`` pair verifies with ``public``; a malformed item (a
     digest of the wrong size, say) does not verify."""

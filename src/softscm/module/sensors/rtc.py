@@ -12,6 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ..store.atomic import atomic_write
+from ...wire.errors import StoreCorruptError
 from .hal import SensorError
 
 CALIBRATION_FILE = "rtc.json"
@@ -22,8 +23,14 @@ class ModuleClock:
     """Drift-corrected time from an RTC reading function."""
 
     def __init__(self, rtc: Callable[[], float], directory: Path, reference: Callable[[], float] = time.time) -> None:
+        """:raises StoreCorruptError: if the saved calibration is damaged."""
         self._rtc, self._reference, self._path = rtc, reference, directory / CALIBRATION_FILE
-        data = json.loads(self._path.read_text()) if self._path.exists() else {}
+        try:
+            data = json.loads(self._path.read_text()) if self._path.exists() else {}
+            if not isinstance(data, dict):
+                raise ValueError
+        except ValueError:
+            raise StoreCorruptError(f"the RTC calibration file {self._path} is damaged") from None
         self.rtc0: float | None = data.get("rtc0")
         self.ref0: float | None = data.get("ref0")
         self.drift_ppm: float = data.get("drift_ppm", 0.0)

@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ...wire.errors import InvalidArgumentError
+from ...wire.errors import InvalidArgumentError, StoreCorruptError
 from ..store.atomic import atomic_write, ensure_private_dir
 from .hal import PERIMETER_CHANNELS, AccelSample, Battery
 
@@ -117,10 +117,17 @@ def _channel(args: dict[str, Any]) -> int:
 
 
 def _number(args: dict[str, Any], name: str) -> float:
-    value = args.get(name)
-    if not isinstance(value, (int, float)) or isinstance(value, bool) or not math.isfinite(value):
-        raise InvalidArgumentError(f"{name} must be a number")
-    return float(value)
+    return _finite(args.get(name), name)
+
+
+def _finite(value: Any, name: str) -> float:
+    """:raises InvalidArgumentError: unless ``value`` is a finite int or float (as a float)."""
+    try:
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
+            return float(value)
+    except OverflowError:  # an int too large for a float
+        pass
+    raise InvalidArgumentError(f"{name} must be a finite number")
 
 
 def _apply(state: SimulatedState, action: str, args: dict[str, Any], now: float) -> None:
@@ -159,12 +166,12 @@ def _samples(action: str, args: dict[str, Any], now: float) -> list[AccelSample]
         rows = args.get("samples")
         if not isinstance(rows, list) or not all(isinstance(r, list) and len(r) == 4 for r in rows):
             raise InvalidArgumentError("samples is a list of [t, x, y, z]")
-        return [AccelSample(*(float(v) for v in row)) for row in rows]
+        return [AccelSample(*(_finite(v, "a sample value") for v in row)) for row in rows]
     axis = args.get("axis", "z")
     if axis not in ("x", "y", "z"):
         raise InvalidArgumentError("axis is x, y or z")
     g = _number(args, "g") if "g" in args else 2.0
-    direction = 1 if args.get("direction", 1) >= 0 else -1
+    direction = 1 if _finite(args.get("direction", 1), "direction") >= 0 else -1
     return synthetic_tap(now, axis, direction * g)
 
 
@@ -183,7 +190,10 @@ def load_state(directory: Path) -> SimulatedState:
     path = directory / STATE_FILE
     if not path.exists():
         return SimulatedState()
-    return SimulatedState(**json.loads(path.read_text()))
+    try:
+        return SimulatedState(**json.loads(path.read_text()))
+    except (ValueError, TypeError):
+        raise StoreCorruptError(f"the simulated device's state file {path} is damaged") from None
 
 
 def save_state(directory: Path, state: SimulatedState) -> None:

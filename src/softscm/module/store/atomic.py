@@ -6,7 +6,7 @@ import errno
 import os
 from pathlib import Path
 
-from ...wire.errors import StorageFullError
+from ...wire.errors import StorageFullError, StorageUnavailableError
 
 STATE_FILE_MODE = 0o600
 STATE_DIR_MODE = 0o700
@@ -51,10 +51,23 @@ def atomic_write(path: Path, data: bytes) -> None:
 
 
 def ensure_private_dir(path: Path) -> Path:
-    """Create ``path`` (and parents) if needed and make it owner-only (0700)."""
+    """Create ``path`` and any missing parents owner-only (0700, whatever the umask). A directory
+    that already exists is left as it is: the module never changes what it did not create.
+
+    :raises OSError: if a directory cannot be created.
+    """
     path = Path(path)
-    path.mkdir(parents=True, exist_ok=True, mode=STATE_DIR_MODE)
-    os.chmod(path, STATE_DIR_MODE)
+    missing = []
+    current = path.absolute()
+    while not current.exists():
+        missing.append(current)
+        current = current.parent
+    for directory in reversed(missing):
+        try:
+            directory.mkdir(mode=STATE_DIR_MODE)
+        except FileExistsError:
+            continue  # made meanwhile by someone else: theirs
+        os.chmod(directory, STATE_DIR_MODE)
     return path
 
 
@@ -68,3 +81,26 @@ def fsync_file(path: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def is_writable(directory: Path) -> bool:
+    """Whether this process may create files in ``directory`` (a read-only mount says no)."""
+    try:
+        return not os.statvfs(directory).f_flag & os.ST_RDONLY and os.access(directory, os.W_OK | os.X_OK)
+    except OSError:
+        return False
+
+
+def check_writable(directory: Path) -> None:
+    """Refuse, with a clear message, a directory the module could not write its state in.
+
+    :raises StorageUnavailableError: if ``directory`` is on a read-only file system, or this
+        process's user may not create files in it.
+    """
+    directory = Path(directory)
+    if os.statvfs(directory).f_flag & os.ST_RDONLY:
+        raise StorageUnavailableError(f"{directory} is on a read-only file system; the module needs to write there")
+    if not os.access(directory, os.W_OK | os.X_OK):
+        raise StorageUnavailableError(
+            f"{directory} is not writable by this user (uid {os.geteuid()}, mode {directory.stat().st_mode & 0o777:o}); "
+            "the module needs to write there")

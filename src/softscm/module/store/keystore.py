@@ -4,6 +4,12 @@ Each private key is sealed with AES-256-GCM under a key-encryption key derived f
 key; the AAD binds the format version, the table, the slot and the key type. Each row also
 carries an HMAC under a second root-derived key, and the XOR of all row MACs (a set digest,
 kept in ``meta``) detects rows added, removed or swapped behind the module's back.
+
+Every committed mutation also raises a MACed generation counter (``meta`` row ``generation``):
+the audit log records the generation it has seen, so a store older than what the module
+acknowledged (a lost WAL, an older copy of the file) is caught at start. Every lookup checks the
+row it got against its MAC and against what was asked for, so a corrupted index cannot hand out
+another key; ``PRAGMA integrity_check`` runs at open and in :meth:`verify_integrity`.
 """
 
 from __future__ import annotations
@@ -32,6 +38,7 @@ from ...wire.errors import (
     SlotEmptyError,
     StorageFullError,
     StoreCorruptError,
+    StoreRollbackError,
 )
 from ..crypto.aead import open_sealed, seal
 from ..crypto.keys import PrivateKey, PublicKey, load_private
@@ -45,6 +52,9 @@ FORMAT_VERSION = 1
 CACHE_SIZE = 1024
 _KEYS, _FOREIGN, _WALLETS, _META = 0, 1, 2, 3
 _KEY_COLUMNS = "slot, key_type, public, private, wrapped, exportable, created, wallet_id, parent_slot, node_addr"
+_WALLET_COLUMNS = "id, name, key_type, master_slot, variant, watch_only"
+_FOREIGN_COLUMNS = "slot, key_type, public, exportable, created"
+GENERATION = "generation"
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value BLOB NOT NULL, mac BLOB NOT NULL);
@@ -115,7 +125,9 @@ def _kdf(root: bytes, label: bytes) -> bytes:
 
 
 def _xor(a: bytes, b: bytes) -> bytes:
-    return bytes(x ^ y for x, y in zip(a, b, strict=True))
+    if len(a) != len(b):
+        raise ValueError("XOR of values of different lengths")
+    return (int.from_bytes(a, "big") ^ int.from_bytes(b, "big")).to_bytes(len(a), "big")
 
 
 def _storage_error(exc: sqlite3.Error) -> Exception:
@@ -142,10 +154,12 @@ class KeyStore(WalDatabase):
         self._public_cache: dict[tuple[bool, int], PublicKey] = {}
         self.user_capacity = self.foreign_capacity = self.wallet_capacity = 0
         self._free_hint = FIRST_USER_SLOT
+        self.generation = 0
         if not fresh:
             self._load_capacities()
 
     def _load_capacities(self) -> None:
+        self.generation = int(self.get_meta(GENERATION) or b"0")
         self.user_capacity = self._meta_int("user_capacity")
         self.foreign_capacity = self._meta_int("foreign_capacity")
         self.wallet_capacity = self._meta_int("wallet_capacity")
@@ -200,25 +214,39 @@ class KeyStore(WalDatabase):
         return store
 
     @classmethod
-    def open(cls, state_dir: Path, root_key: bytes, rng: Rng = system_rng) -> KeyStore:
-        """Open and verify an existing keystore.
+    def open(cls, state_dir: Path, root_key: bytes, rng: Rng = system_rng, *, min_generation: int = 0) -> KeyStore:
+        """Open and verify an existing keystore, refusing one older than ``min_generation`` (what
+        the audit log recorded) before anything else is read from it.
 
         :raises StoreCorruptError: if the file is missing, not a database, of another format,
             or any row or the set digest fails its MAC (nothing is repaired).
+        :raises StoreRollbackError: if the file holds none of the keystore's tables, or its
+            generation is below ``min_generation``.
         """
         path = state_dir / KEYSTORE_FILE
         if not path.is_file():
             raise StoreCorruptError("keystore file is missing")
         try:
             db = cls._connect(path)
-            if db.execute("PRAGMA quick_check").fetchone()[0] != "ok":
-                raise StoreCorruptError("keystore database failed its consistency check")
+            _check_structure(db)
+            if db.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name='meta'").fetchone() is None:
+                raise StoreRollbackError(
+                    "the keystore has been rolled back to before its creation: keystore.db holds none of its "
+                    "tables (its changes were in a keystore.db-wal that is lost or damaged); the module refuses "
+                    "to start")
             row = db.execute("SELECT value FROM meta WHERE name='format_version'").fetchone()
         except sqlite3.Error as exc:
             raise StoreCorruptError(f"keystore cannot be read ({exc.__class__.__name__})") from None
         if row is None or row[0] != str(FORMAT_VERSION).encode():
             raise StoreCorruptError("keystore format version is not supported")
         store = cls(db, root_key, rng, fresh=True)
+        generation = int(store.get_meta(GENERATION) or b"0")
+        if generation < min_generation:
+            db.close()
+            raise StoreRollbackError(
+                f"the keystore has been rolled back: it is at generation {generation} but the audit log recorded "
+                f"generation {min_generation} (a lost or damaged keystore.db-wal, or an older copy of keystore.db); "
+                "acknowledged changes would be lost, so the module refuses to start")
         store.verify_integrity()
         store._load_capacities()
         return store
@@ -243,8 +271,7 @@ class KeyStore(WalDatabase):
         row = self._db.execute("SELECT name, value, mac FROM meta WHERE name=?", (name,)).fetchone()
         if row is None:
             return None
-        if not hmac.compare_digest(self._row_mac(_META, row[:2]), bytes(row[2])):
-            raise StoreCorruptError(f"keystore value {name!r} failed its integrity check")
+        self._verified(_META, row, name=name)
         return bytes(row[1])
 
     def set_meta(self, name: str, value: bytes) -> None:
@@ -277,6 +304,18 @@ class KeyStore(WalDatabase):
     def _aad(self, table: int, slot: int, key_type: KeyType) -> bytes:
         return struct.pack(">BBiB", FORMAT_VERSION, table, slot, key_type)
 
+    def _verified(self, table: int, row: tuple, **expected: object) -> tuple:
+        """``row`` (its fields then its MAC) if the MAC holds and each named field has the expected
+        value (the row is the one the query asked for, whatever an index said).
+
+        :raises StoreCorruptError: otherwise.
+        """
+        names = _FIELDS[table]
+        if not hmac.compare_digest(self._row_mac(table, row[:-1]), bytes(row[-1])) or any(
+                row[names.index(field)] != value for field, value in expected.items()):
+            raise StoreCorruptError(f"keystore row {_TABLE_NAMES[table]}:{row[0]} failed its integrity check")
+        return row
+
     def digest(self) -> bytes:
         """The stored set digest over every row (the "keystore digest" of the self test)."""
         row = self._db.execute("SELECT value FROM digest WHERE id=1").fetchone()
@@ -285,15 +324,20 @@ class KeyStore(WalDatabase):
         return bytes(row[0])
 
     def verify_integrity(self) -> None:
-        """Check every row's MAC and the set digest.
+        """Check the database structure (``PRAGMA integrity_check``: tables and indexes agree),
+        every row's MAC and the set digest.
 
         :raises StoreCorruptError: naming the first table and slot that failed.
         """
+        try:
+            _check_structure(self._db)
+        except sqlite3.Error as exc:
+            raise StoreCorruptError(f"keystore cannot be read ({exc.__class__.__name__})") from None
         total = bytes(32)
         queries = (
             (_KEYS, f"SELECT {_KEY_COLUMNS}, mac FROM keys"),
-            (_FOREIGN, "SELECT slot, key_type, public, exportable, created, mac FROM foreign_keys"),
-            (_WALLETS, "SELECT id, name, key_type, master_slot, variant, watch_only, mac FROM wallets"),
+            (_FOREIGN, f"SELECT {_FOREIGN_COLUMNS}, mac FROM foreign_keys"),
+            (_WALLETS, f"SELECT {_WALLET_COLUMNS}, mac FROM wallets"),
             (_META, "SELECT name, value, mac FROM meta"),
         )
         try:
@@ -317,6 +361,7 @@ class KeyStore(WalDatabase):
             with _transaction(self._db):
                 yield macs
                 if macs:
+                    generation = self._bump_generation(macs)
                     total = self.digest()
                     for mac in macs:
                         total = _xor(total, mac)
@@ -326,6 +371,20 @@ class KeyStore(WalDatabase):
             if isinstance(exc, sqlite3.Error):
                 raise _storage_error(exc) from None
             raise
+        if macs:
+            self.generation = generation
+
+    def _bump_generation(self, macs: list[bytes]) -> int:
+        """Raise the generation counter inside the current write; returns the new value."""
+        old = self._db.execute("SELECT name, value, mac FROM meta WHERE name=?", (GENERATION,)).fetchone()
+        if old is not None:
+            macs.append(bytes(self._verified(_META, old, name=GENERATION)[-1]))
+        generation = (int(old[1]) if old is not None else 0) + 1
+        value = str(generation).encode()
+        mac = self._row_mac(_META, (GENERATION, value))
+        self._db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?, ?)", (GENERATION, value, mac))
+        macs.append(mac)
+        return generation
 
     # -- private key slots -----------------------------------------------------------------
 
@@ -423,7 +482,7 @@ class KeyStore(WalDatabase):
         row = self._db.execute(f"SELECT {_KEY_COLUMNS}, mac FROM keys WHERE slot=?", (slot,)).fetchone()
         if row is None:
             raise SlotEmptyError(f"slot {slot} is empty")
-        return row
+        return self._verified(_KEYS, row, slot=slot)
 
     def get(self, slot: int) -> KeyRecord:
         """:raises InvalidSlotError: out of range. :raises SlotEmptyError: nothing there."""
@@ -463,8 +522,6 @@ class KeyStore(WalDatabase):
 
     def _unwrap(self, row: tuple) -> bytes:
         slot = row[0]
-        if not hmac.compare_digest(self._row_mac(_KEYS, row[:-1]), bytes(row[-1])):
-            raise StoreCorruptError(f"slot {slot} failed its integrity check")
         try:
             return open_sealed(self._kek, bytes(row[4]), self._aad(_KEYS, slot, KeyType(row[1])))
         except AuthenticationError:
@@ -521,7 +578,9 @@ class KeyStore(WalDatabase):
         return [(s, KeyType(t)) for s, t in self._db.execute("SELECT slot, key_type FROM keys ORDER BY slot")]
 
     def children(self, slot: int) -> list[int]:
-        return [r[0] for r in self._db.execute("SELECT slot FROM keys WHERE parent_slot=?", (slot,))]
+        """The slots derived from ``slot``. :raises StoreCorruptError: if a row fails its check."""
+        rows = self._db.execute(f"SELECT {_KEY_COLUMNS}, mac FROM keys WHERE parent_slot=?", (slot,))
+        return [self._verified(_KEYS, row, parent_slot=slot)[0] for row in rows]
 
     # -- foreign public keys -----------------------------------------------------------------
 
@@ -546,11 +605,10 @@ class KeyStore(WalDatabase):
         """:raises InvalidSlotError: out of range. :raises SlotEmptyError: nothing there."""
         if not 0 <= slot < self.foreign_capacity:
             raise InvalidSlotError(f"foreign slot {slot} is outside 0..{self.foreign_capacity - 1}")
-        row = self._db.execute(
-            "SELECT slot, key_type, public, exportable, created FROM foreign_keys WHERE slot=?", (slot,)
-        ).fetchone()
+        row = self._db.execute(f"SELECT {_FOREIGN_COLUMNS}, mac FROM foreign_keys WHERE slot=?", (slot,)).fetchone()
         if row is None:
             raise SlotEmptyError(f"foreign slot {slot} is empty")
+        self._verified(_FOREIGN, row, slot=slot)
         return KeyRecord(row[0], KeyType(row[1]), bytes(row[2]), False, bool(row[3]), row[4], foreign=True)
 
     def remove_foreign(self, slot: int) -> None:
@@ -591,30 +649,36 @@ class KeyStore(WalDatabase):
             self._remember(slot, key)
         return wallet_id, slot
 
-    def _wallet(self, row: tuple | None) -> WalletRecord | None:
-        if row is None:
-            return None
+    def _wallet(self, row: tuple, **expected: object) -> WalletRecord:
+        self._verified(_WALLETS, row, **expected)
         return WalletRecord(row[0], row[1], KeyType(row[2]), row[3], row[4], bool(row[5]))
 
     def find_wallet(self, *, name: str | None = None, wallet_id: int | None = None,
                     master_slot: int | None = None) -> WalletRecord | None:
-        cols = "SELECT id, name, key_type, master_slot, variant, watch_only FROM wallets WHERE "
-        if name is not None:
-            return self._wallet(self._db.execute(cols + "name=?", (name,)).fetchone())
-        if wallet_id is not None:
-            return self._wallet(self._db.execute(cols + "id=?", (wallet_id,)).fetchone())
-        return self._wallet(self._db.execute(cols + "master_slot=?", (master_slot,)).fetchone())
+        """The wallet with that name, id or master slot (the first given), or ``None``.
+
+        :raises StoreCorruptError: if the row found fails its MAC or is not the one asked for.
+        """
+        field, value = next((f, v) for f, v in (("name", name), ("id", wallet_id), ("master_slot", master_slot))
+                            if v is not None or f == "master_slot")
+        row = self._db.execute(f"SELECT {_WALLET_COLUMNS}, mac FROM wallets WHERE {field}=?", (value,)).fetchone()
+        return None if row is None else self._wallet(row, **{field: value})
 
     def list_wallets(self) -> list[WalletRecord]:
-        rows = self._db.execute("SELECT id, name, key_type, master_slot, variant, watch_only FROM wallets ORDER BY id")
-        return [w for w in (self._wallet(r) for r in rows) if w is not None]
+        """:raises StoreCorruptError: if a wallet row fails its MAC."""
+        return [self._wallet(r) for r in self._db.execute(f"SELECT {_WALLET_COLUMNS}, mac FROM wallets ORDER BY id")]
 
     def count_nodes(self, wallet_id: int) -> int:
         return int(self._db.execute("SELECT COUNT(*) FROM keys WHERE wallet_id=?", (wallet_id,)).fetchone()[0])
 
     def find_node(self, wallet_id: int, node_addr: str) -> int | None:
-        row = self._db.execute("SELECT slot FROM keys WHERE wallet_id=? AND node_addr=?", (wallet_id, node_addr)).fetchone()
-        return None if row is None else int(row[0])
+        """The slot of a wallet's node, or ``None``.
+
+        :raises StoreCorruptError: if the row found fails its MAC or is not the node asked for.
+        """
+        row = self._db.execute(f"SELECT {_KEY_COLUMNS}, mac FROM keys WHERE wallet_id=? AND node_addr=?",
+                               (wallet_id, node_addr)).fetchone()
+        return None if row is None else int(self._verified(_KEYS, row, wallet_id=wallet_id, node_addr=node_addr)[0])
 
     def remove_wallet(self, wallet_id: int) -> None:
         """Remove a wallet record and every key node belonging to it."""
@@ -650,6 +714,22 @@ class KeyStore(WalDatabase):
             self._db.execute("DELETE FROM meta")
         self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         self._db.execute("VACUUM")
+
+
+_FIELDS = {
+    _KEYS: _KEY_COLUMNS.split(", "),
+    _FOREIGN: _FOREIGN_COLUMNS.split(", "),
+    _WALLETS: _WALLET_COLUMNS.split(", "),
+    _META: ["name", "value"],
+}
+_TABLE_NAMES = {_KEYS: "keys", _FOREIGN: "foreign_keys", _WALLETS: "wallets", _META: "meta"}
+
+
+def _check_structure(db: sqlite3.Connection) -> None:
+    """``PRAGMA integrity_check``: pages, tables and every index agree (``quick_check`` does not
+    compare an index with its table). :raises StoreCorruptError: if it reports anything."""
+    if db.execute("PRAGMA integrity_check(1)").fetchone()[0] != "ok":
+        raise StoreCorruptError("keystore database failed its integrity check (a damaged table or index)")
 
 
 @contextmanager

@@ -1,0 +1,83 @@
+"""No request holds the daemon: maximal legal batches and PBKDF2 derivations run off the event
+loop while other clients are served, and work over the documented limits is refused with a
+typed error (issue 17, defect 1)."""
+
+from __future__ import annotations
+
+import os
+import time
+
+import pytest
+
+from softscm.wire.defs import Command, ErrorCode, KdfType, KeyType, ModuleState
+from softscm.wire.errors import LimitExceededError
+
+from ...campaign.rawclient import RawClient, request
+
+MAX_BATCH = 4096
+
+
+def test_a_second_client_is_served_within_a_second_while_maximal_requests_run(daemon):
+    with daemon.connect() as scm:
+        p256 = scm.gen_key_pair(KeyType.NISTP256)
+        x25519 = scm.gen_key_pair(KeyType.X25519)
+        peer = scm.get_public_key(scm.gen_key_pair(KeyType.X25519))
+    heavy = RawClient(str(daemon.socket), timeout=120)
+    heavy.hello()
+    digests = [os.urandom(32) for _ in range(MAX_BATCH)]
+    burst = [
+        request(Command.SIGN_BATCH, {"slot": p256, "data": digests, "recid": True}, 10),
+        request(Command.ECDH, {"slot": x25519, "peer_public_key": peer, "kdf": int(KdfType.PBKDF2_SHA512),
+                               "iterations": 1_000_000, "length": 64}, 11),
+        request(Command.SIGN_BATCH, {"slot": p256, "data": digests, "recid": True, "deterministic": True}, 12),
+        request(Command.ECDH, {"slot": x25519, "peer_public_key": peer, "kdf": int(KdfType.PBKDF2_SHA256),
+                               "iterations": 1_000_000, "length": 64}, 13),
+    ]
+    started = time.monotonic()
+    for payload in burst:
+        heavy.send(payload)
+    latencies = []
+    with daemon.connect() as other:
+        while time.monotonic() - started < 1.5:
+            t0 = time.monotonic()
+            other.sign(p256, os.urandom(32))
+            assert other.status().state is ModuleState.READY
+            latencies.append(time.monotonic() - t0)
+    replies = {heavy.reply(timeout=120).id: None for _ in burst}
+    elapsed = time.monotonic() - started
+    assert sorted(replies) == [10, 11, 12, 13]
+    assert elapsed > 1.5  # the heavy work was still running while the other client was served
+    assert len(latencies) >= 5 and max(latencies) < 1.0, (len(latencies), max(latencies))
+    heavy.close()
+
+
+@pytest.mark.parametrize("kdf,iterations,length", [
+    (KdfType.PBKDF2_SHA512, 10_000_000, 1024),  # the request that froze the daemon for 86 s
+    (KdfType.PBKDF2_SHA256, 1_000_001, 32),
+    (KdfType.PBKDF2_SHA512, 1_000_000, 1024),  # iterations x blocks over the work limit
+    (KdfType.PBKDF2_SHA256, 200_000, 1024),
+], ids=["10M-1024B", "iterations", "work-sha512", "work-sha256"])
+def test_pbkdf2_over_the_limits_is_refused_with_a_typed_error(scm, kdf, iterations, length):
+    slot = scm.gen_key_pair(KeyType.X25519)
+    peer = scm.get_public_key(scm.gen_key_pair(KeyType.X25519))
+    started = time.monotonic()
+    with pytest.raises(LimitExceededError) as caught:
+        scm.ecdh(slot, peer, kdf=kdf, iterations=iterations, length=length)
+    assert time.monotonic() - started < 0.5
+    assert caught.value.code is ErrorCode.LIMIT_EXCEEDED and "PBKDF2" in str(caught.value)
+    assert len(scm.ecdh(slot, peer, kdf=kdf, iterations=1000, length=64)) == 64  # within the limits
+
+
+def test_offloaded_results_match_the_inline_ones(scm):
+    """A batch over the offload threshold gives what the same items give one by one."""
+    slot = scm.gen_key_pair(KeyType.NISTP256)
+    digests = [os.urandom(32) for _ in range(40)]
+    batch = scm.sign_batch(slot, digests, deterministic=True)
+    assert batch == [scm.sign(slot, d, deterministic=True) for d in digests]
+    assert scm.verify_batch(slot, [(d, s.raw) for d, s in zip(digests, batch)]) == [True] * 40
+    x = scm.gen_key_pair(KeyType.X25519)
+    peer = scm.get_public_key(scm.gen_key_pair(KeyType.X25519))
+    import hashlib
+    raw = scm.ecdh(x, peer)
+    assert scm.ecdh(x, peer, kdf="pbkdf2-sha256", salt=b"s", iterations=50_000, length=48) == \
+        hashlib.pbkdf2_hmac("sha256", raw, b"s", 50_000, 48)
