@@ -4,7 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-SYSTEM_PACKAGES=(python3-venv python3-dev gcc softhsm2 cryptsetup-bin util-linux e2fsprogs age initramfs-tools-core)
+SYSTEM_PACKAGES=(python3-venv python3-dev gcc softhsm2 cryptsetup-bin util-linux e2fsprogs age initramfs-tools-core
+  dosfstools mtools dash cpio)  # second line: verified boot (FAT images, the initramfs gate)
 
 missing=()
 if command -v dpkg >/dev/null 2>&1; then

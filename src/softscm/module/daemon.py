@@ -123,6 +123,9 @@ def _run(main: Coroutine[Any, Any, None]) -> None:
               help="Tests only: allow FAULT_INJECT (always refused in production mode).")
 @click.option("--accept-code-digest", is_flag=True,
               help="Development mode: record the running code's digest as the installed one.")
+@click.option("--boot-partition", "boot_partitions", multiple=True, type=click.Path(exists=True),
+              help="A boot partition (mounted directory, FAT image or block device) the module may verify "
+                   "and repair; repeatable. The first is the default.")
 @click.option("--ready-file", type=click.Path(path_type=Path), default=None,
               help="Write the endpoints here once serving (for supervisors and tests).")
 @click.option("--log-level", default="INFO", show_default=True)
@@ -131,7 +134,7 @@ def main(state_dir: Path | None, socket_path: Path | None, no_unix: bool, socket
          user_capacity: int,
          foreign_capacity: int, wallet_capacity: int, sensors: str, sysfs_root: Path,
          selftest_interval: tuple[float, float], allow_fault_injection: bool, accept_code_digest: bool,
-         ready_file: Path | None, log_level: str) -> None:
+         boot_partitions: tuple[str, ...], ready_file: Path | None, log_level: str) -> None:
     """Run the softscm module daemon."""
     disable_core_dumps()  # before any key is loaded: a core would hold them
     logging.basicConfig(level=log_level.upper(), stream=sys.stderr,
@@ -144,7 +147,7 @@ def main(state_dir: Path | None, socket_path: Path | None, no_unix: bool, socket
                           wallet_capacity=wallet_capacity,
                           linux_sensors=LinuxPaths.under(sysfs_root) if sensors == "linux" else None,
                           background_interval=selftest_interval, fault_injection=allow_fault_injection,
-                          accept_code_digest=accept_code_digest)
+                          accept_code_digest=accept_code_digest, boot_partitions=tuple(boot_partitions))
     try:
         module = lifecycle.start(state_dir, config=config)
     except ScmError as exc:

@@ -16,7 +16,7 @@ from typing import Any, Protocol, TypeVar
 
 from ..wire.codec import Reply, Request
 from ..wire.defs import Command, ModuleState, Role
-from ..wire.errors import DestroyedError, InternalError, ModuleStateError, ProtocolError, ScmError
+from ..wire.errors import BootHeldError, DestroyedError, InternalError, ModuleStateError, ProtocolError, ScmError
 from ..wire.messages import Message
 from ..wire.messages import Request as RequestMessage
 from .access.caller import Session
@@ -153,6 +153,9 @@ class Dispatcher:
                 raise DestroyedError("the module has been destroyed; its keys are gone")
             if r is None:
                 raise ProtocolError(f"{request.command.name} is not served by this module")
+            if state is ModuleState.HOLD:
+                raise BootHeldError(f"{request.command.name} is refused while the boot is held: remediate and "
+                                    "authorise first")
             raise ModuleStateError(f"{request.command.name} is not allowed while the module is {state.name}")
         if r.states == READY and self._gate.suspended:
             raise ModuleStateError("security services are suspended: " + "; ".join(self._gate.suspended.values()))

@@ -40,6 +40,8 @@ from .access.clients import ClientRegistry
 from .access.control import AccessControl
 from .audit.log import AuditLog
 from .audit.recorder import Recorder
+from .boot.remediation import GoldenStore
+from .boot.service import BootHooks, BootService
 from .crypto.lockbox import LockBox
 from .disk import DiskCustody
 from .crypto.rng import Rng
@@ -68,6 +70,7 @@ SENSORS_DIR = "sensors"
 POLICY = "policy"
 CLOUD_KEY = "sealed:cloud_key"
 LOCK_KEY = "sealed:lock_key"
+BOOT_GOLDEN_DIR = "boot-golden"
 
 
 @dataclass(frozen=True)
@@ -81,6 +84,7 @@ class ModuleConfig:
     fault_injection: bool = False  # tests only; refused in production mode whatever this says
     background_interval: tuple[float, float] = (60.0, 180.0)  # seconds between background checks
     accept_code_digest: bool = False  # development: record the running code's digest as the good one
+    boot_partitions: tuple[str, ...] = ()  # the boot partitions (directories, FAT images) BOOT_* may name
 
     def sensor_backend(self, state_dir: Path) -> SensorBackend:
         if self.linux_sensors is not None:
@@ -101,6 +105,7 @@ class Services:
     monitor: Monitor
     clock: ModuleClock
     disk: DiskCustody
+    boot: BootService
     clients: ClientRegistry
 
 
@@ -136,7 +141,6 @@ class Module:
         self._serial = serial
         self._mode = mode
         self._root_key = b""
-        self.boot_verified = False  # set by the boot gate when the boot partition verifies in this boot
 
     def open_services(self, store: KeyStore, root_key: bytes) -> Services:
         """Build the services of a live module on its opened keystore."""
@@ -156,10 +160,30 @@ class Module:
                            boot_gate=self.disk_keys_allowed, events=self.events)
         self.services = Services(store, AccessControl(store, self.events, self.rng), keys, lockbox,
                                  WalletService(keys, self.events, lambda: self._mode), selftests, monitor, clock, disk,
-                                 ClientRegistry(store, record=self.events.record))
+                                 self._boot_service(store, keys), ClientRegistry(store, record=self.events.record))
         if isinstance(self.rng, HealthTestedRng):
             self.rng.on_failure = lambda message: self.enter_error(f"entropy source: {message}")
         return self.services
+
+    def _boot_service(self, store: KeyStore, keys: KeySlots) -> BootService:
+        """Supervised boot: HOLD, destruction, the log and the LED are this module's; manifests are
+        signed by a factory slot key; remote authorisations by a foreign key."""
+        hooks = BootHooks(
+            enter_hold=lambda: self._set_state(ModuleState.HOLD),
+            leave_hold=lambda: self._set_state(ModuleState.READY),
+            destroy=lambda: self.destroy(reason="supervised boot verification failed"),
+            record=self.events.record,
+            show_led=lambda main, sub: self.show_led_code(LedCode(main, sub), reason="supervised boot"),
+            release_suspension=lambda: self.resume("battery"),
+        )
+        golden = GoldenStore(self.state_dir / BOOT_GOLDEN_DIR, store.seal_secret, store.open_secret)
+        return BootService(
+            store, hooks, policy=lambda: BootPolicy(self.policy.boot_policy),
+            signer=lambda slot: lambda digest: keys.private_key(slot).sign(digest).raw,
+            verifier=lambda slot: keys.public_key(slot).verify,
+            serial=self.serial, golden=golden, rng=self.rng,
+            known_keys=lambda: {slot: store.public_key(slot, foreign=True)
+                                for slot, key_type in store.list_foreign() if key_type.can_sign})
 
     def live(self) -> Services:
         """The services. :raises RuntimeError: on a destroyed module (no route reaches here then)."""
@@ -170,7 +194,7 @@ class Module:
     def disk_keys_allowed(self) -> bool:
         """Whether the boot gate lets disk keys out: no supervised boot policy, or the boot
         partition verified in this boot."""
-        return self.policy.boot_policy == BootPolicy.NONE or self.boot_verified
+        return self.policy.boot_policy == BootPolicy.NONE or (self.services is not None and self.services.boot.verified)
 
     @staticmethod
     def audit_keys(root_key: bytes) -> tuple[bytes, bytes]:
@@ -287,7 +311,7 @@ class Module:
         self._set_state(ModuleState.SELF_TEST)
         report = selftests.run(SelfTestKind.POWER_ON)
         if report.passed:
-            self._set_state(ModuleState.READY)
+            self._set_state(ModuleState.HOLD if self.live().boot.held else ModuleState.READY)
 
     # -- binding, state ----------------------------------------------------------------------------
 

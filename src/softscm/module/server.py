@@ -133,8 +133,12 @@ class Connection:
         """Reply to ``request`` when ``awaitable`` (a wait, or offloaded work) completes."""
 
         async def finish() -> None:
+            module = self._module
             try:
+                before = module.changes
                 result = await awaitable
+                if module.services is not None and module.changes != before:
+                    module.sync()  # a wait that wrote (a boot verification, an authorisation): durable first
                 self._reply(Reply.success(request.id, result.to_wire()))
             except ScmError as exc:
                 self._reply(Reply.failure(request.id, exc))

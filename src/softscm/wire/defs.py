@@ -23,6 +23,17 @@ DEFAULT_USER_CAPACITY = 512
 DEFAULT_FOREIGN_CAPACITY = 128
 DEFAULT_WALLET_CAPACITY = 128
 BOOT_SIGNER_SLOT = 15
+DEFAULT_CM4_FILES: tuple[str, ...] = (
+    "bcm2711-rpi-cm4.dtb",
+    "bootcode.bin",
+    "cmdline.txt",
+    "config.txt",
+    "initrd.img",
+    "kernel8.img",
+    "start4.elf",
+    "overlays/vc4-kms-v3d.dtbo",
+)
+"""The Raspberry Pi CM4 boot files guarded by `scmctl boot manifest sign-all --cm4`."""
 
 
 @unique
@@ -97,6 +108,11 @@ class Command(IntEnum):
     BOOT_MANIFEST = 503
     BOOT_VERIFY = 504
     BOOT_REMEDIATE = 505
+    BOOT_SIGN_ALL = 506
+    BOOT_CHALLENGE = 507
+    BOOT_AUTHORIZE = 508
+    BOOT_CONFIRM = 509
+    BOOT_SETUP = 510
     # audit log and metrics
     LOG_READ = 600
     LOG_CHECKPOINT = 601
@@ -172,6 +188,10 @@ class ErrorCode(IntEnum):
     LUKS = 42
     LUKS_KEY = 43
     ENROLMENT = 44
+    BOOT_MANIFEST = 38
+    BOOT_ROLLBACK = 39
+    BOOT_HELD = 40
+    BOOT_AUTHORIZATION = 41
     CHANNEL = 45
     CHANNEL_REQUIRED = 46
     CLIENT_KEY = 47
@@ -326,6 +346,12 @@ class Event(IntEnum):
     BOOT_HOLD = 31
     BOOT_REMEDIATION = 32
     BOOT_VERIFIED = 33
+    BOOT_AUTHORIZED = 34
+    BOOT_AUTH_REFUSED = 35
+    BOOT_RECOVERY = 36
+    BOOT_MANIFEST_CHANGE = 37
+    BOOT_CONFIRMED = 38
+    BOOT_VERIFY_PROGRESS = 39  # published to subscribers during a verification, not logged
     SELF_TEST = 40
     SELF_TEST_FAILED = 41
     INTEGRITY_FAILED = 42
@@ -353,6 +379,60 @@ class BootPolicy(IntEnum):
     NONE = 0
     SELF_DESTRUCT = 1
     HOLD = 2
+
+
+@unique
+class BootOutcome(IntEnum):
+    """What a boot verification led to; the boot gate lets the boot go on unless HELD or
+    DESTROYED."""
+
+    VERIFIED = 0
+    LOGGED = 1
+    HELD = 2
+    DESTROYED = 3
+    ALLOWED_DEVELOPMENT = 4
+    NOT_CONFIGURED = 5
+
+    @property
+    def boot_may_continue(self) -> bool:
+        return self not in (BootOutcome.HELD, BootOutcome.DESTROYED)
+
+
+@unique
+class BootUnlistedPolicy(IntEnum):
+    """What a file on the boot partition that the manifest does not list does to verification."""
+
+    IGNORE = 0
+    FAIL = 1
+
+
+@unique
+class BootFault(IntEnum):
+    """Why boot verification failed for a file (or, with an empty path, for the manifest)."""
+
+    MODIFIED = 1
+    MISSING = 2
+    UNLISTED = 3
+    SIZE = 4
+    BAD_SIGNATURE = 5
+    ROLLBACK = 6
+
+
+@unique
+class BootAuthAction(IntEnum):
+    """What a boot authorisation is for."""
+
+    RELEASE_HOLD = 1
+    RELEASE_SUSPENSION = 2
+
+
+@unique
+class BootAuthMethod(IntEnum):
+    """How a boot authorisation is given."""
+
+    TAP = 1
+    SLIP39 = 2
+    TOKEN = 3
 
 
 @unique

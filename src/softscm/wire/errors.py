@@ -195,6 +195,31 @@ class BootVerificationError(ScmError):
     code = ErrorCode.BOOT_VERIFICATION
 
 
+class BootManifestError(BootVerificationError):
+    """The boot manifest is malformed or its signature does not verify."""
+
+    code = ErrorCode.BOOT_MANIFEST
+
+
+class BootRollbackError(BootVerificationError):
+    """The boot manifest's security version is below the lowest the module accepts."""
+
+    code = ErrorCode.BOOT_ROLLBACK
+
+
+class BootHeldError(ModuleStateError):
+    """The module holds the boot: secrets and key operations are refused until it is remediated
+    and authorised."""
+
+    code = ErrorCode.BOOT_HELD
+
+
+class BootAuthorizationError(AuthenticationError):
+    """The boot authorisation was refused."""
+
+    code = ErrorCode.BOOT_AUTHORIZATION
+
+
 class LogIntegrityError(ScmError):
     """The audit log failed verification."""
 

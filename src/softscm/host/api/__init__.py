@@ -11,6 +11,7 @@ from .admin import AdminApi
 from .base import ApiBase
 from .clients import ClientsApi
 from .disk import DiskApi
+from .boot import BootApi
 from .keys import KeysApi
 from .log import LogApi
 from .operations import OperationsApi
@@ -20,13 +21,13 @@ from .wallet import WalletApi
 
 
 class ModuleApi(AdminApi, KeysApi, OperationsApi, WalletApi, SensorsApi, LogApi, SelfTestApi, AccessApi, DiskApi,
-                ClientsApi):
+                BootApi, ClientsApi):
     """Every area's methods."""
 
 
 AREAS: dict[str, type[ApiBase]] = {"admin": AdminApi, "keys": KeysApi, "operations": OperationsApi,
                                    "wallet": WalletApi, "sensors": SensorsApi, "log": LogApi,
-                                   "selftest": SelfTestApi, "access": AccessApi, "disk": DiskApi,
+                                   "selftest": SelfTestApi, "access": AccessApi, "disk": DiskApi, "boot": BootApi,
                                    "clients": ClientsApi}
 
 __all__ = ["AREAS", "ApiBase", "ModuleApi"]

@@ -12,6 +12,7 @@ import click
 from .access import access
 from .admin import admin
 from .bench import bench
+from .boot import boot
 from .clients import clients
 from .context import Cli
 from .exits import EXIT_HELP, handle_errors
@@ -25,7 +26,7 @@ from .sensors import events, policy, sensors, sim, tamper
 from .wallet import wallet
 
 COMMANDS = (admin, access, keys, sign, verify, ecdh, lock, unlock, random_bytes, wallet, sensors, tamper, policy, sim,
-            events, log, host_events, selftest, metrics, bench, luks, clients)
+            events, log, host_events, selftest, metrics, bench, luks, boot, clients)
 
 
 class ScmctlGroup(click.Group):

@@ -14,6 +14,7 @@ from .access import AccessCommands
 from .admin import AdminCommands
 from .clients import ClientCommands
 from .disk import DiskCommands
+from .boot import BootCommands, BootPartitions
 from .keys import KeyCommands
 from .log import LogCommands
 from .operations import OperationCommands
@@ -44,6 +45,8 @@ def routes(module: Module) -> list[Route]:
                         module.save_policy, module.events, mode).routes(),
         *SelfTestCommands(services.selftests, module).routes(),
         *DiskCommands(services.disk).routes(),
+        *BootCommands(services.boot, BootPartitions(module.config.boot_partitions), services.monitor, mode,
+                      module.events).routes(),
         *ClientCommands(services.clients, services.access,
                         lambda: channel_static_key(services.store).public_key().public_bytes_raw()).routes(),
     ]
