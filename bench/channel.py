@@ -34,7 +34,6 @@ import softscm  # noqa: E402
 from softscm.host.client_keys import create_client_key  # noqa: E402
 from softscm.module import lifecycle  # noqa: E402
 from softscm.module.access.clients import channel_static_key  # noqa: E402
-from softscm.wire.defs import Role  # noqa: E402
 from softscm.wire.noise import public_bytes  # noqa: E402
 
 
@@ -52,7 +51,6 @@ def _enrol(base: Path) -> tuple[Path, bytes]:
         key_file = base / "client.key"
         services = module.live()
         services.clients.enroll("bench", public_bytes(create_client_key(key_file)))
-        services.access.set_role("client:bench", Role.USER)  # the channel's caller: client:bench
         return key_file, public_bytes(channel_static_key(services.store))
     finally:
         lifecycle.close(module)
@@ -101,8 +99,7 @@ def main() -> None:
                     "tcp, channel": softscm.connect(tcp, **keys),
                     "serial pty, channel": softscm.connect(f"serial:{base / 'ttyACM0'}", **keys),
                 }
-                slot = clients["unix, plain"].gen_key_pair("nistp256")  # the owner's key...
-                clients["unix, plain"].grant_key(slot, "client:bench")  # ...which the channel clients may use
+                slot = clients["unix, plain"].gen_key_pair("nistp256")
                 rates: dict[str, list[float]] = {name: [] for name in clients}
                 for _ in range(options.rounds):
                     for name, scm in clients.items():

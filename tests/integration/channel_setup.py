@@ -13,9 +13,8 @@ from pathlib import Path
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 from softscm.host.client_keys import create_client_key
-from softscm.module.access.clients import channel_static_key, principal
+from softscm.module.access.clients import ClientRegistry, channel_static_key
 from softscm.module import lifecycle
-from softscm.wire.defs import Role
 from softscm.wire.noise import public_bytes
 
 
@@ -27,17 +26,13 @@ class Enrolled:
     client: X25519PrivateKey
 
 
-def enrolled_state(state_dir: Path, key_dir: Path, name: str = "test-host", role: Role = Role.USER) -> Enrolled:
-    """Initialise a module in ``state_dir`` and enrol one client key kept in ``key_dir``, with
-    ``role`` for its principal ``client:NAME``."""
+def enrolled_state(state_dir: Path, key_dir: Path, name: str = "test-host") -> Enrolled:
+    """Initialise a module in ``state_dir`` and enrol one client key kept in ``key_dir``."""
     module = lifecycle.start(state_dir)
     try:
         key_file = key_dir / f"{name}.key"
         client = create_client_key(key_file)
-        services = module.live()
-        services.clients.enroll(name, public_bytes(client))
-        if role is not Role.NONE:
-            services.access.set_role(principal(name), role)
+        ClientRegistry(module.live().store, record=module.events.record).enroll(name, public_bytes(client))
         module_key = public_bytes(channel_static_key(module.live().store))
     finally:
         lifecycle.close(module)

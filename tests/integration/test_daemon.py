@@ -18,9 +18,8 @@ from cryptography.hazmat.primitives.asymmetric.utils import Prehashed, decode_ds
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 import softscm
-from softscm.wire.defs import FIRST_USER_SLOT, KeyType, Role
+from softscm.wire.defs import FIRST_USER_SLOT, KeyType
 from softscm.wire.errors import (
-    AccessDeniedError,
     AuthenticationError,
     InvalidArgumentError,
     InvalidSignatureError,
@@ -237,15 +236,11 @@ def test_state_directory_and_socket_are_owner_only(daemon):
 
 
 def test_tcp_loopback_transport(tmp_path, daemon_factory):
-    enrolled = enrolled_state(tmp_path / "tcp", tmp_path, role=Role.NONE)  # TCP carries only the channel
+    enrolled = enrolled_state(tmp_path / "tcp", tmp_path)  # TCP carries only the channel
     daemon = daemon_factory("tcp", "--tcp", "127.0.0.1:0")
     ready = (tmp_path / "tcp.ready").read_text().split()
     tcp_url = next(u for u in ready if u.startswith("tcp:"))
     with softscm.connect(tcp_url, client_key=enrolled.client_key, module_key=enrolled.module_key) as scm:
-        with pytest.raises(AccessDeniedError):  # an enrolled client has no role until given one
-            scm.gen_key_pair("ed25519")
-        with daemon.connect() as owner:
-            owner.set_role("client:test-host", Role.USER)
         slot = scm.gen_key_pair("ed25519")
         _sign_and_check(scm, slot, KeyType.ED25519)
     assert Path(daemon.socket).exists()

@@ -22,8 +22,7 @@ from ..wire.channel import SecureChannel, ServerHandshake, is_open_request, is_p
 from ..wire.codec import Reply
 from ..wire.defs import Event
 from ..wire.errors import ChannelError, ChannelRequiredError, ClientKeyError, ScmError
-from .access.caller import Caller
-from .access.clients import ClientRegistry, RecordEvent, principal
+from .access.clients import ClientRegistry, RecordEvent
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +37,7 @@ class Session(Protocol):
     def close(self) -> None: ...
 
 
-SessionFactory = Callable[[FrameSender, Caller, "bytes | None"], Session]
+SessionFactory = Callable[[FrameSender, "bytes | None"], Session]
 
 
 @dataclass(frozen=True)
@@ -51,18 +50,15 @@ class ChannelKeys:
 
 class SessionGate:
     """One session's negotiation and record layer. ``record`` writes the audit entry for a
-    refusal; ``caller`` is who the transport says is there (a plain session's caller; a channel
-    session's is ``client:NAME``, the enrolled client); ``send_frame`` sends one frame payload on the
+    refusal; ``send_frame`` sends one frame payload on the
     transport; ``end`` closes the connection (a stream) or ends the session (a serial line, which
     stays open for the next handshake: ``restartable``).
     """
 
-    def __init__(self, keys: ChannelKeys | None, record: RecordEvent, caller: Caller, *, transport: str,
-                 required: bool,
+    def __init__(self, keys: ChannelKeys | None, record: RecordEvent, *, transport: str, required: bool,
                  allow_gaps: bool = False, restartable: bool = False, send_frame: FrameSender,
                  end: Callable[[], None], session_factory: SessionFactory) -> None:
         self._record = record
-        self._caller = caller
         self._keys = keys
         self._transport = transport
         self._required = required
@@ -103,7 +99,7 @@ class SessionGate:
             self._refuse(ChannelRequiredError(f"the {self._transport} transport carries only the encrypted "
                                               "channel; connect with a client key"), "plain connection")
         else:
-            self.connection = self._new_session(self._send_frame, self._caller, None)
+            self.connection = self._new_session(self._send_frame, None)
             self.connection.on_frame(payload)
 
     def _open(self, payload: bytes) -> None:
@@ -137,7 +133,7 @@ class SessionGate:
         self.peer_identity = established.peer_static
         self.client_name = client.name
         self._send_frame(channel.seal(b""))  # record 0: accepted
-        self.connection = self._new_session(self._send_sealed, Caller(principal(client.name)), self.peer_identity)
+        self.connection = self._new_session(self._send_sealed, self.peer_identity)
 
     def _send_sealed(self, payload: bytes) -> None:
         if self._channel is None:  # the session ended; a late reply (a wait's answer) is dropped

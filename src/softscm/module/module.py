@@ -36,8 +36,8 @@ from ..wire.defs import (
 )
 from ..wire.messages.admin import LedStatus, Metrics, ModuleInfo, Status
 from ..wire.messages.selftest import SelfTestKind
-from .access.clients import ClientRegistry
 from .access.control import AccessControl
+from .access.clients import ClientRegistry
 from .audit.log import AuditLog
 from .audit.recorder import Recorder
 from .boot.remediation import GoldenStore

@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..wire.serial_framing import SerialDecoder, encode
-from .access.caller import Caller
 from .gate import SessionGate
 
 if TYPE_CHECKING:
@@ -87,10 +86,10 @@ class SerialLine:
         self._loop.add_reader(fd, self._readable)
 
     def _new_gate(self) -> SessionGate:
-        return SessionGate(self._server.channel_keys(), self._server.module.events.record,
-                           Caller("serial"),  # no plain session here: every caller is an enrolled client
-                           transport="serial", required=True, allow_gaps=True, restartable=True,
-                           send_frame=self._emit, end=self._end_session, session_factory=self._server.new_session)
+        return SessionGate(self._server.channel_keys(), self._server.module.events.record, transport="serial",
+                           required=True,
+                           allow_gaps=True, restartable=True, send_frame=self._emit, end=self._end_session,
+                           session_factory=self._server.new_session)
 
     def _schedule_reopen(self) -> None:
         if not self._closed and self._reopen is None:

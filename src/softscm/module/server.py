@@ -28,7 +28,7 @@ from ..wire.errors import BusyError, ChannelError, InternalError, ProtocolError,
 from ..wire.framing import HEADER, FrameTooLargeError, frame
 from ..wire.messages.selftest import SelfTestKind
 from . import commands, lifecycle
-from .access.caller import EMBEDDED, Caller, Session, tcp_peer, unix_peer
+from .access.caller import EMBEDDED, Caller, Session, client_peer, tcp_peer, unix_peer
 from .access.clients import channel_static_key
 from .dispatch import Dispatcher
 from .gate import ChannelKeys, SessionGate
@@ -68,17 +68,15 @@ class Connection:
     """One client's session: handshake state, subscriptions and requests in flight.
 
     ``send`` takes one reply or event payload (the transport frames and, on the channel, seals it).
-    ``caller`` is who the transport (or the channel) says is on the other end; ``peer_identity``
-    is the enrolled client key of a channel session (``None`` on a plain one).
+    ``caller`` is who the transport proved is at the other end (the kernel's peer credentials, or
+    the enrolled client key of the channel); the access control decides from it.
     """
 
-    def __init__(self, module: Module, dispatcher: Dispatcher, send: Sender, caller: Caller, *,
-                 peer_identity: bytes | None = None) -> None:
+    def __init__(self, module: Module, dispatcher: Dispatcher, send: Sender, caller: Caller) -> None:
         self._module = module
         self._dispatcher = dispatcher
         self._send = send
         self._session = Session(caller)
-        self.peer_identity = peer_identity
         self._greeted = False
         self._unsubscribe: Callable[[], None] | None = None
         self._tasks: set[asyncio.Task[None]] = set()
@@ -160,8 +158,9 @@ class Connection:
             task.cancel()
 
 
-def _caller(transport: asyncio.BaseTransport) -> Caller:
-    """Who is on the other end: a Unix peer's uid and gid from the kernel; a TCP peer's address."""
+def _peer(transport: asyncio.BaseTransport) -> Caller:
+    """Who is on the other end of a plain session: a Unix peer's uid and gid from the kernel; a
+    TCP peer's address (on the channel, the enrolled client key says who it is instead)."""
     sock = transport.get_extra_info("socket")
     if sock is not None and sock.family == socket.AF_UNIX:
         return unix_peer(sock, os.geteuid())
@@ -185,6 +184,7 @@ class _StreamProtocol(asyncio.Protocol):
         self._transport_name = transport
         self._require_channel = require_channel
         self._buffer = bytearray()
+        self._counted = 0  # bytes of this buffer counted in the server's pool
         self._out: list[bytes] = []
         self._out_size = 0
         self._transport: asyncio.Transport | None = None
@@ -193,7 +193,6 @@ class _StreamProtocol(asyncio.Protocol):
         self._reading = False
         self._blocked = False  # the transport is over its high-water mark
         self._stalled = False  # frames wait in the buffer and reading is paused
-        self._counted = 0  # bytes of this buffer counted in the server's pool
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self._transport = typing.cast(asyncio.Transport, transport)  # a stream server's (uvloop's too)
@@ -203,10 +202,11 @@ class _StreamProtocol(asyncio.Protocol):
                 f"the module serves at most {MAX_CONNECTIONS} connections at once")).to_bytes()))
             self._transport.close()
             return
+        peer = _peer(transport)
         self._gate = SessionGate(
-            self._server.channel_keys(), self._server.module.events.record, _caller(transport),
-            transport=self._transport_name, required=self._require_channel,
-            send_frame=lambda payload: self._emit(frame(payload)), end=self._end, session_factory=self._server.new_session)
+            self._server.channel_keys(), self._server.module.events.record, transport=self._transport_name,
+            required=self._require_channel, send_frame=lambda payload: self._emit(frame(payload)), end=self._end,
+            session_factory=lambda send, key: self._server.new_session(send, key, peer))
 
     def _end(self) -> None:
         """Send what is queued (a refusal) and close the connection."""
@@ -363,21 +363,11 @@ class Server:
         self._loop = asyncio.get_running_loop()
         self._monitor = self._loop.create_task(run_monitor(module))
         self._held: list[Held] = []
-        self._open: set[_StreamProtocol] = set()
-        self.buffered = 0  # bytes of partial frames held for all connections
         self._keys: ChannelKeys | None = None
         self._serial: list[SerialLine] = []
+        self._open: set[_StreamProtocol] = set()
+        self.buffered = 0  # bytes of partial frames held for all connections
         module.defer_sync(True)  # durability comes from _flush, before any reply depends on it
-
-    def admit(self, protocol: _StreamProtocol) -> bool:
-        """Count a new connection in; False if :data:`MAX_CONNECTIONS` are open already."""
-        if len(self._open) >= MAX_CONNECTIONS:
-            return False
-        self._open.add(protocol)
-        return True
-
-    def leave(self, protocol: _StreamProtocol) -> None:
-        self._open.discard(protocol)
 
     def channel_keys(self) -> ChannelKeys | None:
         """The channel's keys (created on first use), or ``None`` once the module is destroyed."""
@@ -388,8 +378,28 @@ class Server:
             self._keys = ChannelKeys(channel_static_key(services.store), services.clients)
         return self._keys
 
-    def new_session(self, send: Sender, caller: Caller, peer_identity: bytes | None) -> Connection:
-        return Connection(self.module, self.dispatcher, send, caller, peer_identity=peer_identity)
+    def new_session(self, send: Sender, peer_identity: bytes | None, plain: Caller | None = None) -> Connection:
+        """A session for a client that proved ``peer_identity`` on the channel (an enrolled key: its
+        principal is ``client:NAME``), or for a plain session's ``plain`` caller."""
+        services = self.module.services
+        record = services.clients.lookup(peer_identity) if peer_identity is not None and services else None
+        if record is not None:
+            caller = client_peer(record.name)
+        elif plain is not None and peer_identity is None:
+            caller = plain
+        else:
+            caller = Caller("unknown")
+        return Connection(self.module, self.dispatcher, send, caller)
+
+    def admit(self, protocol: _StreamProtocol) -> bool:
+        """Count a new connection in; False if :data:`MAX_CONNECTIONS` are open already."""
+        if len(self._open) >= MAX_CONNECTIONS:
+            return False
+        self._open.add(protocol)
+        return True
+
+    def leave(self, protocol: _StreamProtocol) -> None:
+        self._open.discard(protocol)
 
     @property
     def flush_pending(self) -> bool:
@@ -418,8 +428,8 @@ class Server:
 
     async def listen_unix(self, path: Path, *, group: int | None = None) -> None:
         """Listen on a Unix socket with owner-only permissions (directory 0700, socket 0600), or
-        open to ``group`` (a directory the server creates 0750, the socket 0660, both that group's).
-        The channel is optional there."""
+        open to ``group`` (a directory the server creates 0750, the socket 0660, both that group's);
+        the channel is optional there."""
         if not path.parent.exists():
             path.parent.mkdir(parents=True, mode=0o700)
             if group is not None:

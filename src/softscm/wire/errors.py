@@ -261,8 +261,6 @@ class PinLockedError(AccessDeniedError):
     """Too many wrong administrator PINs: the PIN is locked until the module owner resets it."""
 
     code = ErrorCode.PIN_LOCKED
-
-
 class LuksError(ScmError):
     """A cryptsetup operation failed, or the device is not a usable LUKS2 volume."""
 
@@ -279,8 +277,6 @@ class EnrolmentError(LuksError):
     """The volume is not in a state the enrolment can start or continue from."""
 
     code = ErrorCode.ENROLMENT
-
-
 class ChannelError(TransportError):
     """The secure channel failed: a handshake that did not complete or authenticate, or a frame
     refused (modified, replayed, reordered or injected); the connection is closed."""

@@ -10,7 +10,7 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 from softscm.module.access.clients import ClientRecord, ClientRegistry, channel_static_key
 from softscm.module import commands, lifecycle
-from softscm.module.access.caller import Caller
+from softscm.module.access.caller import Caller, client_peer
 from softscm.module.gate import ChannelKeys, SessionGate
 from softscm.module.module import Module
 from softscm.module.server import Connection
@@ -111,14 +111,16 @@ class Wire:
         self.callers: list[Caller] = []
         dispatcher = commands.dispatcher(module)
 
-        def session(send, caller, peer):
-            connection = Connection(module, dispatcher, send, caller, peer_identity=peer)
+        def session(send, peer):  # as Server.new_session: the enrolled client, or the plain caller
+            record = registry.lookup(peer) if peer is not None else None
+            caller = client_peer(record.name) if record is not None else Caller("tcp:127.0.0.1")
+            connection = Connection(module, dispatcher, send, caller)
             self.callers.append(caller)
             self.sessions.append(connection)
             return connection
 
         self.gate = SessionGate(ChannelKeys(channel_static_key(module.live().store), registry),
-                                module.events.record, Caller("tcp:127.0.0.1"), transport="tcp", required=required,
+                                module.events.record, transport="tcp", required=required,
                                 send_frame=self.sent.append, end=self._end, session_factory=session)
 
     def _end(self) -> None:
@@ -140,7 +142,7 @@ def test_an_enrolled_client_gets_a_session_that_knows_its_key(module, registry):
     wire = Wire(module, registry)
     channel = wire.handshake(module, key)
     assert wire.gate.peer_identity == public and wire.gate.client_name == "laptop"
-    assert wire.sessions[0].peer_identity == public and wire.callers == [Caller("client:laptop")]
+    assert wire.callers == [client_peer("laptop")]
     hello = channel.seal(Request(1, Command.HELLO, {"version": PROTOCOL_VERSION}).to_bytes())
     reply = parse_incoming(channel.open(wire.exchange(hello)))
     assert reply.id == 1 and reply.result()["state"] == ModuleState.READY
@@ -173,7 +175,7 @@ def test_a_plain_request_is_refused_where_the_channel_is_required(module, regist
 def test_a_plain_session_where_the_channel_is_optional_has_no_identity(module, registry):
     wire = Wire(module, registry, required=False)
     assert parse_incoming(wire.exchange(Request(1, Command.HELLO, {"version": PROTOCOL_VERSION}).to_bytes())).result()
-    assert wire.sessions[0].peer_identity is None and wire.callers == [Caller("tcp:127.0.0.1")]
+    assert wire.callers == [Caller("tcp:127.0.0.1")]
 
 
 def test_a_bad_record_ends_the_session_with_a_sealed_error(module, registry):

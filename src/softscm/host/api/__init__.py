@@ -9,9 +9,9 @@ returns an awaitable of it. Every method raises the module's typed errors
 from .access import AccessApi
 from .admin import AdminApi
 from .base import ApiBase
-from .clients import ClientsApi
 from .disk import DiskApi
 from .boot import BootApi
+from .clients import ClientsApi
 from .keys import KeysApi
 from .log import LogApi
 from .operations import OperationsApi

@@ -38,9 +38,9 @@ EXIT_MEANINGS: Mapping[Exit, str] = {
     Exit.VERIFICATION_FAILED: "a check failed: invalid signature, unlock authentication, mnemonic,\n"
                               "     audit log or boot image verification",
     Exit.NOT_FOUND: "empty slot or not found",
-    Exit.NOT_PERMITTED: "not permitted: access denied (role, key rights, PIN), export disabled,\n"
-                        "     mode, state (hold, error, destroyed), binding, frozen policy, busy,\n"
-                        "     session order, client key not enrolled",
+    Exit.NOT_PERMITTED: "not permitted: access denied (role, key rights, PIN), client key not\n"
+                        "     enrolled, export disabled, mode, state (hold, error, destroyed),\n"
+                        "     binding, frozen policy, busy, session order",
 }
 
 EXIT_CODES: Mapping[ErrorCode, Exit] = {

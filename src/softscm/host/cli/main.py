@@ -25,8 +25,8 @@ from .selftest import selftest
 from .sensors import events, policy, sensors, sim, tamper
 from .wallet import wallet
 
-COMMANDS = (admin, access, keys, sign, verify, ecdh, lock, unlock, random_bytes, wallet, sensors, tamper, policy, sim,
-            events, log, host_events, selftest, metrics, bench, luks, boot, clients)
+COMMANDS = (admin, access, clients, keys, sign, verify, ecdh, lock, unlock, random_bytes, wallet, sensors, tamper,
+            policy, sim, events, log, host_events, selftest, metrics, bench, luks, boot)
 
 
 class ScmctlGroup(click.Group):

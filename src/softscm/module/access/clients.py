@@ -82,11 +82,6 @@ def check_name(name: str) -> str:
     return name
 
 
-def principal(name: str) -> str:
-    """The access-control principal of the enrolled client ``name``."""
-    return f"client:{name}"
-
-
 def check_public_key(public_key: bytes) -> bytes:
     """:raises InvalidArgumentError: unless a 32-byte X25519 public key other than zero."""
     if not isinstance(public_key, bytes) or len(public_key) != KEY_SIZE or not any(public_key):
@@ -203,6 +198,6 @@ def channel_static_key(store: MetaStore) -> X25519PrivateKey:
     return X25519PrivateKey.from_private_bytes(raw)
 
 
-__all__ = ["ClientRecord", "ClientRegistry", "channel_static_key", "check_name", "check_public_key", "principal"]
+__all__ = ["ClientRecord", "ClientRegistry", "channel_static_key", "check_name", "check_public_key"]
 
 

@@ -12,9 +12,9 @@ from ..dispatch import Dispatcher, Route
 from ..module import Module
 from .access import AccessCommands
 from .admin import AdminCommands
-from .clients import ClientCommands
 from .disk import DiskCommands
 from .boot import BootCommands, BootPartitions
+from .clients import ClientCommands
 from .keys import KeyCommands
 from .log import LogCommands
 from .operations import OperationCommands
@@ -47,6 +47,6 @@ def routes(module: Module) -> list[Route]:
         *DiskCommands(services.disk).routes(),
         *BootCommands(services.boot, BootPartitions(module.config.boot_partitions), services.monitor, mode,
                       module.events).routes(),
-        *ClientCommands(services.clients, services.access,
+        *ClientCommands(services.clients,
                         lambda: channel_static_key(services.store).public_key().public_bytes_raw()).routes(),
     ]

@@ -14,8 +14,7 @@ from ...wire.messages.clients import (
     ClientsRevokeRequest,
     Enrolled,
 )
-from ..access.clients import ClientRecord, ClientRegistry, principal
-from ..access.control import AccessControl
+from ..access.clients import ClientRecord, ClientRegistry
 from ..dispatch import Route, route
 
 
@@ -24,14 +23,10 @@ def _info(record: ClientRecord) -> ClientInfo:
 
 
 class ClientCommands:
-    """Administrator commands. ``module_key`` gives the module's channel public key (created on
-    first use). An enrolled client is the principal ``client:NAME``: it has no role until an
-    administrator gives it one (``scmctl access set-role client:NAME user``); revoking it also
-    drops that role, so a later client of the same name starts with none."""
+    """``module_key`` gives the module's channel public key (created on first use)."""
 
-    def __init__(self, clients: ClientRegistry, access: AccessControl, module_key: Callable[[], bytes]) -> None:
+    def __init__(self, clients: ClientRegistry, module_key: Callable[[], bytes]) -> None:
         self._clients = clients
-        self._access = access
         self._module_key = module_key
 
     def routes(self) -> list[Route]:
@@ -58,7 +53,4 @@ class ClientCommands:
             client = request.public_key
         else:
             raise InvalidArgumentError("name the client to revoke, or give its public key (not both)")
-        record = self._clients.revoke(client)
-        if principal(record.name) in self._access.table.roles:
-            self._access.set_role(principal(record.name), Role.NONE)
-        return _info(record)
+        return _info(self._clients.revoke(client))
