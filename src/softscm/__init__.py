@@ -1,5 +1,8 @@
 """softscm: a software Secure Compute Module.
 
+Every error the module or the client raises is a subclass of :class:`ScmError`, importable from
+here (``softscm.InvalidSignatureError``, ...).
+
 >>> import softscm
 >>> with softscm.connect("embedded:/tmp/scm-state") as scm:   # or "unix:/run/softscm/scmd.sock"
 ...     slot = scm.gen_key_pair("secp256k1")
@@ -10,7 +13,42 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from .wire.defs import KdfType, KeyType, LockKey
-from .wire.errors import ScmError
+from .wire.errors import (
+    AuthenticationError,
+    BindingError,
+    BootVerificationError,
+    BusyError,
+    DestroyedError,
+    EndpointInUseError,
+    ExportDisabledError,
+    InternalError,
+    InvalidArgumentError,
+    InvalidKeyError,
+    InvalidSignatureError,
+    InvalidSlotError,
+    KeyTypeMismatchError,
+    LogIntegrityError,
+    MnemonicError,
+    ModuleStateError,
+    NoFreeSlotError,
+    NotPermittedError,
+    PolicyFrozenError,
+    ProtocolError,
+    RequestTooLargeError,
+    ScmError,
+    ScmTimeoutError,
+    SelfTestError,
+    SensorUnavailableError,
+    SessionError,
+    SlotEmptyError,
+    StateDirError,
+    StorageFullError,
+    StoreCorruptError,
+    TransportError,
+    UnknownCommandError,
+    UnsupportedVersionError,
+    WalletError,
+)
 
 if TYPE_CHECKING:
     from .host.client import Client
@@ -43,4 +81,13 @@ def connect(url: str | None = None, *, timeout: float | None = 30.0, busy_poll: 
                           module_key=module_key)
 
 
-__all__ = ["KdfType", "KeyType", "LockKey", "ScmError", "__version__", "connect"]
+__all__ = [
+    "AuthenticationError", "BindingError", "BootVerificationError", "BusyError", "DestroyedError",
+    "EndpointInUseError", "ExportDisabledError", "InternalError", "InvalidArgumentError", "InvalidKeyError",
+    "InvalidSignatureError", "InvalidSlotError", "KdfType", "KeyType", "KeyTypeMismatchError", "LockKey",
+    "LogIntegrityError", "MnemonicError", "ModuleStateError", "NoFreeSlotError", "NotPermittedError",
+    "PolicyFrozenError", "ProtocolError", "RequestTooLargeError", "ScmError", "ScmTimeoutError", "SelfTestError",
+    "SensorUnavailableError", "SessionError", "SlotEmptyError", "StateDirError", "StorageFullError",
+    "StoreCorruptError", "TransportError", "UnknownCommandError", "UnsupportedVersionError", "WalletError",
+    "connect", "__version__",
+]

@@ -123,10 +123,12 @@ class AsyncClient(_Api):
 
     async def _request(self, request: RequestMessage[R], then: Callable[[R], T]) -> T:
         message = Request(next(self._ids), request.COMMAND, request.to_wire())
+        payload = message.to_bytes()
+        # a request too large for a frame fails here, before it is pending
+        framed = frame(self._channel.seal(payload) if self._channel is not None else payload)
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self._pending[message.id] = future
-        payload = message.to_bytes()
-        self._writer.write(frame(self._channel.seal(payload) if self._channel is not None else payload))
+        self._writer.write(framed)
         reply = await future
         return then(request.parse_reply(reply.result()))
 

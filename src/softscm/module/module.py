@@ -47,6 +47,7 @@ from .disk import DiskCustody
 from .crypto.rng import Rng
 from .dispatch import Counters
 from .keyslots import KeySlots
+from .lockstreams import LockStreams
 from .policy.monitor import Monitor
 from .policy.settings import Policy
 from .selftest.health import HealthTestedRng
@@ -100,6 +101,7 @@ class Services:
     access: AccessControl
     keys: KeySlots
     lockbox: LockBox
+    lockstreams: LockStreams
     wallets: WalletService
     selftests: SelfTests
     monitor: Monitor
@@ -159,8 +161,9 @@ class Module:
         disk = DiskCustody(derive(root_key, b"softscm disk v1"), self.rng, state=lambda: self.state,
                            boot_gate=self.disk_keys_allowed, events=self.events)
         self.services = Services(store, AccessControl(store, self.events, self.rng), keys, lockbox,
-                                 WalletService(keys, self.events, lambda: self._mode), selftests, monitor, clock, disk,
-                                 self._boot_service(store, keys), ClientRegistry(store, record=self.events.record))
+                                 LockStreams(lockbox.key, self.rng), WalletService(keys, self.events, lambda: self._mode),
+                                 selftests, monitor, clock, disk, self._boot_service(store, keys),
+                                 ClientRegistry(store, record=self.events.record))
         if isinstance(self.rng, HealthTestedRng):
             self.rng.on_failure = lambda message: self.enter_error(f"entropy source: {message}")
         return self.services

@@ -9,8 +9,8 @@ the stream impossible to resynchronise, closes it. Nothing a client sends can st
 from __future__ import annotations
 
 import asyncio
-import logging
 import os
+import logging
 import queue
 import random
 import socket
@@ -31,6 +31,7 @@ from . import commands, lifecycle
 from .access.caller import EMBEDDED, Caller, Session, client_peer, tcp_peer, unix_peer
 from .access.clients import channel_static_key
 from .dispatch import Dispatcher
+from .endpoints import Listener, UnixEndpoint, bind
 from .gate import ChannelKeys, SessionGate
 from .module import Module
 from .offload import Offloaded
@@ -426,44 +427,33 @@ class Server:
         for protocol in held:
             protocol.flush()
 
-    async def listen_unix(self, path: Path, *, group: int | None = None) -> None:
-        """Listen on a Unix socket with owner-only permissions (directory 0700, socket 0600), or
-        open to ``group`` (a directory the server creates 0750, the socket 0660, both that group's);
-        the channel is optional there."""
-        if not path.parent.exists():
-            path.parent.mkdir(parents=True, mode=0o700)
-            if group is not None:
-                os.chown(path.parent, -1, group)
-                os.chmod(path.parent, 0o750)
-        if path.exists() or path.is_symlink():
-            path.unlink()
-        old_umask = os.umask(0o177)
-        try:
-            loop = asyncio.get_running_loop()
-            self._servers.append(await loop.create_unix_server(
-                lambda: _StreamProtocol(self, "unix", require_channel=False), path=str(path)))
-        finally:
-            os.umask(old_umask)
-        if group is None:
-            os.chmod(path, 0o600)
-        else:
-            os.chown(path, -1, group)
-            os.chmod(path, 0o660)
+    async def serve(self, listener: Listener) -> None:
+        """Serve on a socket bound by :func:`~softscm.module.endpoints.bind` (closed with the
+        server): the channel is optional on a Unix socket and required on TCP.
 
-    async def listen_tcp(self, host: str, port: int) -> int:
-        """Listen on TCP (loopback only), encrypted channel required; returns the port (useful
-        with port 0).
-
-        :raises ValueError: for a non-loopback host. :raises ChannelError: without channel keys.
+        :raises ChannelError: for TCP on a module without channel keys (destroyed).
         """
-        if host not in ("127.0.0.1", "::1", "localhost"):
-            raise ValueError("the TCP transport listens on loopback only")
-        if self.channel_keys() is None:
-            raise ChannelError("refusing to listen on TCP without the encrypted channel")
-        server = await asyncio.get_running_loop().create_server(
-            lambda: _StreamProtocol(self, "tcp", require_channel=True), host, port)
+        loop = asyncio.get_running_loop()
+        if listener.sock.family == socket.AF_UNIX:
+            server = await loop.create_unix_server(
+                lambda: _StreamProtocol(self, "unix", require_channel=False), sock=listener.sock)
+        else:
+            if self.channel_keys() is None:
+                raise ChannelError("refusing to listen on TCP without the encrypted channel")
+            server = await loop.create_server(
+                lambda: _StreamProtocol(self, "tcp", require_channel=True), sock=listener.sock)
         self._servers.append(server)
-        return int(server.sockets[0].getsockname()[1])
+
+    async def listen_unix(self, path: Path, *, group: int | None = None) -> Listener:
+        """Listen on a Unix socket with owner-only permissions (socket 0600; a missing directory
+        0700), or open to ``group`` (0660).
+
+        :raises EndpointInUseError: if a live process serves on ``path``.
+        :raises InvalidArgumentError: if ``path`` holds anything but a stale socket.
+        """
+        listener = bind(UnixEndpoint(path, group))
+        await self.serve(listener)
+        return listener
 
     def listen_serial(self, path: Path) -> None:
         """Serve a serial line (a USB gadget's ``/dev/ttyGS0``), encrypted channel required; the

@@ -5,6 +5,10 @@ Adding a group is one import and one entry in ``COMMANDS``.
 
 from __future__ import annotations
 
+import inspect
+import re
+import sys
+from collections.abc import Sequence
 from typing import Any
 
 import click
@@ -15,7 +19,7 @@ from .bench import bench
 from .boot import boot
 from .clients import clients
 from .context import Cli
-from .exits import EXIT_HELP, handle_errors
+from .exits import EXIT_HELP, handle_errors, run_reporting_click_errors
 from .keys import keys
 from .log import host_events, log
 from .luks import luks
@@ -30,11 +34,20 @@ COMMANDS = (admin, access, clients, keys, sign, verify, ecdh, lock, unlock, rand
 
 
 class ScmctlGroup(click.Group):
-    """The root group: every command runs inside the one error-to-exit-code mapping."""
+    """The root group: every command runs inside the one error-to-exit-code mapping, and click's
+    own usage errors and aborts are reported the same way (as JSON under ``--json``)."""
 
     def invoke(self, ctx: click.Context) -> Any:
         with handle_errors():
             return super().invoke(ctx)
+
+    def main(self, args: Sequence[str] | None = None, prog_name: str | None = None, complete_var: str | None = None,
+             standalone_mode: bool = True, **extra: Any) -> Any:
+        argv = list(sys.argv[1:] if args is None else args)
+        as_json = "--json" in argv[:argv.index("--")] if "--" in argv else "--json" in argv
+        run_reporting_click_errors(
+            lambda: super(ScmctlGroup, self).main(argv, prog_name, complete_var, standalone_mode=False, **extra),
+            as_json=as_json)
 
 
 @click.group(cls=ScmctlGroup, context_settings={"help_option_names": ["-h", "--help"]}, epilog=EXIT_HELP)
@@ -52,7 +65,30 @@ def cli(ctx: click.Context, url: str | None, as_json: bool, timeout: float, logi
     ctx.call_on_close(ctx.obj.close)
 
 
+def _json_flag(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    if value and isinstance(ctx.find_root().obj, Cli):
+        ctx.find_root().obj.as_json = True
+
+
+def _summary(help_text: str) -> str:
+    """The first sentence of a command's help, whole ("e.g." does not end it)."""
+    paragraph = " ".join(inspect.cleandoc(help_text).split("\n\n")[0].split())
+    return re.split(r"(?<!e\.g)(?<!i\.e)\.(?:\s|$)", paragraph, maxsplit=1)[0].rstrip(".")
+
+
+def _finish(command: click.Command) -> None:
+    """Accept ``--json`` after any group or command too (``scmctl keys list --json``), not only before
+    it, and list every command with its whole first sentence (click would cut it at the terminal's width)."""
+    command.params.append(click.Option(["--json"], is_flag=True, expose_value=False, is_eager=True,
+                                       callback=_json_flag, help="Machine-readable JSON output."))
+    if command.short_help is None and command.help:
+        command.short_help = _summary(command.help)
+    for sub in getattr(command, "commands", {}).values():
+        _finish(sub)
+
+
 for _command in COMMANDS:
+    _finish(_command)
     cli.add_command(_command)
 
 

@@ -38,7 +38,7 @@ def routes(module: Module) -> list[Route]:
     mode = lambda: module.mode  # noqa: E731
     return table + [
         *KeyCommands(services.keys, services.wallets, module.events, mode).routes(),
-        *OperationCommands(services.keys, services.lockbox, services.access).routes(),
+        *OperationCommands(services.keys, services.lockbox, services.lockstreams, services.access).routes(),
         *AccessCommands(services.access).routes(),
         *WalletCommands(services.wallets).routes(),
         *SensorCommands(module.sensors, services.clock, module.led, services.monitor, module.policy,
