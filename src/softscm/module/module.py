@@ -58,6 +58,8 @@ from .sensors.linux import LinuxPaths, LinuxSensors
 from .sensors.rtc import ModuleClock
 from .sensors.simulated import SimulatedDevice
 from .store.atomic import atomic_write, ensure_private_dir
+from .store.certs import CertStore
+from .store.files import FileStore
 from .store.keystore import KEYSTORE_FILE, KeyStore
 from .store.lock import StateLock
 from .store.rootkey import ROOT_KEY_FILE, bind_root_key
@@ -109,6 +111,11 @@ class Services:
     disk: DiskCustody
     boot: BootService
     clients: ClientRegistry
+    certs: CertStore
+    files: FileStore
+
+
+_SUSPENSION_EVENTS = {"power": Event.POWER, "battery": Event.BATTERY, "temperature": Event.TEMPERATURE}
 
 
 def derive(root_key: bytes, label: bytes) -> bytes:
@@ -163,7 +170,8 @@ class Module:
         self.services = Services(store, AccessControl(store, self.events, self.rng), keys, lockbox,
                                  LockStreams(lockbox.key, self.rng), WalletService(keys, self.events, lambda: self._mode),
                                  selftests, monitor, clock, disk, self._boot_service(store, keys),
-                                 ClientRegistry(store, record=self.events.record))
+                                 ClientRegistry(store, record=self.events.record), CertStore(store),
+                                 FileStore(store, self.state_dir, rng=self.rng))
         if isinstance(self.rng, HealthTestedRng):
             self.rng.on_failure = lambda message: self.enter_error(f"entropy source: {message}")
         return self.services
@@ -271,14 +279,15 @@ class Module:
         self.live().store.set_meta(POLICY, self.policy.to_json())
 
     def suspend(self, reason: str, message: str) -> None:
-        """Suspend key operations until :meth:`resume` for the same reason."""
+        """Suspend key operations (``reason``: power, battery or temperature) until :meth:`resume`
+        for the same reason."""
         if reason not in self.suspended:
             self.suspended[reason] = message
-            self.events.record(Event.POWER if reason == "power" else Event.BATTERY, suspended=True, reason=message)
+            self.events.record(_SUSPENSION_EVENTS[reason], suspended=True, reason=message)
 
     def resume(self, reason: str) -> None:
         if self.suspended.pop(reason, None) is not None:
-            self.events.record(Event.POWER if reason == "power" else Event.BATTERY, suspended=False, reason=reason)
+            self.events.record(_SUSPENSION_EVENTS[reason], suspended=False, reason=reason)
 
     def show_led_code(self, code: LedCode, *, reason: str) -> None:
         """Development mode's answer to a fatal fault: show the code, record it, carry on."""
@@ -384,6 +393,10 @@ class Module:
                 os.fsync(fh.fileno())
         except OSError:
             log.error("could not overwrite the root key file")
+        try:
+            services.files.zeroize()
+        except OSError:
+            log.error("could not overwrite the stored files")
         services.store.zeroize()
         services.store.close()
         for name in (ROOT_KEY_FILE, KEYSTORE_FILE, KEYSTORE_FILE + "-wal", KEYSTORE_FILE + "-shm"):

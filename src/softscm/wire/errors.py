@@ -251,6 +251,26 @@ class SensorUnavailableError(ScmError):
     code = ErrorCode.SENSOR
 
 
+class CertificateError(ScmError):
+    """A certificate or chain is malformed, does not verify, is outside its validity period, or
+    is not for the key it is meant for."""
+
+    code = ErrorCode.CERTIFICATE
+
+
+class NotFoundError(ScmError, LookupError):
+    """Nothing is stored under that name (a stored file, a certificate chain, a trust root)."""
+
+    code = ErrorCode.NOT_FOUND
+
+
+class ProvisioningError(ScmError):
+    """A provisioning phase failed or its inputs do not fit the unit; the unit was left as the
+    last completed phase left it."""
+
+    code = ErrorCode.PROVISIONING
+
+
 class AccessDeniedError(ScmError, PermissionError):
     """The caller may not do this (its role, or its rights on a key, do not allow it)."""
 

@@ -32,12 +32,12 @@ class Exit(IntEnum):
 EXIT_MEANINGS: Mapping[Exit, str] = {
     Exit.OK: "success (verify: the signature is valid)",
     Exit.MODULE_ERROR: "other module error (store corrupt/full, unsafe state directory, no free slot,\n"
-                       "     wallet), a local file error, or aborted at a prompt",
+                       "     wallet, provisioning), a local file error, or aborted at a prompt",
     Exit.USAGE: "bad usage or argument (option, hex, wrong key type, invalid key/slot)",
     Exit.UNREACHABLE: "module unreachable (no socket, refused, timeout, not a softscm module,\n"
                       "     the encrypted channel failed or is required)",
     Exit.VERIFICATION_FAILED: "a check failed: invalid signature, unlock authentication, mnemonic,\n"
-                              "     audit log or boot image verification",
+                              "     audit log, boot image, certificate or manufacturing record verification",
     Exit.NOT_FOUND: "empty slot or not found",
     Exit.NOT_PERMITTED: "not permitted: access denied (role, key rights, PIN), client key not\n"
                         "     enrolled, export disabled, mode, state (hold, error, destroyed),\n"
@@ -95,6 +95,9 @@ EXIT_CODES: Mapping[ErrorCode, Exit] = {
     ErrorCode.REQUEST_TOO_LARGE: Exit.TOO_LARGE,
     ErrorCode.STATE_DIR: Exit.MODULE_ERROR,
     ErrorCode.ENDPOINT_IN_USE: Exit.MODULE_ERROR,
+    ErrorCode.CERTIFICATE: Exit.VERIFICATION_FAILED,
+    ErrorCode.NOT_FOUND: Exit.NOT_FOUND,
+    ErrorCode.PROVISIONING: Exit.MODULE_ERROR,
 }
 
 # "\b" keeps click from re-wrapping the lines.

@@ -18,6 +18,8 @@ from .admin import admin
 from .bench import bench
 from .boot import boot
 from .clients import clients
+from .cert import cert
+from .files import files
 from .context import Cli
 from .exits import EXIT_HELP, handle_errors, run_reporting_click_errors
 from .keys import keys
@@ -25,12 +27,14 @@ from .log import host_events, log
 from .luks import luks
 from .metrics import metrics
 from .operations import ecdh, lock, random_bytes, sign, unlock, verify
+from .pkcs11 import pkcs11
+from .provision import provision
 from .selftest import selftest
 from .sensors import events, policy, sensors, sim, tamper
 from .wallet import wallet
 
 COMMANDS = (admin, access, clients, keys, sign, verify, ecdh, lock, unlock, random_bytes, wallet, sensors, tamper,
-            policy, sim, events, log, host_events, selftest, metrics, bench, luks, boot)
+            policy, sim, events, log, host_events, selftest, metrics, bench, luks, boot, pkcs11, cert, files, provision)
 
 
 class ScmctlGroup(click.Group):

@@ -185,6 +185,11 @@ class Cryptsetup:
         """The volume's UUID. :raises LuksError: if it is not a LUKS volume."""
         return self._run(["luksUUID", str(device)]).stdout.decode().strip()
 
+    def set_uuid(self, device: str | Path, new_uuid: str) -> None:
+        """Give the volume a new UUID (a unit copied from a baseline gets its own: cryptsetup's
+        re-encryption lock is named by it). :raises LuksError: if cryptsetup refuses."""
+        self._run(["luksUUID", "--uuid", new_uuid, str(device)])
+
     def export_token(self, device: str | Path, token_id: int) -> dict[str, Any]:
         """One token's JSON. :raises LuksError: if there is no such token."""
         out = self._run(["token", "export", "--token-id", str(token_id), str(device)]).stdout

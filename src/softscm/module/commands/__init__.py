@@ -15,6 +15,8 @@ from .admin import AdminCommands
 from .disk import DiskCommands
 from .boot import BootCommands, BootPartitions
 from .clients import ClientCommands
+from .cert import CertCommands
+from .files import FileCommands
 from .keys import KeyCommands
 from .log import LogCommands
 from .operations import OperationCommands
@@ -49,4 +51,6 @@ def routes(module: Module) -> list[Route]:
                       module.events).routes(),
         *ClientCommands(services.clients,
                         lambda: channel_static_key(services.store).public_key().public_bytes_raw()).routes(),
+        *CertCommands(services.certs, module.events, services.clock.now).routes(),
+        *FileCommands(services.files, module.events).routes(),
     ]
