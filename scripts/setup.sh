@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-SYSTEM_PACKAGES=(python3-venv python3-dev gcc softhsm2 cryptsetup-bin util-linux e2fsprogs age initramfs-tools-core
+SYSTEM_PACKAGES=(python3-venv python3-dev gcc softhsm2 cryptsetup-bin util-linux e2fsprogs jq age initramfs-tools-core
   dosfstools mtools dash cpio)  # second line: verified boot (FAT images, the initramfs gate)
 
 missing=()
@@ -32,6 +32,6 @@ want=$(sha256sum pyproject.toml | cut -d' ' -f1)
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   echo "setup: installing softscm and its dependencies into .venv"
   .venv/bin/python -m pip install -q --upgrade pip >/dev/null
-  .venv/bin/python -m pip install -q -e ".[test,bench,fast,eth]"
+  .venv/bin/python -m pip install -q -e ".[test,bench,fast]"
   echo "$want" > "$stamp"
 fi

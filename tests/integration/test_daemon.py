@@ -18,9 +18,8 @@ from cryptography.hazmat.primitives.asymmetric.utils import Prehashed, decode_ds
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 import softscm
-from softscm.wire.defs import FIRST_USER_SLOT, KeyType, Role
+from softscm.wire.defs import FIRST_USER_SLOT, KeyType
 from softscm.wire.errors import (
-    AccessDeniedError,
     AuthenticationError,
     InvalidArgumentError,
     InvalidSignatureError,
@@ -28,6 +27,8 @@ from softscm.wire.errors import (
     NoFreeSlotError,
     SlotEmptyError,
 )
+
+from .channel_setup import enrolled_state
 
 DIGEST = hashlib.sha256(b"softscm").digest()
 
@@ -234,16 +235,12 @@ def test_state_directory_and_socket_are_owner_only(daemon):
         assert (path.stat().st_mode & 0o077) == 0, path
 
 
-@pytest.mark.parametrize("url_kind", ["tcp"])
-def test_tcp_loopback_transport(tmp_path, daemon_factory, url_kind):
+def test_tcp_loopback_transport(tmp_path, daemon_factory):
+    enrolled = enrolled_state(tmp_path / "tcp", tmp_path)  # TCP carries only the channel
     daemon = daemon_factory("tcp", "--tcp", "127.0.0.1:0")
     ready = (tmp_path / "tcp.ready").read_text().split()
     tcp_url = next(u for u in ready if u.startswith("tcp:"))
-    with softscm.connect(tcp_url) as scm:  # an unauthenticated TCP peer has no role until given one
-        with pytest.raises(AccessDeniedError):
-            scm.gen_key_pair("ed25519")
-        with daemon.connect() as owner:
-            owner.set_role("tcp:127.0.0.1", Role.USER)
+    with softscm.connect(tcp_url, client_key=enrolled.client_key, module_key=enrolled.module_key) as scm:
         slot = scm.gen_key_pair("ed25519")
         _sign_and_check(scm, slot, KeyType.ED25519)
     assert Path(daemon.socket).exists()

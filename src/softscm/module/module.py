@@ -37,6 +37,7 @@ from ..wire.defs import (
 from ..wire.messages.admin import LedStatus, Metrics, ModuleInfo, Status
 from ..wire.messages.selftest import SelfTestKind
 from .access.control import AccessControl
+from .access.clients import ClientRegistry
 from .audit.log import AuditLog
 from .audit.recorder import Recorder
 from .boot.remediation import GoldenStore
@@ -46,6 +47,7 @@ from .disk import DiskCustody
 from .crypto.rng import Rng
 from .dispatch import Counters
 from .keyslots import KeySlots
+from .lockstreams import LockStreams
 from .policy.monitor import Monitor
 from .policy.settings import Policy
 from .selftest.health import HealthTestedRng
@@ -101,12 +103,14 @@ class Services:
     access: AccessControl
     keys: KeySlots
     lockbox: LockBox
+    lockstreams: LockStreams
     wallets: WalletService
     selftests: SelfTests
     monitor: Monitor
     clock: ModuleClock
     disk: DiskCustody
     boot: BootService
+    clients: ClientRegistry
     certs: CertStore
     files: FileStore
 
@@ -161,8 +165,9 @@ class Module:
         disk = DiskCustody(derive(root_key, b"softscm disk v1"), self.rng, state=lambda: self.state,
                            boot_gate=self.disk_keys_allowed, events=self.events)
         self.services = Services(store, AccessControl(store, self.events, self.rng), keys, lockbox,
-                                 WalletService(keys, self.events, lambda: self._mode), selftests, monitor, clock, disk,
-                                 self._boot_service(store, keys), CertStore(store),
+                                 LockStreams(lockbox.key, self.rng), WalletService(keys, self.events, lambda: self._mode),
+                                 selftests, monitor, clock, disk, self._boot_service(store, keys),
+                                 ClientRegistry(store, record=self.events.record), CertStore(store),
                                  FileStore(store, self.state_dir, rng=self.rng))
         if isinstance(self.rng, HealthTestedRng):
             self.rng.on_failure = lambda message: self.enter_error(f"entropy source: {message}")

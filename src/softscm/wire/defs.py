@@ -14,6 +14,12 @@ PROTOCOL_VERSION = 2
 MAX_FRAME_SIZE = 4 * 1024 * 1024 + 4096
 """Largest frame payload either side accepts (1 MiB lock payloads fit with room to spare)."""
 
+STREAM_CHUNK_SIZE = 1024 * 1024
+"""Plaintext bytes per record of a streamed lock: the default, and the most a stream may choose."""
+
+MAX_STREAM_PIECE = 2 * 1024 * 1024
+"""Bytes one streamed lock or unlock request may carry (a frame holds 4 MiB)."""
+
 FACTORY_SLOTS = 16
 """Slots 0..15 are created at initialisation; user slots start at 16."""
 
@@ -66,6 +72,10 @@ class Command(IntEnum):
     ECDH = 204
     LOCK = 205
     UNLOCK = 206
+    LOCK_STREAM = 220
+    UNLOCK_STREAM = 221
+    STREAM_UPDATE = 222
+    STREAM_CANCEL = 223
     # wallets
     WALLET_CREATE = 300
     WALLET_RESTORE_BIP39 = 301
@@ -150,6 +160,10 @@ class Command(IntEnum):
     ACCESS_REVOKE_KEY = 908
     DISK_NEW_KEY = 810
     DISK_UNLOCK = 811
+    # channel clients (the 900s: access)
+    CLIENTS_ENROLL = 950
+    CLIENTS_LIST = 951
+    CLIENTS_REVOKE = 952
 
 
 @unique
@@ -202,6 +216,12 @@ class ErrorCode(IntEnum):
     BOOT_ROLLBACK = 39
     BOOT_HELD = 40
     BOOT_AUTHORIZATION = 41
+    CHANNEL = 45
+    CHANNEL_REQUIRED = 46
+    CLIENT_KEY = 47
+    REQUEST_TOO_LARGE = 35
+    STATE_DIR = 36
+    ENDPOINT_IN_USE = 37
 
 
 @unique
@@ -262,6 +282,42 @@ _KEY_TYPE_LABELS = {
     KeyType.ED25519: "ed25519",
     KeyType.X25519: "x25519",
 }
+
+
+@unique
+class Bip39Language(IntEnum):
+    """The official BIP39 word lists (the `mnemonic` package's files of the same names)."""
+
+    ENGLISH = 0
+    JAPANESE = 1
+    KOREAN = 2
+    SPANISH = 3
+    CHINESE_SIMPLIFIED = 4
+    CHINESE_TRADITIONAL = 5
+    FRENCH = 6
+    ITALIAN = 7
+    CZECH = 8
+    PORTUGUESE = 9
+
+    @classmethod
+    def parse(cls, value: Bip39Language | str | int) -> Bip39Language:
+        """Accept an enum, its number or a name (``"french"``, ``"chinese-simplified"``, ``"Japanese"``).
+
+        :raises ValueError: for an unknown name or number.
+        """
+        if isinstance(value, Bip39Language):
+            return value
+        if isinstance(value, int):
+            return cls(value)
+        try:
+            return cls[value.strip().upper().replace("-", "_").replace(" ", "_")]
+        except KeyError:
+            raise ValueError(f"unknown BIP39 word list {value!r}") from None
+
+    @property
+    def label(self) -> str:
+        """The word list's name: ``"english"``, ``"chinese_simplified"``..."""
+        return self.name.lower()
 
 
 @unique
@@ -364,6 +420,9 @@ class Event(IntEnum):
     INTEGRITY_FAILED = 42
     AUTH_FAILURE = 50
     STORE_CORRUPT = 51
+    CLIENT_ENROLLED = 52
+    CLIENT_REVOKED = 53
+    CHANNEL_REFUSED = 54
     HOST_EVENT = 60
     LOG_CHECKPOINT = 61
     LOG_UNLOGGED = 62

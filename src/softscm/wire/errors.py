@@ -297,6 +297,40 @@ class EnrolmentError(LuksError):
     """The volume is not in a state the enrolment can start or continue from."""
 
     code = ErrorCode.ENROLMENT
+class ChannelError(TransportError):
+    """The secure channel failed: a handshake that did not complete or authenticate, or a frame
+    refused (modified, replayed, reordered or injected); the connection is closed."""
+
+    code = ErrorCode.CHANNEL
+
+
+class ChannelRequiredError(ChannelError):
+    """This transport carries only the encrypted channel; a plain connection is refused."""
+
+    code = ErrorCode.CHANNEL_REQUIRED
+
+
+class ClientKeyError(ScmError):
+    """The client key is not enrolled, was revoked, or its name or key is already enrolled."""
+
+    code = ErrorCode.CLIENT_KEY
+class RequestTooLargeError(InvalidArgumentError):
+    """The request does not fit in one frame (:data:`~softscm.wire.defs.MAX_FRAME_SIZE`); nothing was sent."""
+
+    code = ErrorCode.REQUEST_TOO_LARGE
+
+
+class StateDirError(ScmError):
+    """The state directory cannot be used as it is (not a directory, or open to other users); it was
+    left as it was."""
+
+    code = ErrorCode.STATE_DIR
+
+
+class EndpointInUseError(ScmError):
+    """Another process serves on that socket or port; it was left as it was."""
+
+    code = ErrorCode.ENDPOINT_IN_USE
 
 
 def _collect() -> dict[ErrorCode, type[ScmError]]:

@@ -11,6 +11,7 @@ from .admin import AdminApi
 from .base import ApiBase
 from .disk import DiskApi
 from .boot import BootApi
+from .clients import ClientsApi
 from .cert import CertApi
 from .files import FilesApi
 from .keys import KeysApi
@@ -22,13 +23,13 @@ from .wallet import WalletApi
 
 
 class ModuleApi(AdminApi, KeysApi, OperationsApi, WalletApi, SensorsApi, LogApi, SelfTestApi, AccessApi, DiskApi,
-                BootApi, CertApi, FilesApi):
+                BootApi, ClientsApi, CertApi, FilesApi):
     """Every area's methods."""
 
 
 AREAS: dict[str, type[ApiBase]] = {"admin": AdminApi, "keys": KeysApi, "operations": OperationsApi,
                                    "wallet": WalletApi, "sensors": SensorsApi, "log": LogApi,
                                    "selftest": SelfTestApi, "access": AccessApi, "disk": DiskApi, "boot": BootApi,
-                                   "cert": CertApi, "files": FilesApi}
+                                   "clients": ClientsApi, "cert": CertApi, "files": FilesApi}
 
 __all__ = ["AREAS", "ApiBase", "ModuleApi"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ...wire.defs import Bip39Language
 from ...wire.messages.wallet import (
     DerivedKey,
     NewWallet,
@@ -12,6 +13,7 @@ from ...wire.messages.wallet import (
     Slip39NextShareRequest,
     Slip39RestoreRequest,
     Slip39SetGroupRequest,
+    Slip39ShareAdded,
     WalletCreateRequest,
     WalletDeriveRequest,
     WalletFindSlotRequest,
@@ -31,15 +33,18 @@ def _new(key_type: KeyTypeLike, name: str, master_gen_key: bytes) -> NewWallet:
 
 class WalletApi(ApiBase):
     def create_wallet(self, key_type: KeyTypeLike, name: str, *, bip39: bool = False, passphrase: str = "",
-                      master_gen_key: bytes = b"") -> tuple[int, str | None]:
-        """Create a wallet from a random seed, or from a new 24-word BIP39 mnemonic with ``bip39=True``.
+                      master_gen_key: bytes = b"", language: Bip39Language | str = Bip39Language.ENGLISH
+                      ) -> tuple[int, str | None]:
+        """Create a wallet from a random seed, or from a new 24-word BIP39 mnemonic with ``bip39=True``
+        (in ``language``'s official word list: ``"english"``, ``"japanese"``, ``"french"``...).
 
         Returns ``(master_slot, mnemonic)``; the mnemonic (BIP39 only) is shown this once.
 
         :raises WalletError: for a duplicate name. :raises SessionError: while a SLIP-39 session is open.
         """
         request = WalletCreateRequest(_new(key_type, name, master_gen_key),
-                                      SeedSource.BIP39 if bip39 else SeedSource.RANDOM, passphrase)
+                                      SeedSource.BIP39 if bip39 else SeedSource.RANDOM, passphrase,
+                                      language=Bip39Language.parse(language))
         return self._call(request, lambda r: (r.slot, r.mnemonic))
 
     def restore_wallet_seed(self, key_type: KeyTypeLike, name: str, seed: bytes, *,
@@ -52,12 +57,14 @@ class WalletApi(ApiBase):
         return self._call(request, lambda r: r.slot)
 
     def restore_wallet_bip39(self, key_type: KeyTypeLike, name: str, mnemonic: str, *, passphrase: str = "",
-                             master_gen_key: bytes = b"") -> int:
-        """Restore a wallet from a BIP39 mnemonic; returns the master slot.
+                             master_gen_key: bytes = b"", language: Bip39Language | str | None = None) -> int:
+        """Restore a wallet from a BIP39 mnemonic in any official word list (or only ``language``'s);
+        returns the master slot.
 
         :raises MnemonicError: for a bad word or checksum.
         """
-        request = WalletRestoreBip39Request(_new(key_type, name, master_gen_key), mnemonic, passphrase)
+        request = WalletRestoreBip39Request(_new(key_type, name, master_gen_key), mnemonic, passphrase,
+                                            None if language is None else Bip39Language.parse(language))
         return self._call(request, lambda r: r.slot)
 
     def slip39_generate(self, key_type: KeyTypeLike, name: str, *, group_threshold: int, group_count: int,
@@ -87,6 +94,13 @@ class WalletApi(ApiBase):
         :raises MnemonicError: for a corrupt share or one from another set (the session stays open).
         """
         return self._call(Slip39AddShareRequest(mnemonic, passphrase), lambda r: r.slot)
+
+    def slip39_add(self, mnemonic: str, passphrase: str = "") -> Slip39ShareAdded:
+        """Add a share and learn what is still missing (groups, and shares of each group begun).
+
+        :raises MnemonicError: for a corrupt share or one from another set (the session stays open).
+        """
+        return self._call(Slip39AddShareRequest(mnemonic, passphrase), same)
 
     def slip39_cancel(self) -> None:
         return self._call(Slip39CancelRequest(), nothing)

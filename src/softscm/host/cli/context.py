@@ -17,6 +17,7 @@ import click
 import softscm
 
 from ..client import Client
+from ..files import write_file
 from . import render
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -57,6 +58,10 @@ class Cli:
     def table(title: str | None, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
         render.table(title, columns, rows)
 
+    @staticmethod
+    def fields(title: str | None, rows: Sequence[tuple[str, Any]]) -> None:
+        render.fields(title, rows)
+
 
 def pass_cli(func: F) -> F:
     """Give the command the :class:`Cli` as its first argument."""
@@ -87,9 +92,10 @@ def read_input(path: str | Path) -> bytes:
 
 
 def write_output(path: str | Path, data: bytes) -> None:
-    """Write bytes to a file, or to stdout for ``-``."""
+    """Write bytes to stdout for ``-``, else to a file created owner-only (0600) and complete or not at all
+    (:func:`~softscm.host.files.write_file`): the bytes may be plaintext or a secret."""
     if str(path) == "-":
         sys.stdout.buffer.write(data)
         sys.stdout.buffer.flush()
     else:
-        Path(path).write_bytes(data)
+        write_file(path, data)

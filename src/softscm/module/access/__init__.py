@@ -1,1 +1,2 @@
-"""Access control: who is calling, what role they have, which keys they may use."""
+"""Who may use the module: callers and their roles, key grants and the PIN (control), and the
+clients enrolled for the encrypted channel (clients)."""

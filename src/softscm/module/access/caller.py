@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from ...wire.errors import InvalidArgumentError
 
 OWNER = "owner"
+CLIENT_PREFIX = "client:"
 _PRINCIPAL = re.compile(r"(uid|gid):\d{1,10}|client:[A-Za-z0-9_.-]{1,64}|tcp:[0-9a-fA-F.:\[\]]{1,64}|owner")
 
 
@@ -42,6 +43,11 @@ def unix_peer(sock: socket.socket, owner_uid: int) -> Caller:
     """The peer of a Unix socket connection, from the kernel (``SO_PEERCRED``): it cannot lie."""
     _pid, uid, gid = struct.unpack("3i", sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i")))
     return Caller(f"uid:{uid}", (f"gid:{gid}",), is_owner=uid == owner_uid)
+
+
+def client_peer(name: str) -> Caller:
+    """A client that proved an enrolled key on the encrypted channel."""
+    return Caller(CLIENT_PREFIX + name)
 
 
 def tcp_peer(address: object) -> Caller:

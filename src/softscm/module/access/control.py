@@ -4,8 +4,9 @@ rows are MACed like every module value) and enforced by the dispatcher.
 Rules:
 
 - The module owner (the uid ``scmd`` runs as; the in-process embedded client) is an
-  administrator. Everyone else has no role until an administrator gives one to its ``uid:N``,
-  ``gid:N`` or ``client:NAME``.
+  administrator. A client that proved an enrolled key on the encrypted channel (``client:NAME``)
+  is a user (an administrator enrolled it; revoking the key shuts it out). Everyone else has no
+  role until an administrator gives one to its ``uid:N``, ``gid:N`` or ``client:NAME``.
 - A user may use a key it created (a new key is granted to its creator, replacing any grant a
   removed key in that slot had) or one it was granted; an administrator may use every key.
 - Once an administrator PIN is set, administrator commands also need a PIN login on the
@@ -27,7 +28,7 @@ from ...wire.errors import AccessDeniedError, InvalidArgumentError, PinLockedErr
 from ..audit.recorder import Recorder
 from ..crypto.rng import Rng
 from ..store.keystore import KeyStore
-from .caller import Caller, Session, check_principal
+from .caller import CLIENT_PREFIX, Caller, Session, check_principal
 
 ACCESS = "access"
 MAX_PIN_FAILURES = 5
@@ -92,7 +93,8 @@ class AccessControl:
         """The highest role any of the caller's names holds (the owner: administrator)."""
         if caller.is_owner:
             return Role.ADMIN
-        return Role(max((self.table.roles.get(name, 0) for name in caller.names), default=0))
+        enrolled = Role.USER if caller.principal.startswith(CLIENT_PREFIX) else Role.NONE
+        return Role(max(enrolled, *(self.table.roles.get(name, 0) for name in caller.names)))
 
     @property
     def pin_set(self) -> bool:

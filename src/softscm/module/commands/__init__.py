@@ -6,6 +6,7 @@ the LED and the log), so every other command meets the DESTROYED state.
 
 from __future__ import annotations
 
+from ..access.clients import channel_static_key
 from ..access.control import OwnerOnly
 from ..dispatch import Dispatcher, Route
 from ..module import Module
@@ -13,6 +14,7 @@ from .access import AccessCommands
 from .admin import AdminCommands
 from .disk import DiskCommands
 from .boot import BootCommands, BootPartitions
+from .clients import ClientCommands
 from .cert import CertCommands
 from .files import FileCommands
 from .keys import KeyCommands
@@ -38,7 +40,7 @@ def routes(module: Module) -> list[Route]:
     mode = lambda: module.mode  # noqa: E731
     return table + [
         *KeyCommands(services.keys, services.wallets, module.events, mode).routes(),
-        *OperationCommands(services.keys, services.lockbox, services.access).routes(),
+        *OperationCommands(services.keys, services.lockbox, services.lockstreams, services.access).routes(),
         *AccessCommands(services.access).routes(),
         *WalletCommands(services.wallets).routes(),
         *SensorCommands(module.sensors, services.clock, module.led, services.monitor, module.policy,
@@ -47,6 +49,8 @@ def routes(module: Module) -> list[Route]:
         *DiskCommands(services.disk).routes(),
         *BootCommands(services.boot, BootPartitions(module.config.boot_partitions), services.monitor, mode,
                       module.events).routes(),
+        *ClientCommands(services.clients,
+                        lambda: channel_static_key(services.store).public_key().public_bytes_raw()).routes(),
         *CertCommands(services.certs, module.events, services.clock.now).routes(),
         *FileCommands(services.files, module.events).routes(),
     ]

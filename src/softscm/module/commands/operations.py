@@ -9,13 +9,18 @@ from ...wire.messages.operations import (
     Blob,
     EcdhRequest,
     LockRequest,
+    LockStreamRequest,
     Plaintext,
     Secret,
     Signature,
     Signatures,
     SignBatchRequest,
     SignRequest,
+    StreamCancelRequest,
+    StreamOutput,
+    StreamUpdateRequest,
     UnlockRequest,
+    UnlockStreamRequest,
     Verdicts,
     Verifier,
     VerifyBatchRequest,
@@ -29,6 +34,7 @@ from ..crypto.ecdh import pbkdf2_work
 from ..crypto.parallel import predrawn_rng, sign_many, verify_many
 from ..dispatch import Route, route, slot_of
 from ..keyslots import KeySlots
+from ..lockstreams import LockStreams
 from ..offload import OFFLOAD_ITEMS, OFFLOAD_PBKDF2_WORK, Offloaded, maybe_offload
 
 
@@ -39,9 +45,10 @@ def _ecdh_slots(request: EcdhRequest) -> tuple[int, ...]:
 
 
 class OperationCommands:
-    def __init__(self, keys: KeySlots, lockbox: LockBox, access: AccessControl) -> None:
+    def __init__(self, keys: KeySlots, lockbox: LockBox, streams: LockStreams, access: AccessControl) -> None:
         self._keys = keys
         self._lockbox = lockbox
+        self._streams = streams
         self._access = access
 
     def routes(self) -> list[Route]:
@@ -53,6 +60,10 @@ class OperationCommands:
             route(EcdhRequest, self.ecdh, uses=_ecdh_slots),
             route(LockRequest, self.lock, session=True),
             route(UnlockRequest, self.unlock, session=True),
+            route(LockStreamRequest, self.lock_stream),
+            route(UnlockStreamRequest, self.unlock_stream),
+            route(StreamUpdateRequest, self.stream_update),
+            route(StreamCancelRequest, self.stream_cancel),
         ]
 
     def sign(self, request: SignRequest) -> Signature:
@@ -132,3 +143,22 @@ class OperationCommands:
         if blob.owner != session.caller.principal and (blob.owner or blob.key is LockKey.MODULE):
             self._access.authorize(session, Role.ADMIN, "unlock a blob another caller locked")
         return Plaintext(data)
+
+    def lock_stream(self, request: LockStreamRequest) -> StreamOutput:
+        """:raises BusyError: while too many streams are open."""
+        handle, data = self._streams.start_lock(request.key, request.chunk_size, request.data, final=request.final)
+        return StreamOutput(data, handle)
+
+    def unlock_stream(self, request: UnlockStreamRequest) -> StreamOutput:
+        """:raises AuthenticationError: if the stream fails (which check is not said)."""
+        handle, data = self._streams.start_unlock(request.data, final=request.final)
+        return StreamOutput(data, handle)
+
+    def stream_update(self, request: StreamUpdateRequest) -> StreamOutput:
+        """:raises InvalidArgumentError: for an unknown handle. :raises AuthenticationError: as above."""
+        data = self._streams.update(request.handle, request.data, final=request.final)
+        return StreamOutput(data, None if request.final else request.handle)
+
+    def stream_cancel(self, request: StreamCancelRequest) -> Done:
+        self._streams.cancel(request.handle)
+        return Done()

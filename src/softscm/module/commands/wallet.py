@@ -8,6 +8,7 @@ from ...wire.messages.wallet import (
     DerivedKey,
     Share,
     Slip39AddShareRequest,
+    Slip39ShareAdded,
     Slip39CancelRequest,
     Slip39GenerateRequest,
     Slip39NextShareRequest,
@@ -53,11 +54,12 @@ class WalletCommands:
 
     def create(self, request: WalletCreateRequest) -> WalletCreated:
         slot, mnemonic = self._wallets.create(request.wallet, request.source, passphrase=request.passphrase,
-                                              seed=request.seed)
+                                              seed=request.seed, language=request.language)
         return WalletCreated(slot, mnemonic)
 
     def restore_bip39(self, request: WalletRestoreBip39Request) -> SlotReply:
-        return SlotReply(self._wallets.restore_bip39(request.wallet, request.mnemonic, request.passphrase))
+        return SlotReply(self._wallets.restore_bip39(request.wallet, request.mnemonic, request.passphrase,
+                                                     request.language))
 
     def slip39_generate(self, request: Slip39GenerateRequest) -> Done:
         rng = self._wallets.rng
@@ -79,8 +81,8 @@ class WalletCommands:
         self._wallets.slip39_restore(request.wallet, request.passphrase.encode())
         return Done()
 
-    def slip39_add(self, request: Slip39AddShareRequest) -> SlotReply:
-        return SlotReply(self._wallets.slip39_add(request.mnemonic, request.passphrase.encode()))
+    def slip39_add(self, request: Slip39AddShareRequest) -> Slip39ShareAdded:
+        return Slip39ShareAdded(*self._wallets.slip39_add(request.mnemonic, request.passphrase.encode()))
 
     def slip39_cancel(self, request: Slip39CancelRequest) -> Done:
         self._wallets.slip39_cancel()

@@ -89,6 +89,10 @@ class LockBox:
         self._identity = identity
         self._rng = rng
 
+    def key(self, key: LockKey) -> bytes:
+        """The lock or cloud key itself, for the module's streamed locks."""
+        return self._keys[key]
+
     def key_material(self) -> bytes:
         """The lock and cloud keys, for the key-material integrity digest."""
         return self._keys[LockKey.MODULE] + self._keys[LockKey.CLOUD]

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from ...wire.defs import Event, KeyType, Mode
+from ...wire.defs import Bip39Language, Event, KeyType, Mode
 from ...wire.errors import (
     InvalidArgumentError,
     MnemonicError,
@@ -110,9 +110,10 @@ class WalletService:
         return self._store_wallet(wallet, hd.master_node(wallet.key_type, seed, wallet.master_gen_key), MASTER)
 
     def create(self, wallet: NewWallet, source: SeedSource, *, passphrase: str = "",
-               seed: bytes | None = None) -> tuple[int, str | None]:
-        """Create a wallet from a random seed, a new BIP39 mnemonic (returned once, here) or, in
-        development mode, a caller's raw seed. Returns the master slot and the mnemonic (BIP39).
+               seed: bytes | None = None, language: Bip39Language = Bip39Language.ENGLISH) -> tuple[int, str | None]:
+        """Create a wallet from a random seed, a new BIP39 mnemonic in ``language``'s word list
+        (returned once, here) or, in development mode, a caller's raw seed. Returns the master slot
+        and the mnemonic (BIP39).
 
         :raises WalletError: for a duplicate name or a wallet key type.
         :raises SessionError: while a SLIP-39 session is open.
@@ -127,13 +128,17 @@ class WalletService:
             if seed is None:
                 raise InvalidArgumentError("argument 'seed' is required")
             return self._create(wallet, seed), None
-        mnemonic = bip39.generate_mnemonic(self._keys.rng)
+        mnemonic = bip39.generate_mnemonic(self._keys.rng, language=language)
         return self._create(wallet, bip39.mnemonic_to_seed(mnemonic, passphrase)), mnemonic
 
-    def restore_bip39(self, wallet: NewWallet, mnemonic: str, passphrase: str = "") -> int:
-        """:raises MnemonicError: for a bad word or checksum."""
+    def restore_bip39(self, wallet: NewWallet, mnemonic: str, passphrase: str = "",
+                      language: Bip39Language | None = None) -> int:
+        """Restore from a mnemonic in ``language``'s word list, or in any official one.
+
+        :raises MnemonicError: for a bad word or checksum.
+        """
         self._begin(wallet)
-        words = bip39.validate_mnemonic(mnemonic)
+        words = bip39.validate_mnemonic(mnemonic, language)
         return self._create(wallet, bip39.mnemonic_to_seed(words, passphrase))
 
     def oversight(self, wallet: NewWallet, node_addr: str, *, xpub: str | None = None,
@@ -184,8 +189,9 @@ class WalletService:
         self._begin(wallet)
         self.session = Slip39Restoring(wallet, slip39.Slip39Restore(passphrase))
 
-    def slip39_add(self, mnemonic: str, passphrase: bytes) -> int:
-        """Add a share; -1 until the thresholds are met, then the new wallet's master slot.
+    def slip39_add(self, mnemonic: str, passphrase: bytes) -> tuple[int, str]:
+        """Add a share; ``(-1, what is still missing)`` until the thresholds are met, then the new
+        wallet's master slot.
 
         :raises MnemonicError: for a corrupt share or one from another set (the session stays open),
             or for a complete set that does not decode (the session is closed then).
@@ -198,9 +204,9 @@ class WalletService:
                 self.session = None  # a set that does not decode cannot be completed
             raise
         if secret is None:
-            return -1
+            return -1, session.restore.progress().missing()
         self.session = None
-        return self._create(session.wallet, secret)
+        return self._create(session.wallet, secret), ""
 
     def slip39_cancel(self) -> None:
         self.session = None

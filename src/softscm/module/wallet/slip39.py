@@ -139,6 +139,46 @@ class Slip39Generation:
         return share.mnemonic(), self.done
 
 
+@dataclasses.dataclass(frozen=True)
+class GroupProgress:
+    """One group of a restore: its shares given so far, out of its member threshold."""
+
+    index: int
+    given: int
+    threshold: int
+
+
+@dataclasses.dataclass(frozen=True)
+class Slip39Progress:
+    """What a restore session has so far and what it still needs (nothing about the shares' values)."""
+
+    group_threshold: int  # 0 until the first share tells it
+    group_count: int
+    groups: tuple[GroupProgress, ...]  # the groups with at least one share, by index
+
+    @property
+    def complete_groups(self) -> int:
+        return sum(group.given >= group.threshold for group in self.groups)
+
+    @property
+    def groups_needed(self) -> int:
+        """How many more groups must be completed; 0 once the set is complete."""
+        return max(0, self.group_threshold - self.complete_groups)
+
+    def missing(self) -> str:
+        """What is still missing, for a person: groups, then the shares of each group begun."""
+        if not self.groups:
+            return "no share has been given yet"
+        if not self.groups_needed:
+            return "nothing: the shares meet the thresholds"
+        plural = "s" if self.groups_needed > 1 else ""
+        parts = [f"{self.groups_needed} more complete group{plural} (the set needs {self.group_threshold} of "
+                 f"{self.group_count})"]
+        parts += [f"group {g.index + 1}: {g.threshold - g.given} more of its {g.threshold} shares"
+                  for g in self.groups if g.given < g.threshold]
+        return "; ".join(parts)
+
+
 class Slip39Restore:
     """Collects shares until they recover the master secret."""
 
@@ -152,6 +192,15 @@ class Slip39Restore:
     def finished(self) -> bool:
         """The session has returned its secret or failed to decode; it takes no more shares."""
         return self._finished
+
+    def progress(self) -> Slip39Progress:
+        """The groups begun and completed so far, and the thresholds (once a share told them)."""
+        parameters = self._state.parameters
+        if parameters is None:
+            return Slip39Progress(0, 0, ())
+        groups = tuple(GroupProgress(index, len(group), group.member_threshold())
+                       for index, group in sorted(self._state.groups.items()) if len(group))
+        return Slip39Progress(parameters.group_threshold, parameters.group_count, groups)
 
     def add(self, mnemonic: str, passphrase: bytes = b"") -> bytes | None:
         """Add one share; returns the master secret once the thresholds are met, else ``None``.
