@@ -26,11 +26,11 @@ class Enrolled:
     client: X25519PrivateKey
 
 
-def enrolled_state(state_dir: Path, key_dir: Path, name: str = "test host") -> Enrolled:
+def enrolled_state(state_dir: Path, key_dir: Path, name: str = "test-host") -> Enrolled:
     """Initialise a module in ``state_dir`` and enrol one client key kept in ``key_dir``."""
     module = lifecycle.start(state_dir)
     try:
-        key_file = key_dir / f"{name.replace(' ', '-')}.key"
+        key_file = key_dir / f"{name}.key"
         client = create_client_key(key_file)
         ClientRegistry(module.live().store, record=module.events.record).enroll(name, public_bytes(client))
         module_key = public_bytes(channel_static_key(module.live().store))

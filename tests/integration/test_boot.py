@@ -267,3 +267,25 @@ def test_scmctl_boot(guarded, tmp_path):
     assert result.exit_code == Exit.VERIFICATION_FAILED  # replayed
     result, _ = invoke("boot", "remediate", "--recovery", "3", "--normal", "2")
     assert result.exit_code == 0
+
+
+def test_disk_keys_are_released_only_once_the_boot_verified(daemon_factory, image):
+    """The disk area's gate: with a supervised boot policy, a volume key leaves the module only
+    after the boot partition verified in this boot (and never while the boot is held)."""
+    daemon = daemon_factory("disk-gate", "--boot-partition", str(image))
+    with daemon.connect() as client:
+        client.boot_sign_all()
+        volume = client.disk_new_key(32, b"volume-uuid")
+        client.lock_binding()
+        client.set_supervised_boot_policy(BootPolicy.HOLD)
+        daemon.stop()
+        daemon.start()  # a new boot: nothing verified yet
+    with daemon.connect() as client:
+        with pytest.raises(ModuleStateError):
+            client.disk_unlock(volume.blob, b"volume-uuid")
+        assert client.boot_verify().outcome is BootOutcome.VERIFIED
+        assert client.disk_unlock(volume.blob, b"volume-uuid") == volume.key
+        corrupt(image)
+        assert client.boot_verify().outcome is BootOutcome.HELD
+        with pytest.raises(BootHeldError):
+            client.disk_unlock(volume.blob, b"volume-uuid")

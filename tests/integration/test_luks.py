@@ -13,7 +13,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import textwrap
@@ -411,12 +410,10 @@ HOOK = Path(__file__).resolve().parents[2] / "deploy" / "initramfs" / "hooks" / 
 
 def test_the_initramfs_hook_brings_a_keyscript_that_unlocks_from_inside_the_initramfs(unit, tmp_path):
     """The hook fills an initramfs tree (on the skeleton and with the cryptsetup that mkinitramfs and
-    the cryptroot hook provide); the key script then runs chrooted in that tree, against a module on
-    loopback TCP, and its output opens the volume there, as cryptroot pipes it."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    module = Daemon(tmp_path / "scm", tmp_path / "scm.sock", ["--tcp", f"127.0.0.1:{port}"]).start()
+    the cryptroot hook provide); the key script then runs chrooted in that tree, against the module's
+    Unix socket (bound into the tree, as the initramfs reaches a module on the same host), and its
+    output opens the volume there, as cryptroot pipes it."""
+    module = Daemon(tmp_path / "scm", tmp_path / "run" / "scm.sock").start()
     root = tmp_path / "initramfs"
     with ExitStack() as cleanup:
         cleanup.callback(module.stop)
@@ -430,7 +427,7 @@ def test_the_initramfs_hook_brings_a_keyscript_that_unlocks_from_inside_the_init
             (root / link).symlink_to(f"usr/{link}")
         (root / "usr/lib64/ld-linux-x86-64.so.2").symlink_to("../lib/x86_64-linux-gnu/ld-linux-x86-64.so.2")
         conf = tmp_path / "luks-unlock.conf"
-        conf.write_text(f"SOFTSCM_PYTHON={sys.executable}\nSOFTSCM_URL=tcp:127.0.0.1:{port}\n")
+        conf.write_text(f"SOFTSCM_PYTHON={sys.executable}\nSOFTSCM_URL=unix:/run/softscm/scm.sock\n")
         env = {**os.environ, "DESTDIR": str(root), "verbose": "n", "SOFTSCM_LUKS_CONF": str(conf)}
         subprocess.run(["sh", "-c", ". /usr/share/initramfs-tools/hook-functions; "
                         "copy_exec /usr/sbin/cryptsetup || true; copy_exec /bin/sh || true"], env=env, check=True)
@@ -438,7 +435,9 @@ def test_the_initramfs_hook_brings_a_keyscript_that_unlocks_from_inside_the_init
         assert (root / "usr/lib/softscm/python/softscm/host/luks/keyscript.py").exists()
         assert not (root / "usr/lib/softscm/python/softscm/module").exists()  # never the module side
         shutil.copyfile(unit, root / "volume.img")
-        for target, args in (("dev", ["--bind", "/dev"]), ("proc", ["-t", "proc", "proc"])):
+        (root / "run" / "softscm").mkdir(parents=True)
+        for target, args in (("dev", ["--bind", "/dev"]), ("proc", ["-t", "proc", "proc"]),
+                             ("run/softscm", ["--bind", str(tmp_path / "run")])):
             subprocess.run(["mount", *args, str(root / target)], check=True)
             cleanup.callback(subprocess.run, ["umount", str(root / target)], check=True)
         boot = {"PATH": "/usr/sbin:/usr/bin", "CRYPTTAB_SOURCE": "/volume.img"}  # the URL from the copied conf

@@ -48,8 +48,10 @@ async def _serve(module: Module, listeners: list[Listener], serial: list[Path], 
         raise
     endpoints = [listener.url for listener in listeners] + [f"serial:{path}" for path in serial]
     log.info("module %s serving on %s", module.serial, ", ".join(endpoints))
-    if ready_file is not None:
-        ready_file.write_text("\n".join(endpoints) + "\n")
+    if ready_file is not None:  # whole or not at all: a supervisor polls for it and reads it at once
+        partial = ready_file.with_name(f".{ready_file.name}.{os.getpid()}")
+        partial.write_text("\n".join(endpoints) + "\n")
+        os.replace(partial, ready_file)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):

@@ -10,7 +10,7 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 from softscm.module.access.clients import ClientRecord, ClientRegistry, channel_static_key
 from softscm.module import commands, lifecycle
-from softscm.module.dispatch import Dispatcher
+from softscm.module.access.caller import Caller, client_peer
 from softscm.module.gate import ChannelKeys, SessionGate
 from softscm.module.module import Module
 from softscm.module.server import Connection
@@ -52,16 +52,16 @@ def test_enrol_list_look_up_and_revoke(module, registry):
     _, ci = _key()
     record = registry.enroll("laptop", laptop)
     assert record == ClientRecord("laptop", laptop, 1_700_000_000)
-    registry.enroll("ci runner", ci)
-    assert [r.name for r in ClientRegistry(module.live().store).list()] == ["laptop", "ci runner"]  # persisted
-    assert registry.lookup(ci).name == "ci runner" and registry.require(laptop).name == "laptop"
+    registry.enroll("ci-runner", ci)
+    assert [r.name for r in ClientRegistry(module.live().store).list()] == ["laptop", "ci-runner"]  # persisted
+    assert registry.lookup(ci).name == "ci-runner" and registry.require(laptop).name == "laptop"
     assert registry.revoke(laptop).name == "laptop"  # by key
     assert registry.lookup(laptop) is None
-    assert registry.revoke("ci runner").public_key == ci  # by name
+    assert registry.revoke("ci-runner").public_key == ci  # by name
     assert registry.list() == []
     enrolled = _events(module, Event.CLIENT_ENROLLED)[-2:]
-    assert [e["name"] for e in enrolled] == ["laptop", "ci runner"] and enrolled[0]["key"] == laptop.hex()
-    assert [e["name"] for e in _events(module, Event.CLIENT_REVOKED)[-2:]] == ["laptop", "ci runner"]
+    assert [e["name"] for e in enrolled] == ["laptop", "ci-runner"] and enrolled[0]["key"] == laptop.hex()
+    assert [e["name"] for e in _events(module, Event.CLIENT_REVOKED)[-2:]] == ["laptop", "ci-runner"]
 
 
 def test_refusals_are_typed(registry):
@@ -75,7 +75,7 @@ def test_refusals_are_typed(registry):
         registry.revoke("nobody")
     with pytest.raises(ClientKeyError):
         registry.require(_key()[1])
-    for name, public in (("", key), ("x" * 65, key), ("bell\a", key), ("ok", b"short"), ("ok", bytes(32))):
+    for name, public in (("", key), ("x" * 65, key), ("with space", key), ("ok", b"short"), ("ok", bytes(32))):
         with pytest.raises(InvalidArgumentError):
             registry.enroll(name, public)
 
@@ -108,10 +108,14 @@ class Wire:
         self.sent: list[bytes] = []
         self.ended = 0
         self.sessions: list[Connection] = []
-        dispatcher = Dispatcher(module, commands.routes(module), module.counters)
+        self.callers: list[Caller] = []
+        dispatcher = commands.dispatcher(module)
 
-        def session(send, peer):
-            connection = Connection(module, dispatcher, send, peer_identity=peer)
+        def session(send, peer):  # as Server.new_session: the enrolled client, or the plain caller
+            record = registry.lookup(peer) if peer is not None else None
+            caller = client_peer(record.name) if record is not None else Caller("tcp:127.0.0.1")
+            connection = Connection(module, dispatcher, send, caller)
+            self.callers.append(caller)
             self.sessions.append(connection)
             return connection
 
@@ -138,7 +142,7 @@ def test_an_enrolled_client_gets_a_session_that_knows_its_key(module, registry):
     wire = Wire(module, registry)
     channel = wire.handshake(module, key)
     assert wire.gate.peer_identity == public and wire.gate.client_name == "laptop"
-    assert wire.sessions[0].peer_identity == public
+    assert wire.callers == [client_peer("laptop")]
     hello = channel.seal(Request(1, Command.HELLO, {"version": PROTOCOL_VERSION}).to_bytes())
     reply = parse_incoming(channel.open(wire.exchange(hello)))
     assert reply.id == 1 and reply.result()["state"] == ModuleState.READY
@@ -152,9 +156,9 @@ def test_an_unenrolled_or_revoked_client_is_refused_and_logged(module, registry)
     assert wire.ended == 1 and wire.sessions == [] and wire.gate.peer_identity is None
     assert _events(module, Event.CHANNEL_REFUSED)[-1] == {"transport": "tcp", "reason": "client key not enrolled",
                                                          "key": public.hex()}
-    registry.enroll("was here", public)
+    registry.enroll("was-here", public)
     Wire(module, registry).handshake(module, key)
-    registry.revoke("was here")
+    registry.revoke("was-here")
     with pytest.raises(ClientKeyError):
         Wire(module, registry).handshake(module, key)
 
@@ -171,7 +175,7 @@ def test_a_plain_request_is_refused_where_the_channel_is_required(module, regist
 def test_a_plain_session_where_the_channel_is_optional_has_no_identity(module, registry):
     wire = Wire(module, registry, required=False)
     assert parse_incoming(wire.exchange(Request(1, Command.HELLO, {"version": PROTOCOL_VERSION}).to_bytes())).result()
-    assert wire.sessions[0].peer_identity is None
+    assert wire.callers == [Caller("tcp:127.0.0.1")]
 
 
 def test_a_bad_record_ends_the_session_with_a_sealed_error(module, registry):

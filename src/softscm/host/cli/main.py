@@ -27,14 +27,14 @@ from .log import host_events, log
 from .luks import luks
 from .metrics import metrics
 from .operations import ecdh, lock, random_bytes, sign, unlock, verify
+from .pkcs11 import pkcs11
 from .provision import provision
 from .selftest import selftest
 from .sensors import events, policy, sensors, sim, tamper
 from .wallet import wallet
 
 COMMANDS = (admin, access, clients, keys, sign, verify, ecdh, lock, unlock, random_bytes, wallet, sensors, tamper,
-            policy, sim, events, log, host_events, selftest, metrics, bench, luks, boot, cert, files,
-            provision)
+            policy, sim, events, log, host_events, selftest, metrics, bench, luks, boot, pkcs11, cert, files, provision)
 
 
 class ScmctlGroup(click.Group):

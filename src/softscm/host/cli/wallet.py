@@ -15,6 +15,10 @@ from .params import WALLET_KEY_TYPE
 
 WALLET_TYPE_HELP = f"The curve: {WALLET_KEY_TYPE.choices()}."
 LANGUAGES = click.Choice([language.label for language in Bip39Language], case_sensitive=False)
+VARIANTS = {"standard": "", "cardano": "cardano"}
+variant_option = click.option(
+    "--variant", type=click.Choice(list(VARIANTS)), default="standard", show_default=True,
+    help="cardano (ed25519): Icarus master key and BIP32-Ed25519 derivation.")
 
 @click.group()
 def wallet() -> None:
@@ -28,12 +32,14 @@ def wallet() -> None:
 @click.option("--language", type=LANGUAGES, default="english", show_default=True,
               help="The official BIP39 word list of the mnemonic.")
 @click.option("--passphrase", "ask_passphrase", is_flag=True, help="Prompt for a BIP39 passphrase.")
+@variant_option
 @pass_cli
-def create(cli: Cli, name: str, key_type: KeyType, bip39: bool, language: str, ask_passphrase: bool) -> None:
+def create(cli: Cli, name: str, key_type: KeyType, bip39: bool, language: str, ask_passphrase: bool,
+           variant: str) -> None:
     """Create a wallet."""
     passphrase = read_secret("BIP39 passphrase", confirm=True) if ask_passphrase else ""
     slot, mnemonic = cli.client().create_wallet(key_type, name, bip39=bip39, passphrase=passphrase,
-                                                language=language)
+                                                language=language, variant=VARIANTS[variant])
     human = f"wallet {name!r}: master slot {slot}"
     if mnemonic:
         human += f"\nWrite these words down; they will not be shown again:\n{mnemonic}"
@@ -46,13 +52,16 @@ def create(cli: Cli, name: str, key_type: KeyType, bip39: bool, language: str, a
 @click.option("--language", type=LANGUAGES, default=None,
               help="Accept only this BIP39 word list (default: any official one).")
 @click.option("--passphrase", "ask_passphrase", is_flag=True, help="Prompt for the BIP39 passphrase.")
+@variant_option
 @pass_cli
-def restore(cli: Cli, name: str, key_type: KeyType, language: str | None, ask_passphrase: bool) -> None:
+def restore(cli: Cli, name: str, key_type: KeyType, language: str | None, ask_passphrase: bool,
+            variant: str) -> None:
     """Restore a wallet from its BIP39 mnemonic (prompted, or one line on stdin), in any official
     word list."""
     mnemonic = read_secret("Mnemonic")
     passphrase = read_secret("BIP39 passphrase") if ask_passphrase else ""
-    slot = cli.client().restore_wallet_bip39(key_type, name, mnemonic, passphrase=passphrase, language=language)
+    slot = cli.client().restore_wallet_bip39(key_type, name, mnemonic, passphrase=passphrase, language=language,
+                                             variant=VARIANTS[variant])
     cli.emit({"name": name, "master_slot": slot}, human=f"wallet {name!r} restored: master slot {slot}")
 
 def _master_slot(scm: Client, name: str) -> int:
@@ -140,9 +149,12 @@ def slip39() -> None:
               help="One per group, e.g. --group 2/3 --group 3/5.")
 @click.option("--iteration-exponent", type=click.IntRange(0, 5), default=1, show_default=True)
 @click.option("--passphrase", "ask_passphrase", is_flag=True, help="Prompt for the set's passphrase.")
+@click.option("--member-passwords", is_flag=True,
+              help="Prompt for each member's own password (empty: a standard share); see docs/zymkey.md.")
+@variant_option
 @pass_cli
 def slip39_create(cli: Cli, name: str, key_type: KeyType, group_threshold: int, groups: tuple[str, ...],
-                  iteration_exponent: int, ask_passphrase: bool) -> None:
+                  iteration_exponent: int, ask_passphrase: bool, member_passwords: bool, variant: str) -> None:
     """Create a wallet backed by SLIP-39 shares, shown one at a time."""
     layout = []
     for text in groups:
@@ -154,7 +166,7 @@ def slip39_create(cli: Cli, name: str, key_type: KeyType, group_threshold: int, 
     passphrase = read_secret("SLIP-39 passphrase", confirm=True) if ask_passphrase else ""
     scm = cli.client()
     scm.slip39_generate(key_type, name, group_threshold=group_threshold, group_count=len(layout),
-                        iteration_exponent=iteration_exponent, passphrase=passphrase)
+                        iteration_exponent=iteration_exponent, passphrase=passphrase, variant=VARIANTS[variant])
     try:
         for index, (threshold, count) in enumerate(layout):
             scm.slip39_set_group(index, count, threshold)
@@ -162,7 +174,9 @@ def slip39_create(cli: Cli, name: str, key_type: KeyType, group_threshold: int, 
         slot = -1
         for index, (_, count) in enumerate(layout):
             for member in range(count):
-                slot, share = scm.slip39_next_share()
+                password = (read_secret(f"Password of group {index + 1} member {member + 1}", confirm=True)
+                            if member_passwords else "")
+                slot, share = scm.slip39_next_share(password)
                 if cli.as_json:
                     shares.append({"group": index, "member": member, "mnemonic": share})
                 else:
@@ -181,22 +195,26 @@ def slip39_create(cli: Cli, name: str, key_type: KeyType, group_threshold: int, 
 @click.option("--type", "key_type", type=WALLET_KEY_TYPE, default="secp256k1", show_default=True,
               help=WALLET_TYPE_HELP)
 @click.option("--passphrase", "ask_passphrase", is_flag=True, help="Prompt for the set's passphrase.")
+@click.option("--member-passwords", is_flag=True, help="Prompt for each share's member password (empty: none).")
+@variant_option
 @pass_cli
-def slip39_restore(cli: Cli, name: str, key_type: KeyType, ask_passphrase: bool) -> None:
+def slip39_restore(cli: Cli, name: str, key_type: KeyType, ask_passphrase: bool, member_passwords: bool,
+                   variant: str) -> None:
     """Restore a wallet from SLIP-39 shares, entered one at a time in any order."""
     from ...wire.errors import MnemonicError
 
     passphrase = read_secret("SLIP-39 passphrase") if ask_passphrase else ""
     scm = cli.client()
-    scm.slip39_restore(key_type, name, passphrase=passphrase)
+    scm.slip39_restore(key_type, name, passphrase=passphrase, variant=VARIANTS[variant])
     slot, missing = -1, "no share has been given yet"
     try:
         while slot == -1:
             share = read_secret("Share")
             if not share:
                 raise click.ClickException(f"no more shares; nothing was restored; still missing: {missing}")
+            password = read_secret("Member password") if member_passwords else ""
             try:
-                added = scm.slip39_add(share)
+                added = scm.slip39_add(share, password)
             except MnemonicError as exc:
                 click.echo(f"share refused: {exc.message}", err=True)
                 continue

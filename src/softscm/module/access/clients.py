@@ -10,6 +10,7 @@ client a connection's key belongs to.
 from __future__ import annotations
 
 import hmac
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -27,6 +28,7 @@ STATIC_KEY_LABEL = "channel static key"
 KEY_SIZE = 32
 MAX_NAME = 64
 MAX_CLIENTS = 256
+_NAME = re.compile(rf"[A-Za-z0-9_.-]{{1,{MAX_NAME}}}")
 
 RecordEvent = Callable[..., None]  # Recorder.record(event, **details)
 
@@ -71,9 +73,12 @@ class ClientRecord:
 
 
 def check_name(name: str) -> str:
-    """:raises InvalidArgumentError: unless 1-64 printable characters."""
-    if not isinstance(name, str) or not 0 < len(name) <= MAX_NAME or not name.isprintable():
-        raise InvalidArgumentError(f"a client name is 1-{MAX_NAME} printable characters")
+    """A name usable in the principal ``client:NAME`` that roles and key grants are given to.
+
+    :raises InvalidArgumentError: unless 1-64 letters, digits, ``.``, ``_`` or ``-``.
+    """
+    if not isinstance(name, str) or not _NAME.fullmatch(name):
+        raise InvalidArgumentError(f"a client name is 1-{MAX_NAME} letters, digits, '.', '_' or '-'")
     return name
 
 

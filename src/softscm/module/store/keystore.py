@@ -56,6 +56,20 @@ _WALLET_COLUMNS = "id, name, key_type, master_slot, variant, watch_only"
 _FOREIGN_COLUMNS = "slot, key_type, public, exportable, created"
 GENERATION = "generation"
 
+WALLET_CHAIN_CODE_BYTES = 32
+
+
+def _split_secret(row: tuple, secret: bytes) -> tuple[bytes, bytes]:
+    """A key row's sealed secret as ``(private key, extra secret)``. A wallet node (``wallet_id``
+    set) seals its 32-byte chain code after the private key, which is 32 bytes, or 64 for an
+    extended Ed25519 key (a Cardano node), or absent in a watch-only node; other keys seal a
+    32-byte private key alone."""
+    if row[7] is None:
+        return secret[:32], secret[32:]
+    cut = len(secret) - WALLET_CHAIN_CODE_BYTES
+    return secret[:cut], secret[cut:]
+
+
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value BLOB NOT NULL, mac BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS digest (id INTEGER PRIMARY KEY CHECK (id = 1), value BLOB NOT NULL);
@@ -524,7 +538,7 @@ class KeyStore(WalDatabase):
         row = self._row(slot)
         if not row[3]:
             raise SlotEmptyError(f"slot {slot} holds no private key")
-        key = load_private(KeyType(row[1]), self._unwrap(row)[:32])
+        key = load_private(KeyType(row[1]), _split_secret(row, self._unwrap(row))[0])
         if not hmac.compare_digest(key.public, bytes(row[2])):
             raise StoreCorruptError(f"slot {slot} does not match its public key")
         self._remember(slot, key)
@@ -537,7 +551,7 @@ class KeyStore(WalDatabase):
         :raises StoreCorruptError: if the wrapped secret fails authentication.
         """
         row = self._row(slot)
-        return self._unwrap(row)[32 if row[3] else 0 :]
+        return _split_secret(row, self._unwrap(row))[1]
 
     def _unwrap(self, row: tuple) -> bytes:
         slot = row[0]

@@ -2,7 +2,7 @@
 
 Each wallet node lives in a user slot with its node address, its parent and its wallet; the
 private key and the chain code are sealed together. The derivation itself is the pure core
-(:mod:`.hd`, :mod:`.bip39`, :mod:`.slip39`).
+(:mod:`.hd`, :mod:`.bip39`, :mod:`.slip39`, and :mod:`.cardano` for ``variant="cardano"``).
 """
 
 from __future__ import annotations
@@ -25,10 +25,12 @@ from ..crypto import PrivateKey, load_private
 from ..crypto.rng import Rng
 from ..keyslots import KeySlots
 from ..store.keystore import KeyRecord, WalletRecord
-from . import bip39, hd, path, slip39
+from . import bip39, cardano, hd, path, slip39
 
 MASTER = "m"
 SEED_BYTES = 64
+CARDANO = "cardano"
+VARIANTS = ("", CARDANO)  # the standard derivation (BIP32 / SLIP-10), Cardano Icarus + BIP32-Ed25519
 
 
 @dataclass(frozen=True)
@@ -80,8 +82,12 @@ class WalletService:
             raise InvalidArgumentError("a wallet needs a name")
         if self._store.find_wallet(name=wallet.name) is not None:
             raise WalletError(f"a wallet named {wallet.name!r} already exists")
-        if wallet.variant:
-            raise InvalidArgumentError(f"wallet variant {wallet.variant!r} is not supported (only the standard derivation)")
+        if wallet.variant not in VARIANTS:
+            raise InvalidArgumentError(f"wallet variant {wallet.variant!r} is not supported (use '' or 'cardano')")
+        if wallet.variant == CARDANO and wallet.key_type is not KeyType.ED25519:
+            raise WalletError("the cardano variant is for Ed25519 wallets")
+        if wallet.variant == CARDANO and wallet.master_gen_key:
+            raise InvalidArgumentError("a cardano (Icarus) master key takes no master generation key")
 
     def _check_no_session(self) -> None:
         if self.session is not None:
@@ -106,8 +112,17 @@ class WalletService:
         return slot
 
     def _create(self, wallet: NewWallet, seed: bytes) -> int:
-        """Derive the master node from ``seed`` and store it with its wallet record."""
+        """Derive the master node from ``seed`` (a random seed, a caller's seed or a SLIP-39 master
+        secret; the Icarus entropy for a cardano wallet) and store it with its wallet record."""
+        if wallet.variant == CARDANO:
+            return self._store_wallet(wallet, cardano.icarus_master(seed), MASTER)
         return self._store_wallet(wallet, hd.master_node(wallet.key_type, seed, wallet.master_gen_key), MASTER)
+
+    def _create_bip39(self, wallet: NewWallet, mnemonic: str, passphrase: str) -> int:
+        """The master node of a BIP39 mnemonic: from its seed, or (cardano) from its entropy."""
+        if wallet.variant == CARDANO:
+            return self._store_wallet(wallet, cardano.icarus_master_from_mnemonic(mnemonic, passphrase), MASTER)
+        return self._create(wallet, bip39.mnemonic_to_seed(mnemonic, passphrase))
 
     def create(self, wallet: NewWallet, source: SeedSource, *, passphrase: str = "",
                seed: bytes | None = None, language: Bip39Language = Bip39Language.ENGLISH) -> tuple[int, str | None]:
@@ -129,7 +144,7 @@ class WalletService:
                 raise InvalidArgumentError("argument 'seed' is required")
             return self._create(wallet, seed), None
         mnemonic = bip39.generate_mnemonic(self._keys.rng, language=language)
-        return self._create(wallet, bip39.mnemonic_to_seed(mnemonic, passphrase)), mnemonic
+        return self._create_bip39(wallet, mnemonic, passphrase), mnemonic
 
     def restore_bip39(self, wallet: NewWallet, mnemonic: str, passphrase: str = "",
                       language: Bip39Language | None = None) -> int:
@@ -139,7 +154,7 @@ class WalletService:
         """
         self._begin(wallet)
         words = bip39.validate_mnemonic(mnemonic, language)
-        return self._create(wallet, bip39.mnemonic_to_seed(words, passphrase))
+        return self._create_bip39(wallet, words, passphrase)
 
     def oversight(self, wallet: NewWallet, node_addr: str, *, xpub: str | None = None,
                   public_key: bytes | None = None, chain_code: bytes | None = None) -> int:
@@ -239,12 +254,13 @@ class WalletService:
         if existing is not None:
             return existing, self._node(self._store.get(existing))
         parent_node = self._node(parent)
+        scheme = cardano if wallet.variant == CARDANO else hd
         if parent_node.private_key is not None:
-            node = hd.derive_child(parent_node, step.index, step.hardened)
+            node = scheme.derive_child(parent_node, step.index, step.hardened)
         elif step.hardened:
             raise WalletError("a watch-only wallet cannot derive hardened children")
         else:
-            node = hd.derive_public_child(parent_node, step.index)
+            node = scheme.derive_public_child(parent_node, step.index)
         slot = self._store.put_key(self._private(node), key_type=node.key_type, public=node.public_key,
                                    wallet_id=wallet.id, parent_slot=parent.slot, node_addr=addr,
                                    extra_secret=node.chain_code)
