@@ -115,6 +115,9 @@ class Services:
     files: FileStore
 
 
+_SUSPENSION_EVENTS = {"power": Event.POWER, "battery": Event.BATTERY, "temperature": Event.TEMPERATURE}
+
+
 def derive(root_key: bytes, label: bytes) -> bytes:
     """A 32-byte key for one purpose, derived from the root key."""
     return HKDF(hashes.SHA256(), 32, None, label).derive(root_key)
@@ -276,14 +279,15 @@ class Module:
         self.live().store.set_meta(POLICY, self.policy.to_json())
 
     def suspend(self, reason: str, message: str) -> None:
-        """Suspend key operations until :meth:`resume` for the same reason."""
+        """Suspend key operations (``reason``: power, battery or temperature) until :meth:`resume`
+        for the same reason."""
         if reason not in self.suspended:
             self.suspended[reason] = message
-            self.events.record(Event.POWER if reason == "power" else Event.BATTERY, suspended=True, reason=message)
+            self.events.record(_SUSPENSION_EVENTS[reason], suspended=True, reason=message)
 
     def resume(self, reason: str) -> None:
         if self.suspended.pop(reason, None) is not None:
-            self.events.record(Event.POWER if reason == "power" else Event.BATTERY, suspended=False, reason=reason)
+            self.events.record(_SUSPENSION_EVENTS[reason], suspended=False, reason=reason)
 
     def show_led_code(self, code: LedCode, *, reason: str) -> None:
         """Development mode's answer to a fatal fault: show the code, record it, carry on."""

@@ -114,10 +114,12 @@ def battery(cli: Cli, threshold: float | None, action: str | None) -> None:
 @click.option("--low", type=float, default=None)
 @click.option("--high", type=float, default=None)
 @click.option("--self-destruct/--no-self-destruct", default=None)
+@click.option("--suspend/--no-suspend", default=None, help="Refuse key operations while out of range.")
 @pass_cli
-def temperature(cli: Cli, low: float | None, high: float | None, self_destruct: bool | None) -> None:
-    """CPU temperature thresholds (°C) and action (frozen in production mode)."""
-    cli.client().set_temperature_policy(low=low, high=high, self_destruct=self_destruct)
+def temperature(cli: Cli, low: float | None, high: float | None, self_destruct: bool | None,
+                suspend: bool | None) -> None:
+    """CPU temperature thresholds (°C) and actions (frozen in production mode)."""
+    cli.client().set_temperature_policy(low=low, high=high, self_destruct=self_destruct, suspend=suspend)
     cli.emit({"ok": True}, human="set")
 
 

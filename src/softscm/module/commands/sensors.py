@@ -187,7 +187,7 @@ class SensorCommands:
     def temp_policy(self, request: TempPolicyRequest) -> Done:
         """Low/high thresholds and self-destruct. Frozen in production."""
         self._policy.set_temperature(self._mode(), low=request.low, high=request.high,
-                                     self_destruct=request.self_destruct)
+                                     self_destruct=request.self_destruct, suspend=request.suspend)
         self._save_policy()
         self._events.record(Event.POLICY_CHANGE, temperature=True)
         return Done()

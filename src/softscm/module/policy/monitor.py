@@ -127,6 +127,10 @@ class Monitor:
             return
         self._temperature = state
         module.events.record(Event.TEMPERATURE, celsius=celsius, state=state or "normal")
+        if state is None:
+            module.resume("temperature")
+        elif policy.temp_suspend:
+            module.suspend("temperature", f"temperature {celsius:.1f} °C is out of range")
         if state is not None:
             code = FatalCode.LOW_TEMPERATURE if state == "low" else FatalCode.HIGH_TEMPERATURE
             self._act(code.value, policy.temp_self_destruct, f"temperature {celsius:.1f} °C is {state}")
