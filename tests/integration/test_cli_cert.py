@@ -79,7 +79,8 @@ def test_chains_roots_and_files_in_the_module(daemon, tmp_path):
     put = scmctl("--json", "files", "put", "boot/bootcode4.bin", str(boot))
     assert put.exit_code == 0 and json.loads(put.stdout)["size"] == 5000
     assert scmctl("files", "get", "boot/bootcode4.bin").stdout_bytes == boot.read_bytes()
-    assert "boot/bootcode4.bin" in scmctl("files", "list", "boot/").output
+    listed = json.loads(scmctl("--json", "files", "list", "boot/").stdout)
+    assert [(f["name"], f["size"]) for f in listed] == [("boot/bootcode4.bin", 5000)]
     assert scmctl("files", "put", "../x", str(boot)).exit_code == Exit.USAGE
     assert scmctl("files", "remove", "boot/bootcode4.bin").exit_code == 0
     assert scmctl("files", "get", "boot/bootcode4.bin").exit_code == Exit.NOT_FOUND

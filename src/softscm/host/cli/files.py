@@ -37,8 +37,8 @@ def get(cli: Cli, name: str, out: str) -> None:
 def list_files(cli: Cli, prefix: str) -> None:
     """Stored files (whose names start with PREFIX)."""
     stored = cli.client().list_files(prefix)
-    cli.emit(stored, human=lambda d: cli.table(f"{len(d)} files", ["name", "size", "sha256"],
-                                               [(f.name, f.size, f.sha256.hex()) for f in d]))
+    cli.emit(stored, human=lambda d: cli.table(f"{len(d)} files", ["name", "size", "sha256 (first 8 bytes)"],
+                                               [(f.name, f.size, f.sha256[:8].hex()) for f in d]))
 
 
 @files.command()

@@ -174,11 +174,15 @@ class Station:
 
     def check(self, specs: list[UnitSpec]) -> list[UnitPlan]:
         """Check every input before anything is changed: one module and one existing image per
-        unit, modules READY with their factory keys, distinct serials, no unit in production
-        mode that this station did not lock, boot files within the module's file size limit, and the CA.
+        unit, each image as the disk and boot plug-ins need it (their ``check``), modules READY
+        with their factory keys, distinct serials, not the station's own module, no unit in
+        production mode that this station did not lock, boot files within the module's file size
+        limit; then set up (or check) the station CA.
 
         :raises ProvisioningError: naming the first input that is wrong (nothing was changed).
         :raises TransportError: if a module cannot be reached.
+        :raises ScmError: what a plug-in's check raises (e.g. ``LuksKeyError`` for a wrong default
+            passphrase).
         """
         if not specs:
             raise ProvisioningError("no units to provision")
