@@ -23,7 +23,7 @@ from .hardening import disable_core_dumps
 from .module import Module, ModuleConfig
 from .sensors.linux import LinuxPaths
 from .server import Server
-from .store.atomic import check_private_dir
+from .store.atomic import check_private_dir, check_writable
 
 log = logging.getLogger("softscm.scmd")
 
@@ -168,6 +168,7 @@ def main(state_dir: Path | None, socket_path: Path | None, no_unix: bool, socket
     try:
         if state_dir.exists():
             check_private_dir(state_dir)
+            check_writable(state_dir)
         listeners = bind_all(endpoints)  # before the module starts: a taken address leaves no new state behind
     except ScmError as exc:
         raise click.ClickException(f"cannot start: {exc.message}") from None
