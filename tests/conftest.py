@@ -29,29 +29,35 @@ class Daemon:
     args: list[str] = field(default_factory=list)
     env: dict[str, str] | None = None
     process: subprocess.Popen[bytes] | None = None
+    ready: Path | None = None  # default: <state_dir>.ready beside the state directory
 
     @property
     def url(self) -> str:
         return f"unix:{self.socket}"
 
     def start(self, timeout: float = 20.0) -> Daemon:
-        ready = self.state_dir.parent / f"{self.state_dir.name}.ready"
+        ready = self.ready or self.state_dir.parent / f"{self.state_dir.name}.ready"
         ready.unlink(missing_ok=True)
         self.process = subprocess.Popen(
             [*SCMD, "--state-dir", str(self.state_dir), "--socket", str(self.socket), "--ready-file", str(ready),
              "--log-level", "WARNING", *self.args],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=self.env,
         )
+        self.wait_ready(self.process, ready, timeout)
+        return self
+
+    @staticmethod
+    def wait_ready(process: subprocess.Popen[bytes], ready: Path, timeout: float = 20.0) -> None:
+        """Wait until scmd wrote its ready file. :raises RuntimeError: if it exited or took too long."""
         deadline = time.monotonic() + timeout
         while not ready.exists():
-            if self.process.poll() is not None:
-                _, err = self.process.communicate()
-                raise RuntimeError(f"scmd exited with {self.process.returncode}: {err.decode()}")
+            if process.poll() is not None:
+                _, err = process.communicate()
+                raise RuntimeError(f"scmd exited with {process.returncode}: {err.decode()}")
             if time.monotonic() > deadline:
-                self.process.kill()
+                process.kill()
                 raise RuntimeError("scmd did not become ready")
             time.sleep(0.02)
-        return self
 
     def connect(self) -> softscm.host.client.Client:
         return softscm.connect(self.url)
@@ -74,8 +80,11 @@ class Daemon:
 
 def run_scmd(state_dir: Path, *args: str, timeout: float = 20.0, env: dict[str, str] | None = None
              ) -> subprocess.CompletedProcess[str]:
-    """Run scmd expecting it to exit by itself (for start-up failures)."""
-    return subprocess.run([*SCMD, "--state-dir", str(state_dir), "--no-unix", *args], capture_output=True,
+    """Run scmd expecting it to exit by itself (for start-up failures); its socket goes beside the state
+    directory unless ``args`` name another."""
+    socket_args = [] if "--socket" in args or "--no-unix" in args else [
+        "--socket", str(state_dir.parent / f"{state_dir.name}.refused.sock")]
+    return subprocess.run([*SCMD, "--state-dir", str(state_dir), *socket_args, *args], capture_output=True,
                           text=True, timeout=timeout, env=env)
 
 

@@ -331,6 +331,21 @@ def test_slip39_create_and_restore_via_cli(run):
     assert restored["master_slot"] > created["master_slot"]
 
 
+def test_slip39_member_passwords_and_cardano_variant_via_cli(run):
+    result, created = run("wallet", "slip39", "create", "ada", "--type", "ed25519", "--variant", "cardano",
+                          "--group-threshold", "1", "--group", "2/2", "--iteration-exponent", "0",
+                          "--member-passwords", input="first\n\n", as_json=True)
+    assert result.exit_code == 0, result.output
+    shares = [s["mnemonic"] for s in created["shares"]]
+    result, restored = run("wallet", "slip39", "restore", "ada-again", "--type", "ed25519", "--variant", "cardano",
+                           "--member-passwords", input=f"{shares[1]}\n\n{shares[0]}\nfirst\n", as_json=True)
+    assert result.exit_code == 0, result.output
+    keys = [run("wallet", "derive", name, "m/0/0", as_json=True)[1]["public_key"] for name in ("ada", "ada-again")]
+    assert keys[0] == keys[1]  # non-hardened Ed25519 children: BIP32-Ed25519, not SLIP-10
+    listed = {w["name"]: w["variant"] for w in run("wallet", "list", as_json=True)[1]}
+    assert listed == {"ada": "cardano", "ada-again": "cardano"}
+
+
 def test_scmctl_process_against_a_real_daemon(daemon, tmp_path):
     env = {**os.environ, "SOFTSCM_URL": daemon.url}
 

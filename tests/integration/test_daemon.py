@@ -28,6 +28,8 @@ from softscm.wire.errors import (
     SlotEmptyError,
 )
 
+from .channel_setup import enrolled_state
+
 DIGEST = hashlib.sha256(b"softscm").digest()
 
 
@@ -233,12 +235,12 @@ def test_state_directory_and_socket_are_owner_only(daemon):
         assert (path.stat().st_mode & 0o077) == 0, path
 
 
-@pytest.mark.parametrize("url_kind", ["tcp"])
-def test_tcp_loopback_transport(tmp_path, daemon_factory, url_kind):
+def test_tcp_loopback_transport(tmp_path, daemon_factory):
+    enrolled = enrolled_state(tmp_path / "tcp", tmp_path)  # TCP carries only the channel
     daemon = daemon_factory("tcp", "--tcp", "127.0.0.1:0")
     ready = (tmp_path / "tcp.ready").read_text().split()
     tcp_url = next(u for u in ready if u.startswith("tcp:"))
-    with softscm.connect(tcp_url) as scm:
+    with softscm.connect(tcp_url, client_key=enrolled.client_key, module_key=enrolled.module_key) as scm:
         slot = scm.gen_key_pair("ed25519")
         _sign_and_check(scm, slot, KeyType.ED25519)
     assert Path(daemon.socket).exists()

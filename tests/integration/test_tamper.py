@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import threading
 import time
 
@@ -175,3 +176,21 @@ def test_rtc_drift_and_time(scm):
     assert isinstance(scm.get_rtc_drift(), float)
     precise = scm.get_module_time(precise=True)
     assert precise == int(precise)
+
+
+def test_over_temperature_with_the_suspend_policy_refuses_key_operations_until_back_in_range(tmp_path):
+    """Issue 13: signing went on at 95 °C; with the suspend policy it is refused while hot and served
+    again once the temperature is back in range (each change in the audit log)."""
+    digest = hashlib.sha256(b"hot").digest()
+    with softscm.connect(f"embedded:{tmp_path / 'state'}") as scm:
+        slot = scm.gen_key_pair("nistp256")
+        scm.set_temperature_policy(high=70.0, suspend=True)
+        scm.simulate("temperature", celsius=95)
+        with pytest.raises(ModuleStateError, match="suspended"):
+            scm.sign(slot, digest)
+        assert "temperature" in scm.status().suspended and scm.get_cpu_temp() == 95  # reads still served
+        scm.simulate("temperature", celsius=40)
+        scm.verify(slot, digest, scm.sign(slot, digest).raw)
+        assert scm.status().suspended == {}
+        entries, _ = scm.read_log(events=["TEMPERATURE"])
+    assert [e.details.get("suspended") for e in entries if "suspended" in e.details] == [True, False]

@@ -180,17 +180,19 @@ def test_128_wallets_with_four_accounts_survive_a_restart(daemon_factory):
             assert scm.get_wallet_key_slot(f"m/{account}'", wallet_name=f"wallet-{w}") == slot
 
 
-def test_slip39_member_passphrase_must_match_the_set(scm):
+def test_slip39_member_passwords_protect_their_shares(scm):
     scm.slip39_generate("secp256k1", "pw", group_threshold=1, group_count=1, iteration_exponent=0,
                         passphrase="set secret")
     scm.slip39_set_group(0, 3, 2)
     with pytest.raises(InvalidArgumentError):
-        scm.slip39_next_share(passphrase="another")
-    shares = [scm.slip39_next_share(passphrase="set secret")[1] for _ in range(2)]
-    scm.slip39_next_share()  # empty means "the set's"
+        scm.slip39_next_share(passphrase="not ascii: é")
+    slots, shares = zip(*(scm.slip39_next_share(passphrase=p) for p in ("alice", "", "carol")))
     scm.slip39_restore("secp256k1", "pw-restored", passphrase="set secret")
-    assert scm.slip39_add_share(shares[0]) == -1
-    assert scm.slip39_add_share(shares[1], passphrase="set secret") >= 16
+    assert scm.slip39_add_share(shares[0], passphrase="alice") == -1
+    restored = scm.slip39_add_share(shares[2], passphrase="carol")
+    assert restored >= 16
+    public = [scm.get_public_key(scm.derive_wallet_path(master, "m/0'")) for master in (slots[-1], restored)]
+    assert public[0] == public[1]
 
 
 def test_slip39_set_that_does_not_decode_closes_the_session(scm):

@@ -31,3 +31,11 @@ def test_unknown_code_becomes_a_plain_scm_error():
     error = errors.error_for_code(9999, "from the future")
     assert type(error) is errors.ScmError
     assert "9999" in str(error)
+
+
+def test_every_error_class_is_exported_from_the_package():
+    import softscm
+
+    for cls in _all_classes():
+        assert getattr(softscm, cls.__name__, None) is cls, cls.__name__
+        assert cls.__name__ in softscm.__all__

@@ -31,9 +31,15 @@ class SeedVector:
     nodes: tuple[DerivedVector, ...]  # the master ("m") first
 
 
-def bip39_vectors() -> list[list[str]]:
-    """``[entropy hex, mnemonic, seed hex, xprv]`` with passphrase "TREZOR" (python-mnemonic)."""
-    return json.loads((HERE / "bip39_vectors.json").read_text())["english"]
+def bip39_vectors(language: str = "english") -> list[list[str]]:
+    """``[entropy hex, mnemonic, seed hex, xprv]`` with passphrase "TREZOR" (python-mnemonic), for one
+    of the file's word lists (the ten official ones)."""
+    return json.loads((HERE / "bip39_vectors.json").read_text())[language]
+
+
+def bip39_languages() -> list[str]:
+    """The word lists the BIP39 vector file covers."""
+    return list(json.loads((HERE / "bip39_vectors.json").read_text()))
 
 
 def slip39_vectors() -> list[list]:

@@ -10,6 +10,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .files import write_file
+
 BOOT_ID = Path("/proc/sys/kernel/random/boot_id")
 NET = Path("/sys/class/net")
 JUMP_S = 2.0
@@ -36,7 +38,7 @@ class HostWatcher:
             found.append(("power_cycle", {"previous_boot": known["boot_id"], "boot": boot_id}))
         if boot_id != known.get("boot_id"):
             self.state_file.parent.mkdir(parents=True, exist_ok=True)
-            self.state_file.write_text(json.dumps({"boot_id": boot_id}))
+            write_file(self.state_file, json.dumps({"boot_id": boot_id}).encode())
         for link in sorted(self.net_dir.glob("*")) if self.net_dir.exists() else []:
             operstate = (link / "operstate").read_text().strip() if (link / "operstate").exists() else "unknown"
             before = self._links.get(link.name)

@@ -15,10 +15,11 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
 from ..wire.codec import Reply, Request
-from ..wire.defs import Command, ModuleState
-from ..wire.errors import DestroyedError, InternalError, ModuleStateError, ProtocolError, ScmError
+from ..wire.defs import Command, ModuleState, Role
+from ..wire.errors import BootHeldError, DestroyedError, InternalError, ModuleStateError, ProtocolError, ScmError
 from ..wire.messages import Message
 from ..wire.messages import Request as RequestMessage
+from .access.caller import Session
 from .offload import Offloaded
 
 log = logging.getLogger(__name__)
@@ -30,22 +31,40 @@ ANY_STATE = frozenset(ModuleState)
 Q = TypeVar("Q", bound=RequestMessage[Any])
 
 
+Slots = Callable[[Any], Iterable[int]]
+
+
 @dataclass(frozen=True)
 class Route:
     request: type[RequestMessage[Any]]
-    handler: Callable[[Any], Any]
+    handler: Callable[..., Any]
     states: frozenset[ModuleState]
     blocking: bool = False  # the handler returns an awaitable (a wait for an event)
+    role: Role = Role.USER  # the least role a caller needs
+    uses: Slots | None = None  # the key slots a request uses (the caller needs rights on each)
+    creates: Slots | None = None  # the key slots a reply made (granted to the caller)
+    session: bool = False  # the handler also takes the caller's Session
+    pin: bool = True  # an administrator command needs the PIN login once a PIN is set
 
     @property
     def command(self) -> Command:
         return self.request.COMMAND
 
 
-def route(request: type[Q], handler: Callable[[Q], Message | Offloaded] | Callable[[Q], Awaitable[Message]], *,
-          states: frozenset[ModuleState] = READY, blocking: bool = False) -> Route:
-    """The route of ``request``'s command to ``handler``, allowed only in ``states``."""
-    return Route(request, handler, states, blocking)
+def route(request: type[Q], handler: Callable[..., Message | Offloaded] | Callable[..., Awaitable[Message]], *,
+          states: frozenset[ModuleState] = READY, blocking: bool = False, role: Role = Role.USER,
+          uses: Slots | None = None, creates: Slots | None = None, session: bool = False,
+          pin: bool = True) -> Route:
+    """The route of ``request``'s command to ``handler``, allowed only in ``states`` and to callers
+    of at least ``role``; ``uses`` names the key slots the caller needs rights on, ``creates`` the
+    new slots it gets rights on; with ``session`` the handler is called with the caller's session;
+    ``pin=False`` lets an administrator run it without the PIN login (an unattended boot step)."""
+    return Route(request, handler, states, blocking, role, uses, creates, session, pin)
+
+
+def slot_of(request: Any) -> tuple[int]:
+    """``uses``/``creates`` for a request or reply with a ``slot``."""
+    return (request.slot,)
 
 
 @dataclass
@@ -55,6 +74,16 @@ class Counters:
     ops: dict[str, int] = field(default_factory=dict)
     errors: dict[str, int] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
+
+
+class Access(Protocol):
+    """What the dispatcher asks of the access control."""
+
+    def authorize(self, session: Session, needed: Role, what: str, *, pin: bool = True) -> None: ...
+
+    def check_keys(self, session: Session, slots: Iterable[int], what: str) -> None: ...
+
+    def created(self, session: Session, slots: Iterable[int]) -> None: ...
 
 
 class Gate(Protocol):
@@ -70,9 +99,10 @@ class Gate(Protocol):
 class Dispatcher:
     """Runs requests against the registered routes. Not thread-safe (the module's one thread)."""
 
-    def __init__(self, gate: Gate, routes: Iterable[Route], counters: Counters) -> None:
+    def __init__(self, gate: Gate, routes: Iterable[Route], counters: Counters, access: Access) -> None:
         """:raises RuntimeError: if two routes serve one command."""
         self._gate = gate
+        self._access = access
         self._routes: dict[Command, Route] = {}
         self.counters = counters
         for r in routes:
@@ -89,13 +119,13 @@ class Dispatcher:
         r = self._routes.get(command)
         return r is not None and r.blocking
 
-    def handle(self, request: Request) -> Reply:
-        """Run one request. Never raises: every failure becomes an error reply."""
+    def handle(self, request: Request, session: Session) -> Reply:
+        """Run one request for ``session``'s caller. Never raises: every failure becomes an error reply."""
         name = request.command.name
         started = time.perf_counter()
         counters = self.counters
         try:
-            result = self.execute(request)
+            result = self.execute(request, session)
         except ScmError as exc:
             counters.errors[name] = counters.errors.get(name, 0) + 1
             return Reply.failure(request.id, exc)
@@ -109,11 +139,12 @@ class Dispatcher:
             return Reply.success(request.id, result)
         return Reply.success(request.id, result.to_wire())
 
-    def execute(self, request: Request) -> Any:
-        """Check the state, decode the arguments and run the handler; returns its reply message (or,
-        for a blocking command, an awaitable of it).
+    def execute(self, request: Request, session: Session) -> Any:
+        """Check the state, decode the arguments, check the caller's rights and run the handler;
+        returns its reply message (or, for a blocking command, an awaitable of it).
 
         :raises ScmError: the typed error for anything that goes wrong.
+        :raises AccessDeniedError: if the caller may not run it (recorded in the audit log).
         """
         r = self._routes.get(request.command)
         state = self._gate.state
@@ -122,12 +153,18 @@ class Dispatcher:
                 raise DestroyedError("the module has been destroyed; its keys are gone")
             if r is None:
                 raise ProtocolError(f"{request.command.name} is not served by this module")
+            if state is ModuleState.HOLD:
+                raise BootHeldError(f"{request.command.name} is refused while the boot is held: remediate and "
+                                    "authorise first")
             raise ModuleStateError(f"{request.command.name} is not allowed while the module is {state.name}")
         if r.states == READY and self._gate.suspended:
             raise ModuleStateError("security services are suspended: " + "; ".join(self._gate.suspended.values()))
-        return r.handler(r.request.from_wire(request.args))
-
-    async def execute_wait(self, request: Request) -> Message:
-        """Run a blocking command to its end. :raises ScmError: as :meth:`execute`."""
-        result: Message = await self.execute(request)
-        return result
+        message = r.request.from_wire(request.args)
+        access = self._access
+        access.authorize(session, r.role, request.command.name, pin=r.pin)
+        if r.uses is not None:
+            access.check_keys(session, r.uses(message), request.command.name)
+        reply = r.handler(message, session) if r.session else r.handler(message)
+        if r.creates is not None:
+            access.created(session, r.creates(reply))
+        return reply

@@ -23,10 +23,10 @@ from .module import CLOUD_KEY, DESTROYED_MARKER, LOCK_KEY, Module, ModuleConfig
 from .selftest.health import HealthTestedRng
 from .selftest.integrity import compute_code_digest
 from .selftest.service import CODE_DIGEST, KEY_MATERIAL_DIGEST
-from .store.atomic import atomic_write, ensure_private_dir
+from .store.atomic import atomic_write
 from .store.initialise import build_then_rename, needs_initialising
 from .store.keystore import KeyStore
-from .store.lock import StateLock
+from .store.lock import LOCK_FILE, StateLock
 from .store.rootkey import create_root_key, load_root_key
 
 log = logging.getLogger(__name__)
@@ -46,10 +46,13 @@ def start(state_dir: Path | str, *, config: ModuleConfig = ModuleConfig(), rng: 
     :raises SelfTestError: if the entropy source fails its start-up health test (SP 800-90B
         4.3: before any random byte is used).
     :raises BusyError: if another module holds the directory.
+    :raises StateDirError: if the directory is open to other users or is not a directory (a
+        missing one is created owner-only; an existing one is never chmod-ed).
     """
     state_dir = Path(state_dir).absolute()
     tested = HealthTestedRng(rng)
     tested.startup_test()
+    _refuse_foreign_directory(state_dir)
     lock = StateLock(state_dir)
     try:
         if needs_initialising(state_dir, INITIALISED_MARKER):
@@ -74,6 +77,18 @@ def start(state_dir: Path | str, *, config: ModuleConfig = ModuleConfig(), rng: 
     return module
 
 
+def _refuse_foreign_directory(state_dir: Path) -> None:
+    """A directory with files but no module in it gets no lock file: it is left as it was.
+
+    :raises StoreCorruptError: if ``state_dir`` holds files and none of the module's markers.
+    """
+    if not state_dir.is_dir():
+        return
+    names = {path.name for path in state_dir.iterdir()}
+    if names and not names & {LOCK_FILE, INITIALISED_MARKER, DESTROYED_MARKER}:
+        raise StoreCorruptError(f"{state_dir} holds files that are not a softscm module's; it was left untouched")
+
+
 def _live(state_dir: Path, config: ModuleConfig, rng: Rng, store: KeyStore, root_key: bytes, bound: bool, *,
           fresh: bool) -> Module:
     module = Module(state_dir, config, rng, serial=(store.get_meta("serial") or b"").decode(),
@@ -89,7 +104,6 @@ def _open(state_dir: Path, config: ModuleConfig, rng: Rng) -> Module:
     if not (state_dir / INITIALISED_MARKER).is_file():
         raise StoreCorruptError(
             f"{state_dir} holds a half-initialised module (no '{INITIALISED_MARKER}' marker); it was left untouched")
-    ensure_private_dir(state_dir)
     root_key, bound = load_root_key(state_dir)
     recorded = recorded_store_generation(state_dir, Module.audit_keys(root_key)[1])
     store = KeyStore.open(state_dir, root_key, rng, min_generation=recorded)  # refuses a rolled-back store

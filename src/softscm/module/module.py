@@ -29,18 +29,25 @@ from ..wire.defs import (
     DEFAULT_WALLET_CAPACITY,
     FACTORY_SLOTS,
     PROTOCOL_VERSION,
+    BootPolicy,
     Event,
     Mode,
     ModuleState,
 )
 from ..wire.messages.admin import LedStatus, Metrics, ModuleInfo, Status
 from ..wire.messages.selftest import SelfTestKind
+from .access.control import AccessControl
+from .access.clients import ClientRegistry
 from .audit.log import AuditLog
 from .audit.recorder import Recorder
+from .boot.remediation import GoldenStore
+from .boot.service import BootHooks, BootService
 from .crypto.lockbox import LockBox
+from .disk import DiskCustody
 from .crypto.rng import Rng
 from .dispatch import Counters
 from .keyslots import KeySlots
+from .lockstreams import LockStreams
 from .policy.monitor import Monitor
 from .policy.settings import Policy
 from .selftest.health import HealthTestedRng
@@ -51,6 +58,8 @@ from .sensors.linux import LinuxPaths, LinuxSensors
 from .sensors.rtc import ModuleClock
 from .sensors.simulated import SimulatedDevice
 from .store.atomic import atomic_write, ensure_private_dir
+from .store.certs import CertStore
+from .store.files import FileStore
 from .store.keystore import KEYSTORE_FILE, KeyStore
 from .store.lock import StateLock
 from .store.rootkey import ROOT_KEY_FILE, bind_root_key
@@ -64,6 +73,7 @@ SENSORS_DIR = "sensors"
 POLICY = "policy"
 CLOUD_KEY = "sealed:cloud_key"
 LOCK_KEY = "sealed:lock_key"
+BOOT_GOLDEN_DIR = "boot-golden"
 
 
 @dataclass(frozen=True)
@@ -77,6 +87,7 @@ class ModuleConfig:
     fault_injection: bool = False  # tests only; refused in production mode whatever this says
     background_interval: tuple[float, float] = (60.0, 180.0)  # seconds between background checks
     accept_code_digest: bool = False  # development: record the running code's digest as the good one
+    boot_partitions: tuple[str, ...] = ()  # the boot partitions (directories, FAT images) BOOT_* may name
 
     def sensor_backend(self, state_dir: Path) -> SensorBackend:
         if self.linux_sensors is not None:
@@ -89,12 +100,22 @@ class Services:
     """What a live module owns."""
 
     store: KeyStore
+    access: AccessControl
     keys: KeySlots
     lockbox: LockBox
+    lockstreams: LockStreams
     wallets: WalletService
     selftests: SelfTests
     monitor: Monitor
     clock: ModuleClock
+    disk: DiskCustody
+    boot: BootService
+    clients: ClientRegistry
+    certs: CertStore
+    files: FileStore
+
+
+_SUSPENSION_EVENTS = {"power": Event.POWER, "battery": Event.BATTERY, "temperature": Event.TEMPERATURE}
 
 
 def derive(root_key: bytes, label: bytes) -> bytes:
@@ -144,17 +165,47 @@ class Module:
         monitor = Monitor(self)
         selftests = SelfTests(store, self.rng, monitor.peripheral_checks, self.key_material_digest, self.events,
                               self.enter_error, lambda: self._mode, self.config.fault_injection)
-        self.services = Services(store, keys, lockbox, WalletService(keys, self.events, lambda: self._mode),
-                                 selftests, monitor, clock)
+        disk = DiskCustody(derive(root_key, b"softscm disk v1"), self.rng, state=lambda: self.state,
+                           boot_gate=self.disk_keys_allowed, events=self.events)
+        self.services = Services(store, AccessControl(store, self.events, self.rng), keys, lockbox,
+                                 LockStreams(lockbox.key, self.rng), WalletService(keys, self.events, lambda: self._mode),
+                                 selftests, monitor, clock, disk, self._boot_service(store, keys),
+                                 ClientRegistry(store, record=self.events.record), CertStore(store),
+                                 FileStore(store, self.state_dir, rng=self.rng))
         if isinstance(self.rng, HealthTestedRng):
             self.rng.on_failure = lambda message: self.enter_error(f"entropy source: {message}")
         return self.services
+
+    def _boot_service(self, store: KeyStore, keys: KeySlots) -> BootService:
+        """Supervised boot: HOLD, destruction, the log and the LED are this module's; manifests are
+        signed by a factory slot key; remote authorisations by a foreign key."""
+        hooks = BootHooks(
+            enter_hold=lambda: self._set_state(ModuleState.HOLD),
+            leave_hold=lambda: self._set_state(ModuleState.READY),
+            destroy=lambda: self.destroy(reason="supervised boot verification failed"),
+            record=self.events.record,
+            show_led=lambda main, sub: self.show_led_code(LedCode(main, sub), reason="supervised boot"),
+            release_suspension=lambda: self.resume("battery"),
+        )
+        golden = GoldenStore(self.state_dir / BOOT_GOLDEN_DIR, store.seal_secret, store.open_secret)
+        return BootService(
+            store, hooks, policy=lambda: BootPolicy(self.policy.boot_policy),
+            signer=lambda slot: lambda digest: keys.private_key(slot).sign(digest).raw,
+            verifier=lambda slot: keys.public_key(slot).verify,
+            serial=self.serial, golden=golden, rng=self.rng,
+            known_keys=lambda: {slot: store.public_key(slot, foreign=True)
+                                for slot, key_type in store.list_foreign() if key_type.can_sign})
 
     def live(self) -> Services:
         """The services. :raises RuntimeError: on a destroyed module (no route reaches here then)."""
         if self.services is None:
             raise RuntimeError("a destroyed module has no services")
         return self.services
+
+    def disk_keys_allowed(self) -> bool:
+        """Whether the boot gate lets disk keys out: no supervised boot policy, or the boot
+        partition verified in this boot."""
+        return self.policy.boot_policy == BootPolicy.NONE or (self.services is not None and self.services.boot.verified)
 
     @staticmethod
     def audit_keys(root_key: bytes) -> tuple[bytes, bytes]:
@@ -228,14 +279,15 @@ class Module:
         self.live().store.set_meta(POLICY, self.policy.to_json())
 
     def suspend(self, reason: str, message: str) -> None:
-        """Suspend key operations until :meth:`resume` for the same reason."""
+        """Suspend key operations (``reason``: power, battery or temperature) until :meth:`resume`
+        for the same reason."""
         if reason not in self.suspended:
             self.suspended[reason] = message
-            self.events.record(Event.POWER if reason == "power" else Event.BATTERY, suspended=True, reason=message)
+            self.events.record(_SUSPENSION_EVENTS[reason], suspended=True, reason=message)
 
     def resume(self, reason: str) -> None:
         if self.suspended.pop(reason, None) is not None:
-            self.events.record(Event.POWER if reason == "power" else Event.BATTERY, suspended=False, reason=reason)
+            self.events.record(_SUSPENSION_EVENTS[reason], suspended=False, reason=reason)
 
     def show_led_code(self, code: LedCode, *, reason: str) -> None:
         """Development mode's answer to a fatal fault: show the code, record it, carry on."""
@@ -271,7 +323,7 @@ class Module:
         self._set_state(ModuleState.SELF_TEST)
         report = selftests.run(SelfTestKind.POWER_ON)
         if report.passed:
-            self._set_state(ModuleState.READY)
+            self._set_state(ModuleState.HOLD if self.live().boot.held else ModuleState.READY)
 
     # -- binding, state ----------------------------------------------------------------------------
 
@@ -341,6 +393,10 @@ class Module:
                 os.fsync(fh.fileno())
         except OSError:
             log.error("could not overwrite the root key file")
+        try:
+            services.files.zeroize()
+        except OSError:
+            log.error("could not overwrite the stored files")
         services.store.zeroize()
         services.store.close()
         for name in (ROOT_KEY_FILE, KEYSTORE_FILE, KEYSTORE_FILE + "-wal", KEYSTORE_FILE + "-shm"):

@@ -1,6 +1,7 @@
-"""Serving the module over byte streams (Unix socket, TCP loopback) and in-process.
+"""Serving the module over byte streams (Unix socket, TCP loopback), a serial line and in-process.
 
-Every connection starts with a HELLO handshake. A malformed frame gets an error reply (id 0 when
+Every connection may first open the encrypted channel (:mod:`softscm.module.gate`; required on
+TCP and serial), then starts with a HELLO handshake. A malformed frame gets an error reply (id 0 when
 the id could not be read) and the connection keeps serving; only an oversize length, which makes
 the stream impossible to resynchronise, closes it. Nothing a client sends can stop the server.
 """
@@ -8,27 +9,33 @@ the stream impossible to resynchronise, closes it. Nothing a client sends can st
 from __future__ import annotations
 
 import asyncio
-import logging
 import os
+import logging
 import queue
 import random
+import socket
 import threading
 import typing
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from ..wire.messages import Done, Message
 
 from ..wire.codec import EventMessage, Reply, Request
 from ..wire.defs import MAX_FRAME_SIZE, Command, ModuleState
-from ..wire.errors import BusyError, InternalError, ProtocolError, ScmError, TransportError
+from ..wire.errors import BusyError, ChannelError, InternalError, ProtocolError, ScmError, TransportError
 from ..wire.framing import HEADER, FrameTooLargeError, frame
 from ..wire.messages.selftest import SelfTestKind
 from . import commands, lifecycle
+from .access.caller import EMBEDDED, Caller, Session, client_peer, tcp_peer, unix_peer
+from .access.clients import channel_static_key
 from .dispatch import Dispatcher
+from .endpoints import Listener, UnixEndpoint, bind
+from .gate import ChannelKeys, SessionGate
 from .module import Module
 from .offload import Offloaded
+from .serial_line import SerialLine
 
 log = logging.getLogger(__name__)
 
@@ -59,12 +66,18 @@ async def run_monitor(module: Module, interval: float = 0.05) -> None:
 
 
 class Connection:
-    """One client's session: handshake state, subscriptions and requests in flight."""
+    """One client's session: handshake state, subscriptions and requests in flight.
 
-    def __init__(self, module: Module, dispatcher: Dispatcher, send: Sender) -> None:
+    ``send`` takes one reply or event payload (the transport frames and, on the channel, seals it).
+    ``caller`` is who the transport proved is at the other end (the kernel's peer credentials, or
+    the enrolled client key of the channel); the access control decides from it.
+    """
+
+    def __init__(self, module: Module, dispatcher: Dispatcher, send: Sender, caller: Caller) -> None:
         self._module = module
         self._dispatcher = dispatcher
         self._send = send
+        self._session = Session(caller)
         self._greeted = False
         self._unsubscribe: Callable[[], None] | None = None
         self._tasks: set[asyncio.Task[None]] = set()
@@ -85,7 +98,7 @@ class Connection:
         if self._dispatcher.blocking(request.command):
             self._start_wait(request)
             return
-        reply = self._dispatcher.handle(request)
+        reply = self._dispatcher.handle(request, self._session)
         if request.command is Command.HELLO and reply.status == 0:
             self._greeted = True
         if isinstance(reply.body, Offloaded):
@@ -94,13 +107,13 @@ class Connection:
         self._reply(reply)
 
     def _reply(self, reply: Reply) -> None:
-        self._send(frame(reply.to_bytes()))
+        self._send(reply.to_bytes())
 
     def _subscribe(self, request: Request) -> None:
         if self._unsubscribe is None:
             def push(event: dict[str, Any]) -> None:
                 try:
-                    self._send(frame(EventMessage(event).to_bytes()))
+                    self._send(EventMessage(event).to_bytes())
                 except (TransportError, ProtocolError, OSError):
                     pass
 
@@ -109,7 +122,7 @@ class Connection:
 
     def _start_wait(self, request: Request) -> None:
         try:
-            awaitable: Awaitable[Message] = self._dispatcher.execute(request)
+            awaitable: Awaitable[Message] = self._dispatcher.execute(request, self._session)
         except ScmError as exc:
             self._reply(Reply.failure(request.id, exc))
             return
@@ -119,8 +132,12 @@ class Connection:
         """Reply to ``request`` when ``awaitable`` (a wait, or offloaded work) completes."""
 
         async def finish() -> None:
+            module = self._module
             try:
+                before = module.changes
                 result = await awaitable
+                if module.services is not None and module.changes != before:
+                    module.sync()  # a wait that wrote (a boot verification, an authorisation): durable first
                 self._reply(Reply.success(request.id, result.to_wire()))
             except ScmError as exc:
                 self._reply(Reply.failure(request.id, exc))
@@ -142,6 +159,15 @@ class Connection:
             task.cancel()
 
 
+def _peer(transport: asyncio.BaseTransport) -> Caller:
+    """Who is on the other end of a plain session: a Unix peer's uid and gid from the kernel; a
+    TCP peer's address (on the channel, the enrolled client key says who it is instead)."""
+    sock = transport.get_extra_info("socket")
+    if sock is not None and sock.family == socket.AF_UNIX:
+        return unix_peer(sock, os.geteuid())
+    return tcp_peer(transport.get_extra_info("peername"))
+
+
 class _StreamProtocol(asyncio.Protocol):
     """One stream connection. Replies to read-only requests go out at the end of each read; once a
     request has written, this connection's replies wait for the server's next flush to disk.
@@ -154,18 +180,20 @@ class _StreamProtocol(asyncio.Protocol):
     connection holding more than :data:`FAIR_SHARE` while that pool is spent is closed (logged).
     """
 
-    def __init__(self, server: Server) -> None:
+    def __init__(self, server: Server, transport: str, *, require_channel: bool) -> None:
         self._server = server
+        self._transport_name = transport
+        self._require_channel = require_channel
         self._buffer = bytearray()
+        self._counted = 0  # bytes of this buffer counted in the server's pool
         self._out: list[bytes] = []
         self._out_size = 0
         self._transport: asyncio.Transport | None = None
-        self._connection: Connection | None = None
+        self._gate: SessionGate | None = None
         self.holding = False
         self._reading = False
         self._blocked = False  # the transport is over its high-water mark
         self._stalled = False  # frames wait in the buffer and reading is paused
-        self._counted = 0  # bytes of this buffer counted in the server's pool
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self._transport = typing.cast(asyncio.Transport, transport)  # a stream server's (uvloop's too)
@@ -175,7 +203,19 @@ class _StreamProtocol(asyncio.Protocol):
                 f"the module serves at most {MAX_CONNECTIONS} connections at once")).to_bytes()))
             self._transport.close()
             return
-        self._connection = Connection(self._server.module, self._server.dispatcher, self._emit)
+        peer = _peer(transport)
+        self._gate = SessionGate(
+            self._server.channel_keys(), self._server.module.events.record, transport=self._transport_name,
+            required=self._require_channel, send_frame=lambda payload: self._emit(frame(payload)), end=self._end,
+            session_factory=lambda send, key: self._server.new_session(send, key, peer))
+
+    def _end(self) -> None:
+        """Send what is queued (a refusal) and close the connection."""
+        self.holding = False
+        self.flush()
+        if self._transport is not None:
+            self._transport.close()
+        self._buffer.clear()
 
     def _emit(self, data: bytes) -> None:
         """Queue output; outside a read (a wait's answer, a pushed event) send it now, unless a
@@ -191,7 +231,7 @@ class _StreamProtocol(asyncio.Protocol):
             self.flush()
 
     def data_received(self, data: bytes) -> None:
-        if self._connection is None:
+        if self._gate is None:
             return  # refused or closed: nothing it sends is kept
         buffer = self._buffer
         buffer += data
@@ -225,11 +265,14 @@ class _StreamProtocol(asyncio.Protocol):
             payload = bytes(buffer[HEADER.size:HEADER.size + length])
             del buffer[:HEADER.size + length]
             before = module.changes
-            assert self._connection is not None
-            self._connection.on_frame(payload)
-            if module.changes != before and not self.holding:
+            if self._gate is None:
+                return
+            self._gate.on_frame(payload)
+            if module.changes != before and not self.holding:  # a refusal's audit entry is synced too
                 self.holding = True
                 self._server.hold(self)
+            if self._transport is None or self._transport.is_closing():
+                return
 
     def _account(self) -> bool:
         """Count this connection's buffered bytes in the server's pool; close it (and return
@@ -294,11 +337,21 @@ class _StreamProtocol(asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._release()
-        if self._connection is not None:
-            self._connection.close()
+        if self._gate is not None:
+            self._gate.close()
             self._server.leave(self)
-        self._connection = None
+        self._gate = None
         self._transport = None
+
+
+class Held(Protocol):
+    """A connection whose replies wait for the next flush to disk."""
+
+    holding: bool
+
+    def flush(self) -> None: ...
+
+    def abort(self) -> None: ...
 
 
 class Server:
@@ -306,14 +359,38 @@ class Server:
 
     def __init__(self, module: Module) -> None:
         self.module = module
-        self.dispatcher = Dispatcher(module, commands.routes(module), module.counters)
+        self.dispatcher = commands.dispatcher(module)
         self._servers: list[asyncio.base_events.Server] = []
         self._loop = asyncio.get_running_loop()
         self._monitor = self._loop.create_task(run_monitor(module))
-        self._held: list[_StreamProtocol] = []
+        self._held: list[Held] = []
+        self._keys: ChannelKeys | None = None
+        self._serial: list[SerialLine] = []
         self._open: set[_StreamProtocol] = set()
         self.buffered = 0  # bytes of partial frames held for all connections
         module.defer_sync(True)  # durability comes from _flush, before any reply depends on it
+
+    def channel_keys(self) -> ChannelKeys | None:
+        """The channel's keys (created on first use), or ``None`` once the module is destroyed."""
+        services = self.module.services
+        if services is None:  # destroyed (perhaps while serving): the keys are gone
+            self._keys = None
+        elif self._keys is None:
+            self._keys = ChannelKeys(channel_static_key(services.store), services.clients)
+        return self._keys
+
+    def new_session(self, send: Sender, peer_identity: bytes | None, plain: Caller | None = None) -> Connection:
+        """A session for a client that proved ``peer_identity`` on the channel (an enrolled key: its
+        principal is ``client:NAME``), or for a plain session's ``plain`` caller."""
+        services = self.module.services
+        record = services.clients.lookup(peer_identity) if peer_identity is not None and services else None
+        if record is not None:
+            caller = client_peer(record.name)
+        elif plain is not None and peer_identity is None:
+            caller = plain
+        else:
+            caller = Caller("unknown")
+        return Connection(self.module, self.dispatcher, send, caller)
 
     def admit(self, protocol: _StreamProtocol) -> bool:
         """Count a new connection in; False if :data:`MAX_CONNECTIONS` are open already."""
@@ -329,7 +406,7 @@ class Server:
     def flush_pending(self) -> bool:
         return bool(self._held)
 
-    def hold(self, protocol: _StreamProtocol) -> None:
+    def hold(self, protocol: Held) -> None:
         """``protocol`` has a reply that depends on a write: release it after the next flush."""
         if not self._held:
             self._loop.call_soon(self._flush)
@@ -350,37 +427,53 @@ class Server:
         for protocol in held:
             protocol.flush()
 
-    async def listen_unix(self, path: Path) -> None:
-        """Listen on a Unix socket with owner-only permissions (directory 0700, socket 0600)."""
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        if path.exists() or path.is_symlink():
-            path.unlink()
-        old_umask = os.umask(0o177)
-        try:
-            loop = asyncio.get_running_loop()
-            self._servers.append(await loop.create_unix_server(self._protocol, path=str(path)))
-        finally:
-            os.umask(old_umask)
-        os.chmod(path, 0o600)
+    async def serve(self, listener: Listener) -> None:
+        """Serve on a socket bound by :func:`~softscm.module.endpoints.bind` (closed with the
+        server): the channel is optional on a Unix socket and required on TCP.
 
-    async def listen_tcp(self, host: str, port: int) -> int:
-        """Listen on TCP (loopback only); returns the port (useful with port 0).
-
-        :raises ValueError: for a non-loopback host.
+        :raises ChannelError: for TCP on a module without channel keys (destroyed).
         """
-        if host not in ("127.0.0.1", "::1", "localhost"):
-            raise ValueError("the TCP transport listens on loopback only")
-        server = await asyncio.get_running_loop().create_server(self._protocol, host, port)
+        loop = asyncio.get_running_loop()
+        if listener.sock.family == socket.AF_UNIX:
+            server = await loop.create_unix_server(
+                lambda: _StreamProtocol(self, "unix", require_channel=False), sock=listener.sock)
+        else:
+            if self.channel_keys() is None:
+                raise ChannelError("refusing to listen on TCP without the encrypted channel")
+            server = await loop.create_server(
+                lambda: _StreamProtocol(self, "tcp", require_channel=True), sock=listener.sock)
         self._servers.append(server)
-        return int(server.sockets[0].getsockname()[1])
 
-    def _protocol(self) -> asyncio.Protocol:
-        return _StreamProtocol(self)
+    async def listen_unix(self, path: Path, *, group: int | None = None) -> Listener:
+        """Listen on a Unix socket with owner-only permissions (socket 0600; a missing directory
+        0700), or open to ``group`` (0660).
+
+        :raises EndpointInUseError: if a live process serves on ``path``.
+        :raises InvalidArgumentError: if ``path`` holds anything but a stale socket.
+        """
+        listener = bind(UnixEndpoint(path, group))
+        await self.serve(listener)
+        return listener
+
+    def listen_serial(self, path: Path) -> None:
+        """Serve a serial line (a USB gadget's ``/dev/ttyGS0``), encrypted channel required; the
+        line is reopened whenever it drops.
+
+        :raises ChannelError: without channel keys.
+        """
+        if self.channel_keys() is None:
+            raise ChannelError("refusing to serve a serial line without the encrypted channel")
+        line = SerialLine(self, path)
+        line.start()
+        self._serial.append(line)
 
     async def close(self) -> None:
         self._monitor.cancel()
         self._flush()
         self.module.defer_sync(False)
+        for line in self._serial:
+            line.close()
+        self._serial.clear()
         for server in self._servers:
             server.close()
             await server.wait_closed()
@@ -395,16 +488,16 @@ class InProcessHost:
 
     def __init__(self, module: Module) -> None:
         self.module = module
-        self.dispatcher = Dispatcher(module, commands.routes(module), module.counters)
+        self.dispatcher = commands.dispatcher(module)
         self.loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self.loop.run_forever, name="softscm-embedded", daemon=True)
         self._thread.start()
         self._monitor = asyncio.run_coroutine_threadsafe(run_monitor(module), self.loop)
 
     def connect(self) -> tuple[Callable[[bytes], None], queue.Queue[bytes], Callable[[], None]]:
-        """Open a session: returns ``(send, replies, close)``; replies arrive framed."""
+        """Open a session: returns ``(send, replies, close)``; replies arrive as payloads."""
         replies: queue.Queue[bytes] = queue.Queue()
-        connection = Connection(self.module, self.dispatcher, replies.put)
+        connection = Connection(self.module, self.dispatcher, replies.put, EMBEDDED)
 
         def send(payload: bytes) -> None:
             self.loop.call_soon_threadsafe(connection.on_frame, payload)

@@ -13,8 +13,8 @@ from typing import Any
 
 import cbor2
 
-from .defs import Command, ErrorCode
-from .errors import ProtocolError, ScmError, UnknownCommandError, error_for_code
+from .defs import MAX_FRAME_SIZE, Command, ErrorCode
+from .errors import ProtocolError, RequestTooLargeError, ScmError, UnknownCommandError, error_for_code
 
 MAX_ID = 2**32 - 1
 MAX_REQUEST_ITEMS = 32_768
@@ -33,7 +33,18 @@ class Request:
     args: dict[str, Any]
 
     def to_bytes(self) -> bytes:
-        return cbor2.dumps({_ID: self.id, _STATUS_OR_CMD: int(self.command), _BODY: self.args})
+        """The frame payload.
+
+        :raises RequestTooLargeError: if it would not fit in one frame (checked before anything
+            is sent, so the connection stays usable).
+        """
+        payload = cbor2.dumps({_ID: self.id, _STATUS_OR_CMD: int(self.command), _BODY: self.args})
+        if len(payload) > MAX_FRAME_SIZE:
+            raise RequestTooLargeError(
+                f"{self.command.name} request of {len(payload):,} bytes exceeds the {MAX_FRAME_SIZE:,}-byte frame "
+                "limit (4 MiB): sign a digest of large data, or lock it in parts"
+            )
+        return payload
 
     @classmethod
     def parse(cls, data: bytes) -> Request:

@@ -14,6 +14,12 @@ PROTOCOL_VERSION = 2
 MAX_FRAME_SIZE = 4 * 1024 * 1024 + 4096
 """Largest frame payload either side accepts (1 MiB lock payloads fit with room to spare)."""
 
+STREAM_CHUNK_SIZE = 1024 * 1024
+"""Plaintext bytes per record of a streamed lock: the default, and the most a stream may choose."""
+
+MAX_STREAM_PIECE = 2 * 1024 * 1024
+"""Bytes one streamed lock or unlock request may carry (a frame holds 4 MiB)."""
+
 FACTORY_SLOTS = 16
 """Slots 0..15 are created at initialisation; user slots start at 16."""
 
@@ -23,6 +29,17 @@ DEFAULT_USER_CAPACITY = 512
 DEFAULT_FOREIGN_CAPACITY = 128
 DEFAULT_WALLET_CAPACITY = 128
 BOOT_SIGNER_SLOT = 15
+DEFAULT_CM4_FILES: tuple[str, ...] = (
+    "bcm2711-rpi-cm4.dtb",
+    "bootcode.bin",
+    "cmdline.txt",
+    "config.txt",
+    "initrd.img",
+    "kernel8.img",
+    "start4.elf",
+    "overlays/vc4-kms-v3d.dtbo",
+)
+"""The Raspberry Pi CM4 boot files guarded by `scmctl boot manifest sign-all --cm4`."""
 
 
 @unique
@@ -55,6 +72,10 @@ class Command(IntEnum):
     ECDH = 204
     LOCK = 205
     UNLOCK = 206
+    LOCK_STREAM = 220
+    UNLOCK_STREAM = 221
+    STREAM_UPDATE = 222
+    STREAM_CANCEL = 223
     # wallets
     WALLET_CREATE = 300
     WALLET_RESTORE_BIP39 = 301
@@ -97,6 +118,11 @@ class Command(IntEnum):
     BOOT_MANIFEST = 503
     BOOT_VERIFY = 504
     BOOT_REMEDIATE = 505
+    BOOT_SIGN_ALL = 506
+    BOOT_CHALLENGE = 507
+    BOOT_AUTHORIZE = 508
+    BOOT_CONFIRM = 509
+    BOOT_SETUP = 510
     # audit log and metrics
     LOG_READ = 600
     LOG_CHECKPOINT = 601
@@ -111,6 +137,33 @@ class Command(IntEnum):
     PROVISION_LUKS_KEY = 800
     CERT_STORE = 801
     CERT_GET = 802
+    CERT_REMOVE = 803
+    CERT_LIST = 804
+    CERT_ROOT_STORE = 805
+    CERT_ROOT_GET = 806
+    CERT_ROOT_REMOVE = 807
+    CERT_ROOT_LIST = 808
+    CERT_VERIFY = 809
+    FILE_PUT = 820
+    FILE_GET = 821
+    FILE_REMOVE = 822
+    FILE_LIST = 823
+    # access control
+    ACCESS_WHOAMI = 900
+    ACCESS_LOGIN = 901
+    ACCESS_LOGOUT = 902
+    ACCESS_SET_PIN = 903
+    ACCESS_RESET_PIN = 904
+    ACCESS_SET_ROLE = 905
+    ACCESS_LIST = 906
+    ACCESS_GRANT_KEY = 907
+    ACCESS_REVOKE_KEY = 908
+    DISK_NEW_KEY = 810
+    DISK_UNLOCK = 811
+    # channel clients (the 900s: access)
+    CLIENTS_ENROLL = 950
+    CLIENTS_LIST = 951
+    CLIENTS_REVOKE = 952
 
 
 @unique
@@ -151,6 +204,24 @@ class ErrorCode(IntEnum):
     STORE_ROLLBACK = 32
     LIMIT_EXCEEDED = 33
     STORAGE_UNAVAILABLE = 34
+    CERTIFICATE = 48
+    NOT_FOUND = 49
+    PROVISIONING = 50
+    ACCESS_DENIED = 51
+    PIN_LOCKED = 52
+    LUKS = 42
+    LUKS_KEY = 43
+    ENROLMENT = 44
+    BOOT_MANIFEST = 38
+    BOOT_ROLLBACK = 39
+    BOOT_HELD = 40
+    BOOT_AUTHORIZATION = 41
+    CHANNEL = 45
+    CHANNEL_REQUIRED = 46
+    CLIENT_KEY = 47
+    REQUEST_TOO_LARGE = 35
+    STATE_DIR = 36
+    ENDPOINT_IN_USE = 37
 
 
 @unique
@@ -214,6 +285,42 @@ _KEY_TYPE_LABELS = {
 
 
 @unique
+class Bip39Language(IntEnum):
+    """The official BIP39 word lists (the `mnemonic` package's files of the same names)."""
+
+    ENGLISH = 0
+    JAPANESE = 1
+    KOREAN = 2
+    SPANISH = 3
+    CHINESE_SIMPLIFIED = 4
+    CHINESE_TRADITIONAL = 5
+    FRENCH = 6
+    ITALIAN = 7
+    CZECH = 8
+    PORTUGUESE = 9
+
+    @classmethod
+    def parse(cls, value: Bip39Language | str | int) -> Bip39Language:
+        """Accept an enum, its number or a name (``"french"``, ``"chinese-simplified"``, ``"Japanese"``).
+
+        :raises ValueError: for an unknown name or number.
+        """
+        if isinstance(value, Bip39Language):
+            return value
+        if isinstance(value, int):
+            return cls(value)
+        try:
+            return cls[value.strip().upper().replace("-", "_").replace(" ", "_")]
+        except KeyError:
+            raise ValueError(f"unknown BIP39 word list {value!r}") from None
+
+    @property
+    def label(self) -> str:
+        """The word list's name: ``"english"``, ``"chinese_simplified"``..."""
+        return self.name.lower()
+
+
+@unique
 class KdfType(IntEnum):
     """Key derivation applied to an ECDH shared secret (numbers as in `zymkey.kdfFuncTypes`)."""
 
@@ -246,6 +353,15 @@ class LockKey(IntEnum):
 
     MODULE = 0  # bound to this module ("zymkey")
     CLOUD = 1  # a shared key a backend may also hold ("cloud")
+
+
+@unique
+class Role(IntEnum):
+    """What a caller may do: nothing, use the keys granted to it and read, or administer."""
+
+    NONE = 0
+    USER = 1
+    ADMIN = 2
 
 
 @unique
@@ -293,15 +409,35 @@ class Event(IntEnum):
     BOOT_HOLD = 31
     BOOT_REMEDIATION = 32
     BOOT_VERIFIED = 33
+    BOOT_AUTHORIZED = 34
+    BOOT_AUTH_REFUSED = 35
+    BOOT_RECOVERY = 36
+    BOOT_MANIFEST_CHANGE = 37
+    BOOT_CONFIRMED = 38
+    BOOT_VERIFY_PROGRESS = 39  # published to subscribers during a verification, not logged
     SELF_TEST = 40
     SELF_TEST_FAILED = 41
     INTEGRITY_FAILED = 42
     AUTH_FAILURE = 50
     STORE_CORRUPT = 51
+    CLIENT_ENROLLED = 52
+    CLIENT_REVOKED = 53
+    CHANNEL_REFUSED = 54
     HOST_EVENT = 60
     LOG_CHECKPOINT = 61
     LOG_UNLOGGED = 62
     PROVISIONED = 70
+    CERT_STORED = 75
+    CERT_REMOVED = 76
+    TRUST_ROOT_CHANGED = 77
+    FILE_STORED = 78
+    FILE_REMOVED = 79
+    ACCESS_DENIED = 55
+    ACCESS_CHANGE = 56
+    LOGIN = 57
+    DISK_KEY_CREATED = 71
+    DISK_KEY_RELEASED = 72
+    DISK_KEY_REFUSED = 73
 
 
 @unique
@@ -311,6 +447,60 @@ class BootPolicy(IntEnum):
     NONE = 0
     SELF_DESTRUCT = 1
     HOLD = 2
+
+
+@unique
+class BootOutcome(IntEnum):
+    """What a boot verification led to; the boot gate lets the boot go on unless HELD or
+    DESTROYED."""
+
+    VERIFIED = 0
+    LOGGED = 1
+    HELD = 2
+    DESTROYED = 3
+    ALLOWED_DEVELOPMENT = 4
+    NOT_CONFIGURED = 5
+
+    @property
+    def boot_may_continue(self) -> bool:
+        return self not in (BootOutcome.HELD, BootOutcome.DESTROYED)
+
+
+@unique
+class BootUnlistedPolicy(IntEnum):
+    """What a file on the boot partition that the manifest does not list does to verification."""
+
+    IGNORE = 0
+    FAIL = 1
+
+
+@unique
+class BootFault(IntEnum):
+    """Why boot verification failed for a file (or, with an empty path, for the manifest)."""
+
+    MODIFIED = 1
+    MISSING = 2
+    UNLISTED = 3
+    SIZE = 4
+    BAD_SIGNATURE = 5
+    ROLLBACK = 6
+
+
+@unique
+class BootAuthAction(IntEnum):
+    """What a boot authorisation is for."""
+
+    RELEASE_HOLD = 1
+    RELEASE_SUSPENSION = 2
+
+
+@unique
+class BootAuthMethod(IntEnum):
+    """How a boot authorisation is given."""
+
+    TAP = 1
+    SLIP39 = 2
+    TOKEN = 3
 
 
 @unique

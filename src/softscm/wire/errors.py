@@ -195,6 +195,31 @@ class BootVerificationError(ScmError):
     code = ErrorCode.BOOT_VERIFICATION
 
 
+class BootManifestError(BootVerificationError):
+    """The boot manifest is malformed or its signature does not verify."""
+
+    code = ErrorCode.BOOT_MANIFEST
+
+
+class BootRollbackError(BootVerificationError):
+    """The boot manifest's security version is below the lowest the module accepts."""
+
+    code = ErrorCode.BOOT_ROLLBACK
+
+
+class BootHeldError(ModuleStateError):
+    """The module holds the boot: secrets and key operations are refused until it is remediated
+    and authorised."""
+
+    code = ErrorCode.BOOT_HELD
+
+
+class BootAuthorizationError(AuthenticationError):
+    """The boot authorisation was refused."""
+
+    code = ErrorCode.BOOT_AUTHORIZATION
+
+
 class LogIntegrityError(ScmError):
     """The audit log failed verification."""
 
@@ -224,6 +249,88 @@ class SensorUnavailableError(ScmError):
     answer."""
 
     code = ErrorCode.SENSOR
+
+
+class CertificateError(ScmError):
+    """A certificate or chain is malformed, does not verify, is outside its validity period, or
+    is not for the key it is meant for."""
+
+    code = ErrorCode.CERTIFICATE
+
+
+class NotFoundError(ScmError, LookupError):
+    """Nothing is stored under that name (a stored file, a certificate chain, a trust root)."""
+
+    code = ErrorCode.NOT_FOUND
+
+
+class ProvisioningError(ScmError):
+    """A provisioning phase failed or its inputs do not fit the unit; the unit was left as the
+    last completed phase left it."""
+
+    code = ErrorCode.PROVISIONING
+
+
+class AccessDeniedError(ScmError, PermissionError):
+    """The caller may not do this (its role, or its rights on a key, do not allow it)."""
+
+    code = ErrorCode.ACCESS_DENIED
+
+
+class PinLockedError(AccessDeniedError):
+    """Too many wrong administrator PINs: the PIN is locked until the module owner resets it."""
+
+    code = ErrorCode.PIN_LOCKED
+class LuksError(ScmError):
+    """A cryptsetup operation failed, or the device is not a usable LUKS2 volume."""
+
+    code = ErrorCode.LUKS
+
+
+class LuksKeyError(LuksError):
+    """The key or passphrase does not open the volume (or that key slot)."""
+
+    code = ErrorCode.LUKS_KEY
+
+
+class EnrolmentError(LuksError):
+    """The volume is not in a state the enrolment can start or continue from."""
+
+    code = ErrorCode.ENROLMENT
+class ChannelError(TransportError):
+    """The secure channel failed: a handshake that did not complete or authenticate, or a frame
+    refused (modified, replayed, reordered or injected); the connection is closed."""
+
+    code = ErrorCode.CHANNEL
+
+
+class ChannelRequiredError(ChannelError):
+    """This transport carries only the encrypted channel; a plain connection is refused."""
+
+    code = ErrorCode.CHANNEL_REQUIRED
+
+
+class ClientKeyError(ScmError):
+    """The client key is not enrolled, was revoked, or its name or key is already enrolled."""
+
+    code = ErrorCode.CLIENT_KEY
+class RequestTooLargeError(InvalidArgumentError):
+    """The request does not fit in one frame (:data:`~softscm.wire.defs.MAX_FRAME_SIZE`); nothing was sent."""
+
+    code = ErrorCode.REQUEST_TOO_LARGE
+
+
+class StateDirError(ScmError):
+    """The state directory cannot be used as it is (not a directory, or open to other users); it was
+    left as it was."""
+
+    code = ErrorCode.STATE_DIR
+
+
+class EndpointInUseError(ScmError):
+    """Another process serves on that socket or port; it was left as it was."""
+
+    code = ErrorCode.ENDPOINT_IN_USE
 
 
 def _collect() -> dict[ErrorCode, type[ScmError]]:

@@ -67,7 +67,7 @@ def main() -> None:
     for i, point in enumerate(points):
         target = base / f"try{i}"
         if mode == "empty":
-            target.mkdir(mode=0o750)
+            target.mkdir(mode=0o700)  # an empty private directory a user (or systemd) made
         status = _fork(target, point)
         results.append({"target": str(target), "kill_at": point, "killed": os.WIFSIGNALED(status)})
     print(json.dumps({"total": total, "build_end": build_end, "tries": results}))

@@ -117,23 +117,20 @@ def test_a_directory_the_daemon_cannot_write_is_refused_clearly(reachable_dir):
     """A 0500 state directory for a non-root owner: before, "the audit log cannot be read"."""
     from softscm.embedded import open_embedded
 
+    from ...conftest import SCMD
+
     state = reachable_dir / "state"
     open_embedded(state).close()
     for path in [reachable_dir, state, *state.rglob("*")]:
         os.chown(path, 65534, 65534)
     os.chmod(state, 0o500)
     result = subprocess.run(
-        ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", *run_scmd_argv(state)],
+        ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", *SCMD, "--state-dir", str(state),
+         "--socket", str(reachable_dir / "scmd.sock")],
         capture_output=True, text=True, timeout=30, env={**os.environ, "HOME": str(reachable_dir)})
     assert result.returncode != 0
     assert "Traceback" not in result.stderr, result.stderr
     assert "not writable" in result.stderr and str(state) in result.stderr, result.stderr
-
-
-def run_scmd_argv(state) -> list[str]:
-    from ...conftest import SCMD
-
-    return [*SCMD, "--state-dir", str(state), "--no-unix"]
 
 
 def test_a_service_users_empty_state_directory_in_roots_parent_serves(reachable_dir):

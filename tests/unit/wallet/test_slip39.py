@@ -160,19 +160,17 @@ def test_bad_member_parameters(args):
         Slip39Generation(1, 2, 0).set_group(*args)
 
 
-def test_member_passphrase_must_be_the_set_passphrase():
+def test_member_password_is_needed_to_restore_its_share():
     session = Slip39Generation(1, 1, 0, b"set pass")
     session.set_group(0, 2, 2)
-    with pytest.raises(InvalidArgumentError):
-        session.next_share(b"other")
-    first, _ = session.next_share(b"set pass")
+    first, _ = session.next_share(b"member")
     second, last = session.next_share()
     assert last
     restore = Slip39Restore(b"set pass")
-    with pytest.raises(InvalidArgumentError):
-        restore.add(first, b"other")
-    assert restore.add(first, b"set pass") is None
+    assert restore.add(first, b"member") is None
     assert restore.add(second) == session.master_secret
+    with pytest.raises(InvalidArgumentError):
+        Slip39Restore(b"set pass").add(first, "é".encode())
 
 
 def test_passphrase_decrypts_to_a_different_secret():
@@ -235,3 +233,21 @@ def test_invalid_vector_sets_fail_the_expected_way(vector):
         assert outcomes[-1] == "refused"
         with pytest.raises(SessionError):
             restore.add(mnemonics[0])
+
+
+def test_restore_progress_says_which_groups_and_shares_are_missing():
+    secret, groups = _generate(2, [(2, 3), (3, 5), (1, 1)], label=b"progress")
+    restore = Slip39Restore()
+    assert restore.progress().missing() == "no share has been given yet"
+    restore.add(groups[1][0])
+    progress = restore.progress()
+    assert (progress.group_threshold, progress.group_count, progress.complete_groups) == (2, 3, 0)
+    assert progress.missing() == "2 more complete groups (the set needs 2 of 3); group 2: 2 more of its 3 shares"
+    restore.add(groups[2][0])  # a one-member group: complete at once
+    restore.add(groups[0][2])
+    assert restore.progress().missing() == ("1 more complete group (the set needs 2 of 3); "
+                                            "group 1: 1 more of its 2 shares; group 2: 2 more of its 3 shares")
+    assert all(word not in restore.progress().missing() for word in groups[0][2].split())
+    assert restore.add(groups[1][4]) is None and restore.progress().groups_needed == 1
+    assert restore.add(groups[0][0]) == secret
+    assert restore.progress().groups_needed == 0

@@ -6,8 +6,14 @@ returns an awaitable of it. Every method raises the module's typed errors
 (:mod:`softscm.wire.errors`).
 """
 
+from .access import AccessApi
 from .admin import AdminApi
 from .base import ApiBase
+from .disk import DiskApi
+from .boot import BootApi
+from .clients import ClientsApi
+from .cert import CertApi
+from .files import FilesApi
 from .keys import KeysApi
 from .log import LogApi
 from .operations import OperationsApi
@@ -16,12 +22,14 @@ from .sensors import SensorsApi
 from .wallet import WalletApi
 
 
-class ModuleApi(AdminApi, KeysApi, OperationsApi, WalletApi, SensorsApi, LogApi, SelfTestApi):
+class ModuleApi(AdminApi, KeysApi, OperationsApi, WalletApi, SensorsApi, LogApi, SelfTestApi, AccessApi, DiskApi,
+                BootApi, ClientsApi, CertApi, FilesApi):
     """Every area's methods."""
 
 
 AREAS: dict[str, type[ApiBase]] = {"admin": AdminApi, "keys": KeysApi, "operations": OperationsApi,
                                    "wallet": WalletApi, "sensors": SensorsApi, "log": LogApi,
-                                   "selftest": SelfTestApi}
+                                   "selftest": SelfTestApi, "access": AccessApi, "disk": DiskApi, "boot": BootApi,
+                                   "clients": ClientsApi, "cert": CertApi, "files": FilesApi}
 
 __all__ = ["AREAS", "ApiBase", "ModuleApi"]

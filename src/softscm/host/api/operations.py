@@ -4,14 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ...wire.defs import KdfType, LockKey
+from ...wire.defs import STREAM_CHUNK_SIZE, KdfType, LockKey
 from ...wire.messages.operations import (
     EcdhRequest,
     LockRequest,
+    LockStreamRequest,
     Signature,
     SignBatchRequest,
     SignRequest,
+    StreamCancelRequest,
+    StreamOutput,
+    StreamUpdateRequest,
     UnlockRequest,
+    UnlockStreamRequest,
     Verifier,
     VerifyBatchRequest,
     VerifyRequest,
@@ -88,3 +93,34 @@ class OperationsApi(ApiBase):
     def unlock(self, blob: bytes) -> bytes:
         """Reverse :meth:`lock`. :raises AuthenticationError: if the blob fails authentication."""
         return self._call(UnlockRequest(bytes(blob)), lambda r: r.data)
+
+    def lock_stream(self, data: bytes = b"", *, key: LockKeyLike = LockKey.MODULE, final: bool = False,
+                    chunk_size: int = STREAM_CHUNK_SIZE) -> StreamOutput:
+        """Start a streamed lock (data of any size, in authenticated chunks) with its first piece
+        (2 MiB at most); the reply has the locked bytes so far and, unless ``final``, the handle for
+        :meth:`stream_update`.
+
+        :raises BusyError: while the module has too many streams open.
+        """
+        return self._call(LockStreamRequest(as_lock_key(key), chunk_size, bytes(data), final), same)
+
+    def unlock_stream(self, data: bytes = b"", *, final: bool = False) -> StreamOutput:
+        """Start unlocking a streamed lock with its first piece; the reply has the plaintext
+        authenticated so far and, unless ``final``, the handle for :meth:`stream_update`.
+
+        :raises AuthenticationError: if what was given fails (which check is not said).
+        """
+        return self._call(UnlockStreamRequest(bytes(data), final), same)
+
+    def stream_update(self, handle: int, data: bytes, *, final: bool = False) -> StreamOutput:
+        """The next piece of an open stream; ``final`` ends it (an unlock then checks that nothing
+        was cut off or added).
+
+        :raises InvalidArgumentError: for an unknown, finished or expired handle.
+        :raises AuthenticationError: if an unlock stream fails (it is closed then).
+        """
+        return self._call(StreamUpdateRequest(handle, bytes(data), final), same)
+
+    def stream_cancel(self, handle: int) -> None:
+        """Drop an open stream."""
+        return self._call(StreamCancelRequest(handle), nothing)

@@ -93,9 +93,10 @@ class SensorsApi(ApiBase):
         return self._call(BatteryPolicyRequest(threshold, sleep, self_destruct), nothing)
 
     def set_temperature_policy(self, *, low: float | None = None, high: float | None = None,
-                               self_destruct: bool | None = None) -> None:
-        """:raises PolicyFrozenError: in production mode."""
-        return self._call(TempPolicyRequest(low, high, self_destruct), nothing)
+                               self_destruct: bool | None = None, suspend: bool | None = None) -> None:
+        """Thresholds (degrees C); ``self_destruct`` out of range (production mode), or ``suspend``
+        key operations while out of range. :raises PolicyFrozenError: in production mode."""
+        return self._call(TempPolicyRequest(low, high, self_destruct, suspend), nothing)
 
     def set_supervised_boot_policy(self, policy_id: int = 0) -> None:
         """0 do nothing, 1 self-destruct, 2 hold the host in reset."""

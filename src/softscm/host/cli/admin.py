@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 
 import softscm
 
-from ...wire.messages.admin import ModuleInfo
+from ...wire.messages.admin import ModuleInfo, Status
 from . import render
 from .context import Cli, pass_cli
 
@@ -39,17 +40,36 @@ def info(cli: Cli) -> None:
 
 
 def _info_table(cli: Cli, info: ModuleInfo, title: str | None) -> None:
-    cli.table(title, ["field", "value"], [(name, getattr(info, name)) for name in info.__dataclass_fields__])
+    cli.fields(title, [(name.replace("_", " "), getattr(info, name)) for name in info.__dataclass_fields__])
 
 
 @admin.command()
 @pass_cli
 def status(cli: Cli) -> None:
-    """State, mode, binding, uptime and operation counters."""
+    """State, mode, binding, uptime, LED, self tests and operation counters."""
     data = cli.client().status()
-    cli.emit(data, human=lambda d: cli.table(None, ["field", "value"], [
-        (k, ", ".join(f"{a}={b}" for a, b in sorted(v.items())) if isinstance(v, dict) else v)
-        for k, v in sorted(render.jsonable(d).items())]))
+    cli.emit(data, human=lambda d: cli.fields(None, _status_rows(d)))
+
+
+def _status_rows(status: Status) -> list[tuple[str, Any]]:
+    """``admin status`` for a person: durations, dates and yes/no instead of raw values."""
+    tests = [f"{kind} {'passed' if r.passed else 'FAILED'} in {render.duration(r.seconds)} "
+             f"at {render.timestamp(r.started)}" for kind, r in sorted(status.self_test.items())]
+    rows: list[tuple[str, Any]] = [
+        ("state", status.state.name), ("mode", status.mode.name.lower()), ("bound", status.bound),
+        ("uptime", render.duration(status.uptime)),
+        ("led", status.led.code or status.led.pattern or "-"),
+        ("self tests", "; ".join(tests) or "-"),
+        ("operations", dict(sorted(status.ops.items()))),
+        ("errors", dict(sorted(status.errors.items()))),
+    ]
+    if status.suspended:
+        rows.append(("suspended", "; ".join(status.suspended.values())))
+    if status.self_destruct_seconds is not None:
+        rows.append(("self-destruct took", render.duration(status.self_destruct_seconds)))
+    if status.error:
+        rows.append(("error", status.error))
+    return rows
 
 
 @admin.command("lock-binding")

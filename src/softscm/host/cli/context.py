@@ -17,6 +17,7 @@ import click
 import softscm
 
 from ..client import Client
+from ..files import write_file
 from . import render
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -29,12 +30,19 @@ class Cli:
     url: str | None
     as_json: bool
     timeout: float
+    login: bool = False
     _client: Client | None = field(default=None, repr=False)
 
     def client(self) -> Client:
-        """Connect on first use. :raises TransportError: if the module cannot be reached."""
+        """Connect on first use (and log in with the administrator PIN, prompted, with ``--login``).
+
+        :raises TransportError: if the module cannot be reached.
+        :raises AccessDeniedError: for a wrong PIN.
+        """
         if self._client is None:
             self._client = softscm.connect(self.url, timeout=self.timeout)
+            if self.login:
+                self._client.login(read_secret("Administrator PIN"))
         return self._client
 
     def close(self) -> None:
@@ -49,6 +57,10 @@ class Cli:
     @staticmethod
     def table(title: str | None, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
         render.table(title, columns, rows)
+
+    @staticmethod
+    def fields(title: str | None, rows: Sequence[tuple[str, Any]]) -> None:
+        render.fields(title, rows)
 
 
 def pass_cli(func: F) -> F:
@@ -80,9 +92,10 @@ def read_input(path: str | Path) -> bytes:
 
 
 def write_output(path: str | Path, data: bytes) -> None:
-    """Write bytes to a file, or to stdout for ``-``."""
+    """Write bytes to stdout for ``-``, else to a file created owner-only (0600) and complete or not at all
+    (:func:`~softscm.host.files.write_file`): the bytes may be plaintext or a secret."""
     if str(path) == "-":
         sys.stdout.buffer.write(data)
         sys.stdout.buffer.flush()
     else:
-        Path(path).write_bytes(data)
+        write_file(path, data)

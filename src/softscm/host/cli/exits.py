@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from enum import IntEnum, unique
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import click
 
@@ -26,19 +26,23 @@ class Exit(IntEnum):
     VERIFICATION_FAILED = 4
     NOT_FOUND = 5
     NOT_PERMITTED = 6
+    TOO_LARGE = 7
 
 
 EXIT_MEANINGS: Mapping[Exit, str] = {
     Exit.OK: "success (verify: the signature is valid)",
-    Exit.MODULE_ERROR: "other module error (store corrupt/full, no free slot, wallet),\n"
-                       "     a local file error, or aborted at a prompt",
+    Exit.MODULE_ERROR: "other module error (store corrupt/full, unsafe state directory, no free slot,\n"
+                       "     wallet, provisioning), a local file error, or aborted at a prompt",
     Exit.USAGE: "bad usage or argument (option, hex, wrong key type, invalid key/slot)",
-    Exit.UNREACHABLE: "module unreachable (no socket, refused, timeout, not a softscm module)",
+    Exit.UNREACHABLE: "module unreachable (no socket, refused, timeout, not a softscm module,\n"
+                      "     the encrypted channel failed or is required)",
     Exit.VERIFICATION_FAILED: "a check failed: invalid signature, unlock authentication, mnemonic,\n"
-                              "     audit log or boot image verification",
+                              "     audit log, boot image, certificate or manufacturing record verification",
     Exit.NOT_FOUND: "empty slot or not found",
-    Exit.NOT_PERMITTED: "not permitted now: export disabled, mode, state (hold, error,\n"
-                        "     destroyed), binding, frozen policy, busy, session order",
+    Exit.NOT_PERMITTED: "not permitted: access denied (role, key rights, PIN), client key not\n"
+                        "     enrolled, export disabled, mode, state (hold, error, destroyed),\n"
+                        "     binding, frozen policy, busy, session order",
+    Exit.TOO_LARGE: "the request is larger than one frame (4 MiB): nothing was sent",
 }
 
 EXIT_CODES: Mapping[ErrorCode, Exit] = {
@@ -73,9 +77,27 @@ EXIT_CODES: Mapping[ErrorCode, Exit] = {
     ErrorCode.TRANSPORT: Exit.UNREACHABLE,
     ErrorCode.INTERNAL: Exit.MODULE_ERROR,
     ErrorCode.SENSOR: Exit.MODULE_ERROR,
+    ErrorCode.ACCESS_DENIED: Exit.NOT_PERMITTED,
+    ErrorCode.PIN_LOCKED: Exit.NOT_PERMITTED,
     ErrorCode.STORE_ROLLBACK: Exit.MODULE_ERROR,
     ErrorCode.LIMIT_EXCEEDED: Exit.USAGE,
     ErrorCode.STORAGE_UNAVAILABLE: Exit.MODULE_ERROR,
+    ErrorCode.LUKS: Exit.MODULE_ERROR,
+    ErrorCode.LUKS_KEY: Exit.VERIFICATION_FAILED,
+    ErrorCode.ENROLMENT: Exit.NOT_PERMITTED,
+    ErrorCode.BOOT_MANIFEST: Exit.VERIFICATION_FAILED,
+    ErrorCode.BOOT_ROLLBACK: Exit.VERIFICATION_FAILED,
+    ErrorCode.BOOT_HELD: Exit.NOT_PERMITTED,
+    ErrorCode.BOOT_AUTHORIZATION: Exit.VERIFICATION_FAILED,
+    ErrorCode.CHANNEL: Exit.UNREACHABLE,
+    ErrorCode.CHANNEL_REQUIRED: Exit.UNREACHABLE,
+    ErrorCode.CLIENT_KEY: Exit.NOT_PERMITTED,
+    ErrorCode.REQUEST_TOO_LARGE: Exit.TOO_LARGE,
+    ErrorCode.STATE_DIR: Exit.MODULE_ERROR,
+    ErrorCode.ENDPOINT_IN_USE: Exit.MODULE_ERROR,
+    ErrorCode.CERTIFICATE: Exit.VERIFICATION_FAILED,
+    ErrorCode.NOT_FOUND: Exit.NOT_FOUND,
+    ErrorCode.PROVISIONING: Exit.MODULE_ERROR,
 }
 
 # "\b" keeps click from re-wrapping the lines.
@@ -89,13 +111,32 @@ def exit_code(error: ScmError) -> Exit:
     return EXIT_CODES.get(error.code, Exit.MODULE_ERROR)
 
 
-def fail(kind: str, message: str, status: Exit, *, code: str | None = None) -> NoReturn:
-    """Print an error to stderr (JSON under ``--json``) and exit with ``status``."""
-    if _json_output():
+def fail(kind: str, message: str, status: Exit, *, code: str | None = None, as_json: bool | None = None) -> NoReturn:
+    """Print an error to stderr (JSON under ``--json``, or as ``as_json`` says) and exit with ``status``."""
+    if _json_output() if as_json is None else as_json:
         click.echo(json.dumps({"error": kind, "code": code, "message": message, "exit_code": int(status)}), err=True)
     else:
         click.echo(f"scmctl: {kind}: {message}", err=True)
     sys.exit(int(status))
+
+
+def run_reporting_click_errors(main: Callable[[], Any], *, as_json: bool) -> None:
+    """Run click's ``main`` (not standalone) and report its usage errors, other click errors and
+    aborts as :func:`fail` does: one line, or one JSON object with ``as_json``, and an exit status."""
+    try:
+        status = main()
+    except click.UsageError as exc:
+        if not as_json:
+            exc.show()
+            sys.exit(int(Exit.USAGE))
+        fail("usage", exc.format_message(), Exit.USAGE, as_json=True)
+    except click.ClickException as exc:
+        known = exc.exit_code in {int(status) for status in Exit}
+        fail("error", exc.format_message(), Exit(exc.exit_code) if known else Exit.MODULE_ERROR, as_json=as_json)
+    except click.Abort:
+        fail("aborted", "Aborted (at a prompt or by Ctrl-C); nothing more was done", Exit.MODULE_ERROR,
+             as_json=as_json)
+    sys.exit(status if isinstance(status, int) else 0)
 
 
 @contextmanager

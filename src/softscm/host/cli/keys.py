@@ -7,9 +7,8 @@ from pathlib import Path
 import click
 
 from ...wire.defs import KeyType
-from .context import Cli, parse_hex, pass_cli
-
-KEY_TYPES = click.Choice([k.label for k in KeyType] + ["secp256r1", "p256"], case_sensitive=False)
+from .context import Cli, parse_hex, pass_cli, write_output
+from .params import KEY_TYPE, KEY_TYPE_HELP, SLOT
 
 
 @click.group()
@@ -17,20 +16,22 @@ def keys() -> None:
     """Key slots."""
 
 
-@keys.command()
-@click.argument("key_type", type=KEY_TYPES)
+@keys.command(epilog=KEY_TYPE_HELP)
+@click.argument("key_type", type=KEY_TYPE)
 @pass_cli
-def gen(cli: Cli, key_type: str) -> None:
+def gen(cli: Cli, key_type: KeyType) -> None:
     """Generate a key pair in the next free user slot."""
     slot = cli.client().gen_key_pair(key_type)
-    cli.emit({"slot": slot, "key_type": KeyType.parse(key_type).label}, human=f"slot {slot}")
+    cli.emit({"slot": slot, "key_type": key_type.label}, human=f"slot {slot}")
 
 
-@keys.command()
-@click.argument("key_type", type=KEY_TYPES)
+@keys.command(epilog=KEY_TYPE_HELP)
+@click.argument("key_type", type=KEY_TYPE)
 @pass_cli
-def ephemeral(cli: Cli, key_type: str) -> None:
-    """Replace the ephemeral key (slot -1); prints its public key."""
+def ephemeral(cli: Cli, key_type: KeyType) -> None:
+    """Replace the ephemeral key; prints its public key.
+
+    Commands that take a SLOT reach it as 'ephemeral' (slot -1 in the API)."""
     public = cli.client().gen_ephemeral_key_pair(key_type)
     cli.emit({"slot": -1, "public_key": public}, human=public.hex())
 
@@ -48,22 +49,22 @@ def list_keys(cli: Cli, foreign: bool) -> None:
 
 
 @keys.command()
-@click.argument("slot", type=int)
-@click.option("--foreign", is_flag=True)
+@click.argument("slot", type=SLOT)
+@click.option("--foreign", is_flag=True, help="SLOT is a foreign (public-only) key slot.")
 @click.option("--pem", is_flag=True, help="PEM SubjectPublicKeyInfo instead of raw hex.")
 @click.option("--out", type=click.Path(path_type=Path), default=None, help="Write to a file.")
 @pass_cli
 def pub(cli: Cli, slot: int, foreign: bool, pem: bool, out: Path | None) -> None:
-    """Export a public key."""
+    """Export the public key in SLOT (a number, or 'ephemeral')."""
     scm = cli.client()
     text = scm.get_public_key_pem(slot, foreign=foreign) if pem else scm.get_public_key(slot, foreign=foreign).hex()
     if out is not None:
-        out.write_text(text if pem else text + "\n")
+        write_output(out, (text if pem else text + "\n").encode())
     cli.emit({"slot": slot, "public_key": text}, human=text.rstrip("\n"))
 
 
 @keys.command()
-@click.argument("slot", type=int)
+@click.argument("slot", type=SLOT)
 @click.option("--foreign", is_flag=True)
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 @pass_cli
@@ -75,13 +76,13 @@ def rm(cli: Cli, slot: int, foreign: bool, yes: bool) -> None:
     cli.emit({"removed": slot}, human=f"removed slot {slot}")
 
 
-@keys.command("import-foreign")
-@click.argument("key_type", type=KEY_TYPES)
+@keys.command("import-foreign", epilog=KEY_TYPE_HELP)
+@click.argument("key_type", type=KEY_TYPE)
 @click.option("--hex", "hex_key", default=None, help="The public key as hex (raw, SEC1 or DER).")
 @click.option("--file", "key_file", type=click.Path(exists=True, path_type=Path), default=None,
               help="A PEM or DER public key file.")
 @pass_cli
-def import_foreign(cli: Cli, key_type: str, hex_key: str | None, key_file: Path | None) -> None:
+def import_foreign(cli: Cli, key_type: KeyType, hex_key: str | None, key_file: Path | None) -> None:
     """Store someone else's public key in the foreign key store."""
     if (hex_key is None) == (key_file is None):
         raise click.UsageError("give exactly one of --hex or --file")
@@ -108,7 +109,7 @@ def _read_public_file(path: Path) -> bytes:
 
 
 @keys.command("disable-export")
-@click.argument("slot", type=int)
+@click.argument("slot", type=SLOT)
 @click.option("--foreign", is_flag=True)
 @click.option("--yes", is_flag=True)
 @pass_cli

@@ -14,7 +14,8 @@ from ...sealedlog.reader import read_log
 from ...sealedlog.records import Checkpoint, Entry, read_jsonl, write_jsonl
 from ...sealedlog.verify import verify as verify_log
 from ..events import HostWatcher
-from .context import Cli, parse_hex, pass_cli
+from . import render
+from .context import Cli, parse_hex, pass_cli, write_output
 from .exits import handle_errors
 from .sensors import parse_values
 
@@ -25,8 +26,7 @@ def log() -> None:
 
 
 def _line(entry: Entry) -> str:
-    details = " ".join(f"{k}={v}" for k, v in entry.details.items())
-    return f"{entry.seq:>7} {time.strftime('%Y-%m-%d %H:%M:%S', time.gmtime(entry.time))} {entry.event_name} {details}"
+    return f"{entry.seq:>7} {render.timestamp(entry.time)} {entry.event_name} {render.details(entry.details)}"
 
 
 @log.command()
@@ -71,7 +71,7 @@ def export(cli: Cli, state_dir: Path | None, out: Path | None) -> None:
     if out is None:
         click.echo(text, nl=False)
     else:
-        out.write_text(text)
+        write_output(out, text.encode())
         click.echo(f"{len(entries)} entries and {len(checkpoints)} checkpoints written to {out}", err=True)
 
 
@@ -112,7 +112,7 @@ def checkpoint(cli: Cli, out: Path | None) -> None:
     if signed is None:
         raise click.ClickException("the log is empty or the disk is full")
     if out is not None:
-        out.write_text(signed.to_json() + "\n")
+        write_output(out, (signed.to_json() + "\n").encode())
     cli.emit(json.loads(signed.to_json()), human=f"checkpoint at entry {signed.seq}")
 
 

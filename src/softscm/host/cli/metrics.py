@@ -25,5 +25,8 @@ def serve(cli: Cli, port: int, addr: str) -> None:
     """Serve /metrics over HTTP; each scrape asks the module for its counters."""
     serve_metrics(lambda: softscm.connect(cli.url, timeout=cli.timeout), port, addr)
     click.echo(f"serving metrics on http://{addr}:{port}/metrics (Ctrl-C stops)")
-    while True:
-        time.sleep(3600)
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:  # the way to stop it: not an error
+        click.echo("stopped", err=True)

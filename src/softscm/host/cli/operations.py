@@ -3,29 +3,27 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import BinaryIO
 
 import click
 
 from ...wire.defs import KdfType, KeyType
+from ..addresses import keccak256
 from ..client import Client
+from ..files import atomic_output
+from ..lockfiles import STREAM_MAGIC, Prefixed, lock_file, unlock_file
 from .context import Cli, parse_hex, pass_cli, read_input, write_output
-from .keys import KEY_TYPES
-
-
-def _keccak256(data: bytes) -> bytes:
-    try:
-        from Crypto.Hash import keccak
-    except ImportError:
-        raise click.UsageError("--hash keccak256 needs pycryptodome: pip install 'pycryptodome>=3.20,<4'") from None
-    return keccak.new(digest_bits=256, data=data).digest()
+from .params import KEY_TYPE, SLOT
 
 
 DIGESTS: dict[str, Callable[[bytes], bytes]] = {
     "sha256": lambda data: hashlib.sha256(data).digest(),
     "sha3-256": lambda data: hashlib.sha3_256(data).digest(),
-    "keccak256": _keccak256,
+    "keccak256": keccak256,
 }
 HASHES = click.Choice([*DIGESTS, "none"])
 
@@ -50,7 +48,7 @@ def _data(scm: Client, slot: int | None, key_type: KeyType | None, digest: str |
 
 
 @click.command()
-@click.argument("slot", type=int)
+@click.argument("slot", type=SLOT)
 @click.option("--digest", default=None, help="A 32-byte digest as hex (Ed25519: the message as hex).")
 @click.option("--file", type=click.Path(allow_dash=True, path_type=Path), default=None,
               help="A file to sign (hashed for ECDSA; '-' for stdin).")
@@ -61,7 +59,7 @@ def _data(scm: Client, slot: int | None, key_type: KeyType | None, digest: str |
 @pass_cli
 def sign(cli: Cli, slot: int, digest: str | None, file: Path | None, hash_name: str, deterministic: bool,
          recid: bool) -> None:
-    """Sign with the key in SLOT; prints the raw signature (r||s) as hex."""
+    """Sign with the key in SLOT (a number, or 'ephemeral'); prints the raw signature (r||s) as hex."""
     scm = cli.client()
     data = _data(scm, slot, None, digest, file, hash_name)
     signature = scm.sign(slot, data, deterministic=deterministic, recid=recid)
@@ -70,17 +68,17 @@ def sign(cli: Cli, slot: int, digest: str | None, file: Path | None, hash_name: 
 
 
 @click.command()
-@click.argument("slot", type=int, required=False)
+@click.argument("slot", type=SLOT, required=False)
 @click.option("--foreign", is_flag=True, help="SLOT is a foreign key slot.")
 @click.option("--pubkey", default=None, help="Verify with this public key (hex) instead of a slot.")
-@click.option("--type", "key_type", type=KEY_TYPES, default=None, help="The type of --pubkey.")
+@click.option("--type", "key_type", type=KEY_TYPE, default=None, help="The type of --pubkey (e.g. P-256).")
 @click.option("--digest", default=None, help="The signed 32-byte digest as hex (Ed25519: the message as hex).")
 @click.option("--file", type=click.Path(allow_dash=True, path_type=Path), default=None,
               help="The signed file (hashed for ECDSA; '-' for stdin).")
 @click.option("--hash", "hash_name", type=HASHES, default="sha256", show_default=True)
 @click.option("--signature", required=True, help="The raw signature (r||s, or Ed25519's 64 bytes) as hex.")
 @pass_cli
-def verify(cli: Cli, slot: int | None, foreign: bool, pubkey: str | None, key_type: str | None,
+def verify(cli: Cli, slot: int | None, foreign: bool, pubkey: str | None, key_type: KeyType | None,
            digest: str | None, file: Path | None, hash_name: str, signature: str) -> None:
     """Verify a signature; exit status 0 if it is valid, 4 if not."""
     scm = cli.client()
@@ -88,9 +86,8 @@ def verify(cli: Cli, slot: int | None, foreign: bool, pubkey: str | None, key_ty
     if pubkey is not None:
         if key_type is None:
             raise click.UsageError("--pubkey needs --type")
-        parsed_type = KeyType.parse(key_type)
-        data = _data(scm, None, parsed_type, digest, file, hash_name)
-        scm.verify_public(parsed_type, parse_hex(pubkey, "--pubkey"), data, sig)
+        data = _data(scm, None, key_type, digest, file, hash_name)
+        scm.verify_public(key_type, parse_hex(pubkey, "--pubkey"), data, sig)
     elif slot is not None:
         data = _data(scm, slot, None, digest, file, hash_name, foreign=foreign)
         scm.verify(slot, data, sig, foreign=foreign)
@@ -100,7 +97,7 @@ def verify(cli: Cli, slot: int | None, foreign: bool, pubkey: str | None, key_ty
 
 
 @click.command()
-@click.argument("slot", type=int)
+@click.argument("slot", type=SLOT)
 @click.option("--peer", default=None, help="The peer public key as hex.")
 @click.option("--peer-slot", type=int, default=None, help="Use a stored key as the peer.")
 @click.option("--peer-local", is_flag=True, help="--peer-slot is a local key slot, not a foreign one.")
@@ -113,7 +110,7 @@ def verify(cli: Cli, slot: int | None, foreign: bool, pubkey: str | None, key_ty
 @pass_cli
 def ecdh(cli: Cli, slot: int, peer: str | None, peer_slot: int | None, peer_local: bool, kdf: str, salt: str,
          info: str, iterations: int, length: int) -> None:
-    """ECDH between SLOT and a peer key, then the KDF; prints the derived key as hex."""
+    """ECDH between SLOT (a number, or 'ephemeral') and a peer key, then the KDF; prints the derived key as hex."""
     if (peer is None) == (peer_slot is None):
         raise click.UsageError("give exactly one of --peer or --peer-slot")
     peer_key: bytes | int
@@ -133,14 +130,15 @@ def ecdh(cli: Cli, slot: int, peer: str | None, peer_slot: int | None, peer_loca
 @click.option("--cloud", is_flag=True, help="Use the cloud key (a backend may also hold it).")
 @pass_cli
 def lock(cli: Cli, source: str, destination: str, cloud: bool) -> None:
-    """Encrypt SOURCE into DESTINATION, bound to this module ('-' for stdin/stdout).
+    """Encrypt SOURCE into DESTINATION ('-' for stdin/stdout), any size, in authenticated chunks under a
+    key that stays in the module.
 
-    With '-' as DESTINATION the blob is the only output.
+    With '-' as DESTINATION the locked stream is the only output.
     """
-    blob = cli.client().lock(read_input(source), key="cloud" if cloud else "module")
-    write_output(destination, blob)
+    with _reader(source) as reader, _writer(destination) as writer:
+        written = lock_file(cli.client(), reader, writer, key="cloud" if cloud else "module")
     if destination != "-":
-        cli.emit({"bytes": len(blob)}, human=f"locked into {destination} ({len(blob)} bytes)")
+        cli.emit({"bytes": written}, human=f"locked into {destination} ({written} bytes)")
 
 
 @click.command()
@@ -148,14 +146,41 @@ def lock(cli: Cli, source: str, destination: str, cloud: bool) -> None:
 @click.argument("destination")
 @pass_cli
 def unlock(cli: Cli, source: str, destination: str) -> None:
-    """Decrypt a locked blob ('-' for stdin/stdout); exit status 4 if it fails authentication.
+    """Decrypt a locked file ('-' for stdin/stdout): a streamed lock of any size, or a one-shot
+    lock blob; exit status 4 if it fails authentication, and then DESTINATION is not written.
 
-    With '-' as DESTINATION the data is the only output.
+    With '-' as DESTINATION the data is the only output (a stream's chunks go out as each is
+    authenticated, so a failure can follow some of them).
     """
-    data = cli.client().unlock(read_input(source))
-    write_output(destination, data)
+    with _reader(source) as reader:
+        head = reader.read(len(STREAM_MAGIC))
+        with _writer(destination) as writer:
+            if head == STREAM_MAGIC:
+                written = unlock_file(cli.client(), Prefixed(head, reader), writer)
+            else:
+                written = writer.write(cli.client().unlock(head + reader.read()))
     if destination != "-":
-        cli.emit({"bytes": len(data)}, human=f"unlocked into {destination} ({len(data)} bytes)")
+        cli.emit({"bytes": written}, human=f"unlocked into {destination} ({written} bytes)")
+
+
+@contextmanager
+def _reader(source: str) -> Iterator[BinaryIO]:
+    if source == "-":
+        yield sys.stdin.buffer
+        return
+    with open(source, "rb") as stream:
+        yield stream
+
+
+@contextmanager
+def _writer(destination: str) -> Iterator[BinaryIO]:
+    """stdout for '-', else a 0600 file that appears only if everything was written."""
+    if destination == "-":
+        yield sys.stdout.buffer
+        sys.stdout.buffer.flush()
+        return
+    with atomic_output(destination) as stream:
+        yield stream
 
 
 @click.command("random")
@@ -166,7 +191,7 @@ def random_bytes(cli: Cli, size: int, out: Path | None) -> None:
     """SIZE random bytes from the module (hex unless --out)."""
     data = cli.client().get_random(size)
     if out is not None:
-        out.write_bytes(data)
+        write_output(out, data)
         cli.emit({"bytes": size, "file": str(out)}, human=f"{size} bytes written to {out}")
     else:
         cli.emit({"random": data}, human=data.hex())

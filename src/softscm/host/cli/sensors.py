@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+
 import click
 
 from ...wire.errors import ScmTimeoutError
+from . import render
 from .context import Cli, pass_cli
 
 
@@ -21,7 +23,8 @@ def show(cli: Cli) -> None:
     scm = cli.client()
     data = {"time": scm.get_module_time(), "rtc_drift_ppm": scm.get_rtc_drift(), "cpu_temp": scm.get_cpu_temp(),
             "battery": scm.get_battery(), "accelerometer": scm.get_accelerometer(), "led": scm.get_led()}
-    cli.emit(data, human=lambda d: cli.table(None, ["sensor", "value"], [(k, v) for k, v in d.items()]))
+    cli.emit(data, human=lambda d: cli.fields(None, [
+        (k.replace("_", " "), render.timestamp(v) if k == "time" else v) for k, v in d.items()]))
 
 
 @sensors.command("wait-tap")
@@ -51,10 +54,10 @@ def tamper() -> None:
 @tamper.command()
 @pass_cli
 def info(cli: Cli) -> None:
-    """First-breach time per channel (0: none)."""
+    """First-breach time per channel since the last clear (JSON: epoch seconds, 0 for none)."""
     times = cli.client().get_perimeter_detect_info()
     cli.emit({"first_breach": times}, human=lambda d: cli.table(None, ["channel", "first breach"], [
-        (i, t or "-") for i, t in enumerate(d["first_breach"])]))
+        (i, render.timestamp(t)) for i, t in enumerate(d["first_breach"])]))
 
 
 @tamper.command()
@@ -111,10 +114,12 @@ def battery(cli: Cli, threshold: float | None, action: str | None) -> None:
 @click.option("--low", type=float, default=None)
 @click.option("--high", type=float, default=None)
 @click.option("--self-destruct/--no-self-destruct", default=None)
+@click.option("--suspend/--no-suspend", default=None, help="Refuse key operations while out of range.")
 @pass_cli
-def temperature(cli: Cli, low: float | None, high: float | None, self_destruct: bool | None) -> None:
-    """CPU temperature thresholds (°C) and action (frozen in production mode)."""
-    cli.client().set_temperature_policy(low=low, high=high, self_destruct=self_destruct)
+def temperature(cli: Cli, low: float | None, high: float | None, self_destruct: bool | None,
+                suspend: bool | None) -> None:
+    """CPU temperature thresholds (°C) and actions (frozen in production mode)."""
+    cli.client().set_temperature_policy(low=low, high=high, self_destruct=self_destruct, suspend=suspend)
     cli.emit({"ok": True}, human="set")
 
 
@@ -169,7 +174,6 @@ def events(cli: Cli, follow: bool, idle: float | None) -> None:
             if cli.as_json:
                 click.echo(json.dumps(event, default=str))
             else:
-                details = " ".join(f"{k}={v}" for k, v in event["details"].items())
-                click.echo(f"{event['time']:.3f} {event['name']} {details}")
+                click.echo(f"{render.timestamp(event['time'])} {event['name']} {render.details(event['details'])}")
     except ScmTimeoutError:
         return

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from ...wire.defs import PROTOCOL_VERSION, Mode, ModuleState
+from ...wire.defs import PROTOCOL_VERSION, Mode, ModuleState, Role
 from ...wire.errors import UnsupportedVersionError
 from ...wire.messages import Done
 from ...wire.messages.admin import (
@@ -58,11 +58,11 @@ class AdminCommands:
 
     def routes(self) -> list[Route]:
         return [
-            route(HelloRequest, self.hello, states=ANY_STATE),
+            route(HelloRequest, self.hello, states=ANY_STATE, role=Role.NONE),
             route(InfoRequest, self.info, states=ANY_STATE),
             route(StatusRequest, self.status, states=ANY_STATE),
             route(RandomRequest, self.random, states=READY_OR_HOLD),
-            route(LockBindingRequest, self.lock_binding, states=READY_OR_HOLD),
+            route(LockBindingRequest, self.lock_binding, states=READY_OR_HOLD, role=Role.ADMIN),
             route(BindingInfoRequest, self.binding_info, states=ANY_STATE),
             route(MetricsRequest, self.metrics, states=ANY_STATE),
             route(LedGetRequest, self.led_get, states=ANY_STATE),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from ...wire.defs import EPHEMERAL_SLOT, FIRST_USER_SLOT, Event, Mode
+from ...wire.defs import EPHEMERAL_SLOT, FIRST_USER_SLOT, Event, Mode, Role
 from ...wire.errors import ExportDisabledError, InvalidSlotError, NoFreeSlotError, NotPermittedError, WalletError
 from ...wire.messages import Done
 from ...wire.messages.keys import (
@@ -25,7 +25,7 @@ from ...wire.messages.keys import (
 )
 from ..audit.recorder import Recorder
 from ..crypto import load_private, normalize_public, public_to_pem
-from ..dispatch import Route, route
+from ..dispatch import Route, route, slot_of
 from ..keyslots import KeySlots
 from ..wallet.service import WalletService
 
@@ -40,15 +40,15 @@ class KeyCommands:
 
     def routes(self) -> list[Route]:
         return [
-            route(GenKeyRequest, self.gen_key),
-            route(GenKeysRequest, self.gen_keys),
+            route(GenKeyRequest, self.gen_key, creates=slot_of),
+            route(GenKeysRequest, self.gen_keys, creates=lambda reply: reply.slots),
             route(GenEphemeralRequest, self.gen_ephemeral),
             route(InvalidateEphemeralRequest, self.invalidate_ephemeral),
-            route(ImportKeyRequest, self.import_key),
-            route(RemoveKeyRequest, self.remove_key),
+            route(ImportKeyRequest, self.import_key, role=Role.ADMIN, creates=slot_of),
+            route(RemoveKeyRequest, self.remove_key, role=Role.ADMIN),
             route(GetPublicKeyRequest, self.get_public_key),
-            route(DisableExportRequest, self.disable_export),
-            route(StoreForeignRequest, self.store_foreign),
+            route(DisableExportRequest, self.disable_export, role=Role.ADMIN),
+            route(StoreForeignRequest, self.store_foreign, role=Role.ADMIN),
             route(ListSlotsRequest, self.list_slots),
         ]
 

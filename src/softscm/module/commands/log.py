@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ...sealedlog.reader import read_log
-from ...wire.defs import Event
+from ...wire.defs import Event, Role
 from ...wire.errors import InvalidArgumentError, ModuleStateError
 from ...wire.messages import Done
 from ...wire.messages.log import (
@@ -32,8 +32,8 @@ class LogCommands:
     def routes(self) -> list[Route]:
         return [
             route(LogReadRequest, self.read, states=ANY_STATE),
-            route(LogCheckpointRequest, self.checkpoint, states=READY_OR_HOLD),
-            route(LogKeysRequest, self.keys, states=READY_OR_HOLD),
+            route(LogCheckpointRequest, self.checkpoint, states=READY_OR_HOLD, role=Role.ADMIN),
+            route(LogKeysRequest, self.keys, states=READY_OR_HOLD, role=Role.ADMIN),
             route(HostEventRequest, self.host_event, states=READY_OR_HOLD),
         ]
 

@@ -2,47 +2,69 @@
 
 from __future__ import annotations
 
+from ...wire.defs import LockKey, Role
 from ...wire.errors import InvalidArgumentError
 from ...wire.messages import Done
 from ...wire.messages.operations import (
     Blob,
     EcdhRequest,
     LockRequest,
+    LockStreamRequest,
     Plaintext,
     Secret,
     Signature,
     Signatures,
     SignBatchRequest,
     SignRequest,
+    StreamCancelRequest,
+    StreamOutput,
+    StreamUpdateRequest,
     UnlockRequest,
+    UnlockStreamRequest,
     Verdicts,
     Verifier,
     VerifyBatchRequest,
     VerifyRequest,
 )
+from ..access.caller import Session
+from ..access.control import AccessControl
 from ..crypto import PublicKey, derive_key
 from ..crypto.lockbox import LockBox
+from ..crypto.stream import StreamHeader
 from ..crypto.ecdh import pbkdf2_work
 from ..crypto.parallel import predrawn_rng, sign_many, verify_many
-from ..dispatch import Route, route
+from ..dispatch import Route, route, slot_of
 from ..keyslots import KeySlots
+from ..lockstreams import LockStreams
 from ..offload import OFFLOAD_ITEMS, OFFLOAD_PBKDF2_WORK, Offloaded, maybe_offload
 
 
+def _ecdh_slots(request: EcdhRequest) -> tuple[int, ...]:
+    """The local key, and a peer given as one of the module's own key slots (not a foreign one)."""
+    own_peer = request.peer_slot is not None and not request.peer_foreign
+    return (request.slot, request.peer_slot) if own_peer and request.peer_slot is not None else (request.slot,)
+
+
 class OperationCommands:
-    def __init__(self, keys: KeySlots, lockbox: LockBox) -> None:
+    def __init__(self, keys: KeySlots, lockbox: LockBox, streams: LockStreams, access: AccessControl) -> None:
         self._keys = keys
         self._lockbox = lockbox
+        self._streams = streams
+        self._access = access
 
     def routes(self) -> list[Route]:
         return [
-            route(SignRequest, self.sign),
-            route(SignBatchRequest, self.sign_batch),
+            route(SignRequest, self.sign, uses=slot_of),
+            route(SignBatchRequest, self.sign_batch, uses=slot_of),
             route(VerifyRequest, self.verify),
             route(VerifyBatchRequest, self.verify_batch),
-            route(EcdhRequest, self.ecdh),
-            route(LockRequest, self.lock),
-            route(UnlockRequest, self.unlock),
+            route(EcdhRequest, self.ecdh, uses=_ecdh_slots),
+            route(LockRequest, self.lock, session=True),
+            route(UnlockRequest, self.unlock, session=True),
+            route(LockStreamRequest, self.lock_stream, session=True),
+            route(UnlockStreamRequest, self.unlock_stream, session=True),
+            route(StreamUpdateRequest, self.stream_update, session=True),
+            route(StreamCancelRequest, self.stream_cancel, session=True),
         ]
 
     def sign(self, request: SignRequest) -> Signature:
@@ -108,10 +130,49 @@ class OperationCommands:
                                                        iterations=request.iterations, length=request.length)),
                              work >= OFFLOAD_PBKDF2_WORK)
 
-    def lock(self, request: LockRequest) -> Blob:
-        """Encrypt and authenticate data under the module's lock key or the cloud key."""
-        return Blob(self._lockbox.lock(request.data, request.key))
+    def lock(self, request: LockRequest, session: Session) -> Blob:
+        """Encrypt and authenticate data under the module's lock key (for the caller alone) or the
+        cloud key (for any user)."""
+        owner = session.caller.principal if request.key is LockKey.MODULE else ""
+        return Blob(self._lockbox.lock(request.data, request.key, owner))
 
-    def unlock(self, request: UnlockRequest) -> Plaintext:
-        """:raises AuthenticationError: if the blob fails any check (which one is not said)."""
-        return Plaintext(self._lockbox.unlock(request.blob))
+    def unlock(self, request: UnlockRequest, session: Session) -> Plaintext:
+        """:raises AuthenticationError: if the blob fails any check (which one is not said).
+        :raises AccessDeniedError: for a module-key blob another principal locked (an
+            administrator may open every blob)."""
+        blob, data = self._lockbox.unlock(request.blob)
+        if blob.owner != session.caller.principal and (blob.owner or blob.key is LockKey.MODULE):
+            self._access.authorize(session, Role.ADMIN, "unlock a blob another caller locked")
+        return Plaintext(data)
+
+    def lock_stream(self, request: LockStreamRequest, session: Session) -> StreamOutput:
+        """Lock as a stream under the module's lock key (for the caller alone) or the cloud key (for
+        any user). :raises BusyError: while too many streams are open."""
+        caller = session.caller.principal
+        owner = caller if request.key is LockKey.MODULE else ""
+        handle, data = self._streams.start_lock(request.key, request.chunk_size, request.data, final=request.final,
+                                                caller=caller, owner=owner)
+        return StreamOutput(data, handle)
+
+    def unlock_stream(self, request: UnlockStreamRequest, session: Session) -> StreamOutput:
+        """:raises AuthenticationError: if the stream fails (which check is not said).
+        :raises AccessDeniedError: for a module-key stream another principal locked (an
+            administrator may open every stream)."""
+        def check(header: StreamHeader) -> None:
+            if header.owner != session.caller.principal and (header.owner or header.key_id is LockKey.MODULE):
+                self._access.authorize(session, Role.ADMIN, "unlock a stream another caller locked")
+
+        handle, data = self._streams.start_unlock(request.data, final=request.final,
+                                                  caller=session.caller.principal, check=check)
+        return StreamOutput(data, handle)
+
+    def stream_update(self, request: StreamUpdateRequest, session: Session) -> StreamOutput:
+        """:raises InvalidArgumentError: for an unknown handle (or another caller's).
+        :raises AuthenticationError, AccessDeniedError: as for the stream's first piece."""
+        data = self._streams.update(request.handle, request.data, final=request.final,
+                                    caller=session.caller.principal)
+        return StreamOutput(data, None if request.final else request.handle)
+
+    def stream_cancel(self, request: StreamCancelRequest, session: Session) -> Done:
+        self._streams.cancel(request.handle, caller=session.caller.principal)
+        return Done()

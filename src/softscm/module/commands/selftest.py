@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from ...wire.defs import ModuleState
+from ...wire.defs import ModuleState, Role
 from ...wire.messages import Done
 from ...wire.messages.selftest import (
     FaultInjectRequest,
@@ -34,7 +34,7 @@ class SelfTestCommands:
         return [
             route(SelfTestRunRequest, self.run, states=RUN_STATES),
             route(SelfTestReportRequest, self.report, states=ANY_STATE),
-            route(FaultInjectRequest, self.inject, states=RUN_STATES),
+            route(FaultInjectRequest, self.inject, states=RUN_STATES, role=Role.ADMIN),
         ]
 
     def run(self, request: SelfTestRunRequest) -> SelfTestReport:

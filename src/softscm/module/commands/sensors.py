@@ -7,7 +7,7 @@ import json
 import math
 from collections.abc import Callable
 
-from ...wire.defs import Event, Mode
+from ...wire.defs import Event, Mode, Role
 from ...wire.errors import InvalidArgumentError, NotPermittedError
 from ...wire.messages import Done
 from ...wire.messages.sensors import (
@@ -70,21 +70,21 @@ class SensorCommands:
             route(RtcDriftRequest, self.rtc_drift, states=SENSOR_STATES),
             route(LedSetRequest, self.led_set, states=SENSOR_STATES),
             route(AccelReadRequest, self.accel_read, states=SENSOR_STATES),
-            route(TapSensitivityRequest, self.tap_sensitivity, states=SENSOR_STATES),
+            route(TapSensitivityRequest, self.tap_sensitivity, states=SENSOR_STATES, role=Role.ADMIN),
             route(WaitTapRequest, self.wait_tap, states=SENSOR_STATES, blocking=True),
             route(CpuTempRequest, self.cpu_temp, states=SENSOR_STATES),
             route(AuxTempRequest, self.aux_temp, states=SENSOR_STATES),
             route(BatteryRequest, self.battery, states=SENSOR_STATES),
-            route(PerimeterActionsRequest, self.perimeter_set_actions, states=SENSOR_STATES),
-            route(PerimeterParamsRequest, self.perimeter_set_params, states=SENSOR_STATES),
+            route(PerimeterActionsRequest, self.perimeter_set_actions, states=SENSOR_STATES, role=Role.ADMIN),
+            route(PerimeterParamsRequest, self.perimeter_set_params, states=SENSOR_STATES, role=Role.ADMIN),
             route(PerimeterInfoRequest, self.perimeter_info, states=ANY_STATE),
-            route(PerimeterClearRequest, self.perimeter_clear, states=SENSOR_STATES),
+            route(PerimeterClearRequest, self.perimeter_clear, states=SENSOR_STATES, role=Role.ADMIN),
             route(WaitPerimeterRequest, self.wait_perimeter, states=SENSOR_STATES, blocking=True),
-            route(BatteryPolicyRequest, self.battery_policy, states=SENSOR_STATES),
-            route(TempPolicyRequest, self.temp_policy, states=SENSOR_STATES),
-            route(BootPolicyRequest, self.boot_policy, states=SENSOR_STATES),
+            route(BatteryPolicyRequest, self.battery_policy, states=SENSOR_STATES, role=Role.ADMIN),
+            route(TempPolicyRequest, self.temp_policy, states=SENSOR_STATES, role=Role.ADMIN),
+            route(BootPolicyRequest, self.boot_policy, states=SENSOR_STATES, role=Role.ADMIN),
             route(PolicyGetRequest, self.policy_get, states=ANY_STATE),
-            route(SimulateRequest, self.simulate, states=SENSOR_STATES),
+            route(SimulateRequest, self.simulate, states=SENSOR_STATES, role=Role.ADMIN),
         ]
 
     async def get_time(self, request: TimeRequest) -> Time:
@@ -187,7 +187,7 @@ class SensorCommands:
     def temp_policy(self, request: TempPolicyRequest) -> Done:
         """Low/high thresholds and self-destruct. Frozen in production."""
         self._policy.set_temperature(self._mode(), low=request.low, high=request.high,
-                                     self_destruct=request.self_destruct)
+                                     self_destruct=request.self_destruct, suspend=request.suspend)
         self._save_policy()
         self._events.record(Event.POLICY_CHANGE, temperature=True)
         return Done()

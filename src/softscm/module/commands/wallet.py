@@ -8,6 +8,7 @@ from ...wire.messages.wallet import (
     DerivedKey,
     Share,
     Slip39AddShareRequest,
+    Slip39ShareAdded,
     Slip39CancelRequest,
     Slip39GenerateRequest,
     Slip39NextShareRequest,
@@ -25,7 +26,7 @@ from ...wire.messages.wallet import (
     WalletRestoreBip39Request,
     WalletSummary,
 )
-from ..dispatch import Route, route
+from ..dispatch import Route, route, slot_of
 from ..wallet import path, slip39
 from ..wallet.service import WalletService
 
@@ -36,16 +37,16 @@ class WalletCommands:
 
     def routes(self) -> list[Route]:
         return [
-            route(WalletCreateRequest, self.create),
-            route(WalletRestoreBip39Request, self.restore_bip39),
+            route(WalletCreateRequest, self.create, creates=slot_of),
+            route(WalletRestoreBip39Request, self.restore_bip39, creates=slot_of),
             route(Slip39GenerateRequest, self.slip39_generate),
             route(Slip39SetGroupRequest, self.slip39_set_group),
-            route(Slip39NextShareRequest, self.slip39_next_share),
+            route(Slip39NextShareRequest, self.slip39_next_share, creates=slot_of),
             route(Slip39RestoreRequest, self.slip39_restore),
-            route(Slip39AddShareRequest, self.slip39_add),
+            route(Slip39AddShareRequest, self.slip39_add, creates=slot_of),
             route(Slip39CancelRequest, self.slip39_cancel),
-            route(WalletDeriveRequest, self.derive),
-            route(WalletOversightRequest, self.oversight),
+            route(WalletDeriveRequest, self.derive, uses=lambda request: (request.parent_slot,), creates=slot_of),
+            route(WalletOversightRequest, self.oversight, creates=slot_of),
             route(WalletNodeRequest, self.node_info),
             route(WalletFindSlotRequest, self.find_slot),
             route(WalletListRequest, self.list_wallets),
@@ -53,11 +54,12 @@ class WalletCommands:
 
     def create(self, request: WalletCreateRequest) -> WalletCreated:
         slot, mnemonic = self._wallets.create(request.wallet, request.source, passphrase=request.passphrase,
-                                              seed=request.seed)
+                                              seed=request.seed, language=request.language)
         return WalletCreated(slot, mnemonic)
 
     def restore_bip39(self, request: WalletRestoreBip39Request) -> SlotReply:
-        return SlotReply(self._wallets.restore_bip39(request.wallet, request.mnemonic, request.passphrase))
+        return SlotReply(self._wallets.restore_bip39(request.wallet, request.mnemonic, request.passphrase,
+                                                     request.language))
 
     def slip39_generate(self, request: Slip39GenerateRequest) -> Done:
         rng = self._wallets.rng
@@ -79,8 +81,8 @@ class WalletCommands:
         self._wallets.slip39_restore(request.wallet, request.passphrase.encode())
         return Done()
 
-    def slip39_add(self, request: Slip39AddShareRequest) -> SlotReply:
-        return SlotReply(self._wallets.slip39_add(request.mnemonic, request.passphrase.encode()))
+    def slip39_add(self, request: Slip39AddShareRequest) -> Slip39ShareAdded:
+        return Slip39ShareAdded(*self._wallets.slip39_add(request.mnemonic, request.passphrase.encode()))
 
     def slip39_cancel(self, request: Slip39CancelRequest) -> Done:
         self._wallets.slip39_cancel()

@@ -29,6 +29,7 @@ from ...wire.errors import (
 )
 from .curves import P256, SECP256K1, p256_recovery_id
 from .rng import Rng, system_rng
+from . import ed25519_extended
 from ...wire.messages.operations import Signature
 
 PRIVATE_KEY_SIZE = 32
@@ -151,6 +152,26 @@ class _Ed25519Key(PrivateKey):
         return Signature(self._key.sign(data), None)
 
 
+class ExtendedEd25519Key(PrivateKey):
+    """An Ed25519 key held as the extended secret ``kL || kR`` (a Cardano BIP32-Ed25519 node); it
+    signs plain Ed25519 signatures and wraps into the keystore as 64 bytes."""
+
+    key_type = KeyType.ED25519
+
+    def __init__(self, extended_key: bytes) -> None:
+        """:raises InvalidKeyError: if it is not 64 bytes or its scalar is zero."""
+        self.public = ed25519_extended.public_key(extended_key)
+        self._key = bytes(extended_key)
+
+    def private_bytes(self) -> bytes:
+        return self._key
+
+    def sign(
+        self, data: bytes, *, deterministic: bool = False, recid: bool = False, rng: Rng = system_rng
+    ) -> Signature:
+        return Signature(ed25519_extended.sign(self._key, data), None)
+
+
 class _X25519Key(PrivateKey):
     key_type = KeyType.X25519
 
@@ -171,10 +192,13 @@ class _X25519Key(PrivateKey):
 
 
 def load_private(key_type: KeyType, raw: bytes) -> PrivateKey:
-    """Build a key object from its raw 32-byte private key.
+    """Build a key object from its raw 32-byte private key (or, for Ed25519, a 64-byte extended
+    key ``kL || kR``: :class:`ExtendedEd25519Key`).
 
     :raises InvalidKeyError: if ``raw`` is not a valid private key for the curve.
     """
+    if key_type is KeyType.ED25519 and len(raw) == ed25519_extended.EXTENDED_KEY_BYTES:
+        return ExtendedEd25519Key(raw)
     if len(raw) != PRIVATE_KEY_SIZE:
         raise InvalidKeyError("a private key is 32 bytes")
     try:

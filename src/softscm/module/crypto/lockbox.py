@@ -1,7 +1,10 @@
 """Lock and unlock: data sealed under the module's lock key or the shared cloud key.
 
-A lock blob is ``SCL1`` | key id (1) | nonce (12) | ciphertext | tag (16) | Ed25519 signature (64)
-by the module identity key over everything before it.
+A lock blob is ``SCL2`` | key id (1) | owner length (1) | owner (the principal that locked it,
+UTF-8) | nonce (12) | ciphertext | tag (16) | Ed25519 signature (64) by the module identity key
+over everything before it. The header (magic to owner) is the AEAD's associated data, so the owner
+cannot be changed. Blobs of the first format (``SCL1``: no owner field) still open; their owner is
+empty.
 """
 
 from __future__ import annotations
@@ -17,7 +20,9 @@ from ...wire.errors import AuthenticationError
 from .aead import open_sealed, seal
 from .rng import Rng
 
-MAGIC = b"SCL1"
+MAGIC = b"SCL2"
+MAGIC_V1 = b"SCL1"
+MAX_OWNER = 255
 _SIGNATURE = 64
 _SEALED_MIN = 12 + 16
 
@@ -31,13 +36,18 @@ class LockBlob:
     """The parts of a lock blob; :meth:`parse` checks only the framing, never the contents."""
 
     key: LockKey
+    owner: str
     sealed: bytes  # nonce | ciphertext | tag
     signature: bytes
+    version: int = 2
 
     @property
     def header(self) -> bytes:
-        """The magic and key id: the AEAD's associated data."""
-        return MAGIC + bytes([self.key])
+        """The magic, key id and owner: the AEAD's associated data."""
+        if self.version == 1:
+            return MAGIC_V1 + bytes([self.key])
+        owner = self.owner.encode()
+        return MAGIC + bytes([self.key, len(owner)]) + owner
 
     @property
     def body(self) -> bytes:
@@ -51,13 +61,24 @@ class LockBlob:
     def parse(cls, blob: bytes) -> LockBlob:
         """:raises AuthenticationError: for anything that is not a lock blob (which check failed is
         not said)."""
-        if len(blob) < len(MAGIC) + 1 + _SEALED_MIN + _SIGNATURE or not hmac.compare_digest(blob[:4], MAGIC):
+        if len(blob) < len(MAGIC) + 2 + _SEALED_MIN + _SIGNATURE:
             raise _failed()
         try:
             key = LockKey(blob[4])
         except ValueError:
             raise _failed() from None
-        return cls(key, blob[5:-_SIGNATURE], blob[-_SIGNATURE:])
+        if hmac.compare_digest(blob[:4], MAGIC_V1):
+            return cls(key, "", blob[5:-_SIGNATURE], blob[-_SIGNATURE:], version=1)
+        if not hmac.compare_digest(blob[:4], MAGIC):
+            raise _failed()
+        end = 6 + blob[5]
+        if len(blob) < end + _SEALED_MIN + _SIGNATURE:
+            raise _failed()
+        try:
+            owner = blob[6:end].decode()
+        except UnicodeDecodeError:
+            raise _failed() from None
+        return cls(key, owner, blob[end:-_SIGNATURE], blob[-_SIGNATURE:])
 
 
 class LockBox:
@@ -68,20 +89,25 @@ class LockBox:
         self._identity = identity
         self._rng = rng
 
+    def key(self, key: LockKey) -> bytes:
+        """The lock or cloud key itself, for the module's streamed locks."""
+        return self._keys[key]
+
     def key_material(self) -> bytes:
         """The lock and cloud keys, for the key-material integrity digest."""
         return self._keys[LockKey.MODULE] + self._keys[LockKey.CLOUD]
 
-    def lock(self, data: bytes, key: LockKey) -> bytes:
-        """Encrypt and authenticate ``data``, then sign the blob with the module identity key."""
-        header = LockBlob(key, b"", b"").header
+    def lock(self, data: bytes, key: LockKey, owner: str) -> bytes:
+        """Encrypt and authenticate ``data`` for ``owner`` (a principal; at most 255 bytes), then
+        sign the blob with the module identity key."""
+        header = LockBlob(key, owner, b"", b"").header
         sealed = seal(self._keys[key], data, header, self._rng)
-        body = header + sealed
-        return LockBlob(key, sealed, self._identity.sign(body)).to_bytes()
+        return LockBlob(key, owner, sealed, self._identity.sign(header + sealed)).to_bytes()
 
-    def unlock(self, blob: bytes) -> bytes:
-        """Reverse :meth:`lock`. A module-key blob must carry this module's signature; a cloud-key
-        blob is authenticated by the shared key alone (another module sharing it may have made it).
+    def unlock(self, blob: bytes) -> tuple[LockBlob, bytes]:
+        """Reverse :meth:`lock`: the blob (its key and owner) and its data. A module-key blob must carry this
+        module's signature; a cloud-key blob is authenticated by the shared key alone (another
+        module sharing it may have made it).
 
         :raises AuthenticationError: if the blob fails any check (which one is not said).
         """
@@ -91,4 +117,4 @@ class LockBox:
                 self._identity.public_key().verify(parsed.signature, parsed.body)
             except InvalidSignature:
                 raise _failed() from None
-        return open_sealed(self._keys[parsed.key], parsed.sealed, parsed.header)
+        return parsed, open_sealed(self._keys[parsed.key], parsed.sealed, parsed.header)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import deque
 from collections.abc import Callable
 from typing import Protocol
 
@@ -22,6 +23,9 @@ from ..sensors.tap import Tap, TapDetector
 from .settings import Policy
 
 log = logging.getLogger(__name__)
+
+
+RECENT_TAPS = 64
 
 
 class Guarded(Protocol):
@@ -56,6 +60,8 @@ class Monitor:
         self.taps = TapDetector(module.policy.tap_sensitivity)
         self.last_sample: AccelSample | None = None
         self.last_tap: Tap | None = None
+        self.recent_taps: deque[Tap] = deque(maxlen=RECENT_TAPS)  # for tap codes
+        self.tap_count = 0
         self._tap_waiters: list[asyncio.Future[None]] = []
         self._perimeter_waiters: list[asyncio.Future[None]] = []
         self._temperature: str | None = None
@@ -121,6 +127,10 @@ class Monitor:
             return
         self._temperature = state
         module.events.record(Event.TEMPERATURE, celsius=celsius, state=state or "normal")
+        if state is None:
+            module.resume("temperature")
+        elif policy.temp_suspend:
+            module.suspend("temperature", f"temperature {celsius:.1f} °C is out of range")
         if state is not None:
             code = FatalCode.LOW_TEMPERATURE if state == "low" else FatalCode.HIGH_TEMPERATURE
             self._act(code.value, policy.temp_self_destruct, f"temperature {celsius:.1f} °C is {state}")
@@ -162,6 +172,8 @@ class Monitor:
             self.last_sample = samples[-1]
         for tap in self.taps.feed(samples):
             self.last_tap = tap
+            self.recent_taps.append(tap)
+            self.tap_count += 1
             if self._module.policy.log_taps:
                 self._module.events.record(Event.TAP, direction=list(tap.direction), peak_g=round(tap.peak_g, 3))
             else:

@@ -43,6 +43,7 @@ class Policy:
     temp_low: float = -10.0
     temp_high: float = 65.0
     temp_self_destruct: bool = False
+    temp_suspend: bool = False  # suspend key operations while the temperature is out of range
     boot_policy: int = int(BootPolicy.NONE)
     tap_sensitivity: dict[str, float] = field(default_factory=lambda: {"x": 50.0, "y": 50.0, "z": 50.0})
     log_taps: bool = False
@@ -97,7 +98,7 @@ class Policy:
                                       BatteryAction.SELF_DESTRUCT if self_destruct else BatteryAction.NONE)
 
     def set_temperature(self, mode: Mode, *, low: float | None = None, high: float | None = None,
-                        self_destruct: bool | None = None) -> None:
+                        self_destruct: bool | None = None, suspend: bool | None = None) -> None:
         """:raises InvalidArgumentError: for thresholds out of range or low >= high.
         :raises PolicyFrozenError: in production mode."""
         _frozen(mode, "temperature settings")
@@ -108,6 +109,8 @@ class Policy:
         self.temp_low, self.temp_high = new_low, new_high
         if self_destruct is not None:
             self.temp_self_destruct = self_destruct
+        if suspend is not None:
+            self.temp_suspend = suspend
 
     def set_boot_policy(self, policy: int) -> None:
         """Allowed in every mode. :raises InvalidArgumentError: for an unknown policy."""

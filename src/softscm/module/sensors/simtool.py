@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from ...wire.errors import ScmError
+from ...wire.errors import BusyError, ScmError
 from .simulated import ACTIONS, apply_offline
 
 
@@ -28,6 +28,9 @@ def main(state_dir: Path, action: str, values: tuple[str, ...]) -> None:
             raise click.BadParameter(f"{item!r} is not NAME=NUMBER") from None
     try:
         apply_offline(state_dir, action.replace("-", "_"), args)
+    except BusyError:
+        raise click.ClickException(f"a module is running on {state_dir}: scmsim acts only on a stopped module "
+                                   "(on a running one use 'scmctl sim')") from None
     except ScmError as exc:
         raise click.ClickException(exc.message) from None
     click.echo(f"applied {action} to the simulated hardware in {state_dir}")

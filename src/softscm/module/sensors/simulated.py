@@ -17,6 +17,7 @@ from typing import Any
 
 from ...wire.errors import InvalidArgumentError, StoreCorruptError
 from ..store.atomic import atomic_write, ensure_private_dir
+from ..store.lock import StateLock
 from .hal import PERIMETER_CHANNELS, AccelSample, Battery
 
 STATE_FILE = "simulated.json"
@@ -203,8 +204,17 @@ def save_state(directory: Path, state: SimulatedState) -> None:
 def apply_offline(state_dir: Path, action: str, params: dict[str, Any], *,
                   clock: Callable[[], float] = time.time) -> None:
     """Apply a simulated event (``action`` with its ``params``) while the module is stopped (the
-    hardware latches it)."""
-    directory = ensure_private_dir(Path(state_dir) / "sensors")
-    state = load_state(directory)
-    _apply(state, action, params, clock())
-    save_state(directory, state)
+    hardware latches it). Holds the module's state lock meanwhile, so a module cannot start
+    half-way through.
+
+    :raises BusyError: if a module is running on ``state_dir``.
+    :raises StateDirError: if ``state_dir`` is open to other users.
+    """
+    lock = StateLock(Path(state_dir))
+    try:
+        directory = ensure_private_dir(Path(state_dir) / "sensors")
+        state = load_state(directory)
+        _apply(state, action, params, clock())
+        save_state(directory, state)
+    finally:
+        lock.release()

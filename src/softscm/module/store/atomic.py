@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import errno
 import os
+import stat
 from pathlib import Path
 
-from ...wire.errors import StorageFullError, StorageUnavailableError
+from ...wire.errors import StateDirError, StorageFullError, StorageUnavailableError
 
 STATE_FILE_MODE = 0o600
 STATE_DIR_MODE = 0o700
@@ -51,24 +52,36 @@ def atomic_write(path: Path, data: bytes) -> None:
 
 
 def ensure_private_dir(path: Path) -> Path:
-    """Create ``path`` and any missing parents owner-only (0700, whatever the umask). A directory
-    that already exists is left as it is: the module never changes what it did not create.
+    """Create ``path`` owner-only (0700) if it is missing, or check an existing one.
 
-    :raises OSError: if a directory cannot be created.
+    Missing parents are made as ``mkdir -p`` makes them (default mode); an existing directory,
+    ``path`` or a parent, is never chmod-ed: the module does not change what it did not create.
+
+    :raises StateDirError: if ``path`` exists but is not a directory, or is open to other users
+        (any group or world permission bit), naming the fix.
     """
     path = Path(path)
-    missing = []
-    current = path.absolute()
-    while not current.exists():
-        missing.append(current)
-        current = current.parent
-    for directory in reversed(missing):
-        try:
-            directory.mkdir(mode=STATE_DIR_MODE)
-        except FileExistsError:
-            continue  # made meanwhile by someone else: theirs
-        os.chmod(directory, STATE_DIR_MODE)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        path.mkdir(mode=STATE_DIR_MODE)
+    except FileExistsError:
+        check_private_dir(path)
+        return path
+    os.chmod(path, STATE_DIR_MODE)  # created just now: the umask has no say over its mode
     return path
+
+
+def check_private_dir(path: Path) -> None:
+    """:raises StateDirError: if ``path`` is not a directory or other users may use it."""
+    info = os.stat(path)
+    if not stat.S_ISDIR(info.st_mode):
+        raise StateDirError(f"{path} exists and is not a directory")
+    if info.st_mode & 0o077:
+        raise StateDirError(
+            f"{path} is open to other users (mode {stat.S_IMODE(info.st_mode):04o}); softscm does not change the "
+            f"mode of a directory it did not create: make it owner-only (chmod 700 {path}) or name a directory "
+            "that does not exist yet"
+        )
 
 
 def fsync_file(path: Path) -> None:

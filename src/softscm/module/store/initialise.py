@@ -26,7 +26,7 @@ from pathlib import Path
 
 from ...wire.errors import StoreCorruptError
 from .atomic import STATE_DIR_MODE, fsync_dir
-from .lock import INSIDE_LOCK
+from .lock import LOCK_FILE
 
 WORK_DIR = ".softscm-init"
 
@@ -40,7 +40,7 @@ def needs_initialising(target: Path, marker: str) -> bool:
     initialisation (a work directory, and entries already moved from a complete one)."""
     if not target.exists():
         return True
-    entries = set(os.listdir(target)) - {INSIDE_LOCK}
+    entries = set(os.listdir(target)) - {LOCK_FILE}
     if entries <= {WORK_DIR}:
         return True
     return WORK_DIR in entries and marker not in entries and (target / WORK_DIR / marker).is_file()
@@ -102,7 +102,7 @@ def _build_inside(target: Path, build: Callable[[Path], None], marker: str) -> N
 
 def _move_up(work: Path, target: Path, marker: str) -> None:
     """Rename every entry of the complete build ``work`` into ``target``, ``marker`` last."""
-    names = sorted(set(os.listdir(work)) - {marker, INSIDE_LOCK}) + [marker]
+    names = sorted(set(os.listdir(work)) - {marker, LOCK_FILE}) + [marker]
     for name in names:
         if (target / name).exists():
             raise StoreCorruptError(f"{target / name} appeared during initialisation; nothing was overwritten")

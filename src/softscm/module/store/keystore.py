@@ -56,6 +56,20 @@ _WALLET_COLUMNS = "id, name, key_type, master_slot, variant, watch_only"
 _FOREIGN_COLUMNS = "slot, key_type, public, exportable, created"
 GENERATION = "generation"
 
+WALLET_CHAIN_CODE_BYTES = 32
+
+
+def _split_secret(row: tuple, secret: bytes) -> tuple[bytes, bytes]:
+    """A key row's sealed secret as ``(private key, extra secret)``. A wallet node (``wallet_id``
+    set) seals its 32-byte chain code after the private key, which is 32 bytes, or 64 for an
+    extended Ed25519 key (a Cardano node), or absent in a watch-only node; other keys seal a
+    32-byte private key alone."""
+    if row[7] is None:
+        return secret[:32], secret[32:]
+    cut = len(secret) - WALLET_CHAIN_CODE_BYTES
+    return secret[:cut], secret[cut:]
+
+
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value BLOB NOT NULL, mac BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS digest (id INTEGER PRIMARY KEY CHECK (id = 1), value BLOB NOT NULL);
@@ -284,6 +298,25 @@ class KeyStore(WalDatabase):
             self._db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?, ?)", (name, value, mac))
             macs.append(mac)
 
+    def delete_meta(self, name: str) -> bool:
+        """Durably remove a module value; returns whether there was one.
+
+        :raises StorageFullError: if the disk is full.
+        """
+        with self._write() as macs:
+            old = self._db.execute("SELECT mac FROM meta WHERE name=?", (name,)).fetchone()
+            if old is None:
+                return False
+            self._db.execute("DELETE FROM meta WHERE name=?", (name,))
+            macs.append(bytes(old[0]))
+        return True
+
+    def meta_names(self, prefix: str) -> list[str]:
+        """The names of the module values starting with ``prefix``, sorted (index only, no MAC check)."""
+        rows = self._db.execute("SELECT name FROM meta WHERE substr(name, 1, ?) = ? ORDER BY name",
+                                (len(prefix), prefix))
+        return [row[0] for row in rows]
+
     def seal_secret(self, label: str, secret: bytes) -> bytes:
         """Seal a module secret (not a slot key) under the KEK, bound to ``label``."""
         return seal(self._kek, secret, b"softscm secret:" + label.encode(), self._rng)
@@ -510,7 +543,7 @@ class KeyStore(WalDatabase):
         row = self._row(slot)
         if not row[3]:
             raise SlotEmptyError(f"slot {slot} holds no private key")
-        key = load_private(KeyType(row[1]), self._unwrap(row)[:32])
+        key = load_private(KeyType(row[1]), _split_secret(row, self._unwrap(row))[0])
         if not hmac.compare_digest(key.public, bytes(row[2])):
             raise StoreCorruptError(f"slot {slot} does not match its public key")
         self._remember(slot, key)
@@ -523,7 +556,7 @@ class KeyStore(WalDatabase):
         :raises StoreCorruptError: if the wrapped secret fails authentication.
         """
         row = self._row(slot)
-        return self._unwrap(row)[32 if row[3] else 0 :]
+        return _split_secret(row, self._unwrap(row))[1]
 
     def _unwrap(self, row: tuple) -> bytes:
         slot = row[0]

@@ -7,31 +7,29 @@ import os
 from pathlib import Path
 
 from ...wire.errors import BusyError
-from .atomic import check_writable, ensure_private_dir, is_writable
+from .atomic import STATE_FILE_MODE, check_writable, ensure_private_dir
 
-LOCK_SUFFIX = ".lock"
-INSIDE_LOCK = ".softscm.lock"
+LOCK_FILE = "lock"
+"""The lock file's name inside the state directory (empty; it only carries the ``flock``)."""
 
 
 class StateLock:
-    """An exclusive ``flock`` on ``.<dir>.lock`` beside the state directory (beside, so that an
-    empty directory stays empty until the module initialises it), or on :data:`INSIDE_LOCK`
-    inside it when the parent is not writable (systemd's ``StateDirectory=`` for a service user:
-    ``/var/lib`` is root's). Every process decides the same way for the same directory."""
+    """An exclusive ``flock`` on :data:`LOCK_FILE` inside the state directory.
+
+    The lock lives inside the directory it guards, so nothing is ever created or changed beside
+    it: a missing state directory is created owner-only, an existing one is only checked.
+    """
 
     def __init__(self, state_dir: Path) -> None:
-        """:raises BusyError: if another module (scmd or an embedded one) holds the directory.
-        :raises StorageUnavailableError: if the directory (or, while it does not exist, its parent)
-            cannot be written."""
-        beside = state_dir.parent / f".{state_dir.name}{LOCK_SUFFIX}"
-        if state_dir.is_dir():
-            check_writable(state_dir)
-            path = beside if is_writable(state_dir.parent) else state_dir / INSIDE_LOCK
-        else:
-            ensure_private_dir(state_dir.parent)
-            check_writable(state_dir.parent)
-            path = beside
-        self._fd: int | None = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        """:raises BusyError: if another module (scmd or an embedded one) or ``scmsim`` holds the directory.
+        :raises StateDirError: if the directory is not a directory or is open to other users.
+        :raises StorageUnavailableError: if the directory cannot be written (read-only file system,
+            another user's).
+        """
+        directory = ensure_private_dir(state_dir)
+        check_writable(directory)
+        self._fd: int | None = os.open(directory / LOCK_FILE, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC,
+                                       STATE_FILE_MODE)
         try:
             fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

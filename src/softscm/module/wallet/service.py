@@ -2,7 +2,7 @@
 
 Each wallet node lives in a user slot with its node address, its parent and its wallet; the
 private key and the chain code are sealed together. The derivation itself is the pure core
-(:mod:`.hd`, :mod:`.bip39`, :mod:`.slip39`).
+(:mod:`.hd`, :mod:`.bip39`, :mod:`.slip39`, and :mod:`.cardano` for ``variant="cardano"``).
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from ...wire.defs import Event, KeyType, Mode
+from ...wire.defs import Bip39Language, Event, KeyType, Mode
 from ...wire.errors import (
     InvalidArgumentError,
     MnemonicError,
@@ -25,10 +25,12 @@ from ..crypto import PrivateKey, load_private
 from ..crypto.rng import Rng
 from ..keyslots import KeySlots
 from ..store.keystore import KeyRecord, WalletRecord
-from . import bip39, hd, path, slip39
+from . import bip39, cardano, hd, path, slip39
 
 MASTER = "m"
 SEED_BYTES = 64
+CARDANO = "cardano"
+VARIANTS = ("", CARDANO)  # the standard derivation (BIP32 / SLIP-10), Cardano Icarus + BIP32-Ed25519
 
 
 @dataclass(frozen=True)
@@ -80,8 +82,12 @@ class WalletService:
             raise InvalidArgumentError("a wallet needs a name")
         if self._store.find_wallet(name=wallet.name) is not None:
             raise WalletError(f"a wallet named {wallet.name!r} already exists")
-        if wallet.variant:
-            raise InvalidArgumentError(f"wallet variant {wallet.variant!r} is not supported (only the standard derivation)")
+        if wallet.variant not in VARIANTS:
+            raise InvalidArgumentError(f"wallet variant {wallet.variant!r} is not supported (use '' or 'cardano')")
+        if wallet.variant == CARDANO and wallet.key_type is not KeyType.ED25519:
+            raise WalletError("the cardano variant is for Ed25519 wallets")
+        if wallet.variant == CARDANO and wallet.master_gen_key:
+            raise InvalidArgumentError("a cardano (Icarus) master key takes no master generation key")
 
     def _check_no_session(self) -> None:
         if self.session is not None:
@@ -106,13 +112,23 @@ class WalletService:
         return slot
 
     def _create(self, wallet: NewWallet, seed: bytes) -> int:
-        """Derive the master node from ``seed`` and store it with its wallet record."""
+        """Derive the master node from ``seed`` (a random seed, a caller's seed or a SLIP-39 master
+        secret; the Icarus entropy for a cardano wallet) and store it with its wallet record."""
+        if wallet.variant == CARDANO:
+            return self._store_wallet(wallet, cardano.icarus_master(seed), MASTER)
         return self._store_wallet(wallet, hd.master_node(wallet.key_type, seed, wallet.master_gen_key), MASTER)
 
+    def _create_bip39(self, wallet: NewWallet, mnemonic: str, passphrase: str) -> int:
+        """The master node of a BIP39 mnemonic: from its seed, or (cardano) from its entropy."""
+        if wallet.variant == CARDANO:
+            return self._store_wallet(wallet, cardano.icarus_master_from_mnemonic(mnemonic, passphrase), MASTER)
+        return self._create(wallet, bip39.mnemonic_to_seed(mnemonic, passphrase))
+
     def create(self, wallet: NewWallet, source: SeedSource, *, passphrase: str = "",
-               seed: bytes | None = None) -> tuple[int, str | None]:
-        """Create a wallet from a random seed, a new BIP39 mnemonic (returned once, here) or, in
-        development mode, a caller's raw seed. Returns the master slot and the mnemonic (BIP39).
+               seed: bytes | None = None, language: Bip39Language = Bip39Language.ENGLISH) -> tuple[int, str | None]:
+        """Create a wallet from a random seed, a new BIP39 mnemonic in ``language``'s word list
+        (returned once, here) or, in development mode, a caller's raw seed. Returns the master slot
+        and the mnemonic (BIP39).
 
         :raises WalletError: for a duplicate name or a wallet key type.
         :raises SessionError: while a SLIP-39 session is open.
@@ -127,14 +143,18 @@ class WalletService:
             if seed is None:
                 raise InvalidArgumentError("argument 'seed' is required")
             return self._create(wallet, seed), None
-        mnemonic = bip39.generate_mnemonic(self._keys.rng)
-        return self._create(wallet, bip39.mnemonic_to_seed(mnemonic, passphrase)), mnemonic
+        mnemonic = bip39.generate_mnemonic(self._keys.rng, language=language)
+        return self._create_bip39(wallet, mnemonic, passphrase), mnemonic
 
-    def restore_bip39(self, wallet: NewWallet, mnemonic: str, passphrase: str = "") -> int:
-        """:raises MnemonicError: for a bad word or checksum."""
+    def restore_bip39(self, wallet: NewWallet, mnemonic: str, passphrase: str = "",
+                      language: Bip39Language | None = None) -> int:
+        """Restore from a mnemonic in ``language``'s word list, or in any official one.
+
+        :raises MnemonicError: for a bad word or checksum.
+        """
         self._begin(wallet)
-        words = bip39.validate_mnemonic(mnemonic)
-        return self._create(wallet, bip39.mnemonic_to_seed(words, passphrase))
+        words = bip39.validate_mnemonic(mnemonic, language)
+        return self._create_bip39(wallet, words, passphrase)
 
     def oversight(self, wallet: NewWallet, node_addr: str, *, xpub: str | None = None,
                   public_key: bytes | None = None, chain_code: bytes | None = None) -> int:
@@ -184,8 +204,9 @@ class WalletService:
         self._begin(wallet)
         self.session = Slip39Restoring(wallet, slip39.Slip39Restore(passphrase))
 
-    def slip39_add(self, mnemonic: str, passphrase: bytes) -> int:
-        """Add a share; -1 until the thresholds are met, then the new wallet's master slot.
+    def slip39_add(self, mnemonic: str, passphrase: bytes) -> tuple[int, str]:
+        """Add a share; ``(-1, what is still missing)`` until the thresholds are met, then the new
+        wallet's master slot.
 
         :raises MnemonicError: for a corrupt share or one from another set (the session stays open),
             or for a complete set that does not decode (the session is closed then).
@@ -198,9 +219,9 @@ class WalletService:
                 self.session = None  # a set that does not decode cannot be completed
             raise
         if secret is None:
-            return -1
+            return -1, session.restore.progress().missing()
         self.session = None
-        return self._create(session.wallet, secret)
+        return self._create(session.wallet, secret), ""
 
     def slip39_cancel(self) -> None:
         self.session = None
@@ -233,12 +254,13 @@ class WalletService:
         if existing is not None:
             return existing, self._node(self._store.get(existing))
         parent_node = self._node(parent)
+        scheme = cardano if wallet.variant == CARDANO else hd
         if parent_node.private_key is not None:
-            node = hd.derive_child(parent_node, step.index, step.hardened)
+            node = scheme.derive_child(parent_node, step.index, step.hardened)
         elif step.hardened:
             raise WalletError("a watch-only wallet cannot derive hardened children")
         else:
-            node = hd.derive_public_child(parent_node, step.index)
+            node = scheme.derive_public_child(parent_node, step.index)
         slot = self._store.put_key(self._private(node), key_type=node.key_type, public=node.public_key,
                                    wallet_id=wallet.id, parent_slot=parent.slot, node_addr=addr,
                                    extra_secret=node.chain_code)

@@ -12,15 +12,14 @@ that contradicts a share already given without ending, ignores a repeated share,
 master secret once the thresholds are met.
 
 Passphrases: SLIP-39 encrypts the master secret with one passphrase for the whole set, so the
-session takes it when it opens. The zymkey API also passes a passphrase with each member; here a
-member passphrase must be empty or equal to the set's (checked in constant time), since anything
-else could not be honoured by a standard SLIP-39 backup.
+session takes it when it opens. The zymkey API also passes a password with each member: an empty
+one gives a standard share; a non-empty one protects that member's share value as
+:mod:`softscm.module.wallet.slip39_members` describes (the share stays a valid SLIP-39 mnemonic).
 """
 
 from __future__ import annotations
 
 import dataclasses
-import hmac
 from collections import deque
 
 import shamir_mnemonic
@@ -29,6 +28,7 @@ from shamir_mnemonic.recovery import RecoveryState
 
 from ...wire.errors import InvalidArgumentError, MnemonicError, SessionError
 from ..crypto.rng import Rng, system_rng
+from .slip39_members import apply_password, check_password
 
 MAX_GROUPS = 16
 MAX_MEMBERS = 16
@@ -41,11 +41,6 @@ def _check_passphrase(passphrase: bytes) -> bytes:
     if not all(32 <= c <= 126 for c in passphrase):
         raise InvalidArgumentError("a SLIP-39 passphrase is printable ASCII")
     return bytes(passphrase)
-
-
-def _check_member_passphrase(given: bytes, set_passphrase: bytes) -> None:
-    if given and not hmac.compare_digest(given, set_passphrase):
-        raise InvalidArgumentError("SLIP-39 has one passphrase per set: give it when the session opens")
 
 
 def _normalise(mnemonic: str) -> str:
@@ -117,11 +112,13 @@ class Slip39Generation:
 
     def next_share(self, passphrase: bytes = b"") -> tuple[str, bool]:
         """The next share (group by group, member by member) and whether it is the last one.
+        ``passphrase`` is the member's password (empty: a standard share; see
+        :mod:`~softscm.module.wallet.slip39_members`).
 
-        :raises InvalidArgumentError: for a member passphrase other than empty or the set's.
+        :raises InvalidArgumentError: for a member password that is not printable ASCII.
         :raises SessionError: if every share is already out, or the next share's group has no layout yet.
         """
-        _check_member_passphrase(passphrase, self._passphrase)
+        check_password(passphrase)
         if self.done:
             raise SessionError("every share has been handed out")
         if self._pending is None:
@@ -136,7 +133,47 @@ class Slip39Generation:
         if not self._pending:
             self._current += 1
             self._pending = None
-        return share.mnemonic(), self.done
+        return apply_password(share, passphrase).mnemonic(), self.done
+
+
+@dataclasses.dataclass(frozen=True)
+class GroupProgress:
+    """One group of a restore: its shares given so far, out of its member threshold."""
+
+    index: int
+    given: int
+    threshold: int
+
+
+@dataclasses.dataclass(frozen=True)
+class Slip39Progress:
+    """What a restore session has so far and what it still needs (nothing about the shares' values)."""
+
+    group_threshold: int  # 0 until the first share tells it
+    group_count: int
+    groups: tuple[GroupProgress, ...]  # the groups with at least one share, by index
+
+    @property
+    def complete_groups(self) -> int:
+        return sum(group.given >= group.threshold for group in self.groups)
+
+    @property
+    def groups_needed(self) -> int:
+        """How many more groups must be completed; 0 once the set is complete."""
+        return max(0, self.group_threshold - self.complete_groups)
+
+    def missing(self) -> str:
+        """What is still missing, for a person: groups, then the shares of each group begun."""
+        if not self.groups:
+            return "no share has been given yet"
+        if not self.groups_needed:
+            return "nothing: the shares meet the thresholds"
+        plural = "s" if self.groups_needed > 1 else ""
+        parts = [f"{self.groups_needed} more complete group{plural} (the set needs {self.group_threshold} of "
+                 f"{self.group_count})"]
+        parts += [f"group {g.index + 1}: {g.threshold - g.given} more of its {g.threshold} shares"
+                  for g in self.groups if g.given < g.threshold]
+        return "; ".join(parts)
 
 
 class Slip39Restore:
@@ -153,22 +190,32 @@ class Slip39Restore:
         """The session has returned its secret or failed to decode; it takes no more shares."""
         return self._finished
 
-    def add(self, mnemonic: str, passphrase: bytes = b"") -> bytes | None:
-        """Add one share; returns the master secret once the thresholds are met, else ``None``.
-        A share given before is ignored (``None``).
+    def progress(self) -> Slip39Progress:
+        """The groups begun and completed so far, and the thresholds (once a share told them)."""
+        parameters = self._state.parameters
+        if parameters is None:
+            return Slip39Progress(0, 0, ())
+        groups = tuple(GroupProgress(index, len(group), group.member_threshold())
+                       for index, group in sorted(self._state.groups.items()) if len(group))
+        return Slip39Progress(parameters.group_threshold, parameters.group_count, groups)
 
-        :raises InvalidArgumentError: for a member passphrase other than empty or the set's.
+    def add(self, mnemonic: str, passphrase: bytes = b"") -> bytes | None:
+        """Add one share with its member's password (empty for a standard share); returns the
+        master secret once the thresholds are met, else ``None``. A share given before is ignored
+        (``None``).
+
+        :raises InvalidArgumentError: for a member password that is not printable ASCII.
         :raises MnemonicError: for a corrupt share (unknown word, length, checksum), one from
             another set, or one that contradicts the shares given so far (same member with another
             value, other group parameters); the session stays usable. Also when the shares meet the
             thresholds but do not decode (digest mismatch); that ends the session.
         :raises SessionError: once the session has returned the secret or failed to decode.
         """
-        _check_member_passphrase(passphrase, self._passphrase)
+        check_password(passphrase)
         if self._finished:
             raise SessionError("this SLIP-39 restore session has ended")
         try:
-            share = Share.from_mnemonic(_normalise(mnemonic))
+            share = apply_password(Share.from_mnemonic(_normalise(mnemonic)), passphrase)
         except shamir_mnemonic.MnemonicError:
             raise MnemonicError("the share is not a valid SLIP-39 mnemonic") from None
         if not self._state.matches(share):

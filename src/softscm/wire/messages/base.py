@@ -264,34 +264,101 @@ class _Field:
     default: Any  # _REQUIRED when the field has no default
     factory: Callable[[], Any] | None
     plain: bool  # encodes as itself (no enum, message or container inside)
+    fast: str  # a Python condition under which a wire value is taken as it is ("" if none)
 
 
 _REQUIRED = object()
+
+
+def _fast_check(annotation: Any) -> str:
+    """A cheap test (on ``v``) that a wire value of this annotation needs no further check; the
+    full decoder runs (and raises the right error) when it fails."""
+    constraints: list[Any] = []
+    if get_origin(annotation) is Annotated:
+        annotation, *constraints = get_args(annotation)
+    bounds = next((c for c in constraints if isinstance(c, Range)), None)
+    max_len = next((c.value for c in constraints if isinstance(c, MaxLen)), None)
+    size = next((c.value for c in constraints if isinstance(c, Size)), None)
+    if annotation is bool:
+        return "type(v) is bool"
+    if annotation is int:
+        low, high = (bounds.min, bounds.max) if bounds else INT64
+        return f"type(v) is int and {low!r} <= v <= {high!r}" if low is not None and high is not None else ""
+    if annotation is bytes:
+        if size is not None:
+            return f"type(v) is bytes and len(v) == {size}"
+        return f"type(v) is bytes and len(v) <= {max_len or DEFAULT_MAX_BYTES}"
+    if annotation is str:
+        return f"type(v) is str and len(v) <= {max_len or DEFAULT_MAX_TEXT}"
+    return ""
+
+
+def _compile(cls: type[Message], fields: tuple[_Field, ...]) -> tuple[Callable[[Any], Any], Callable[[Any], Any]]:
+    """Generate the decoder and encoder of ``cls``: straight-line code per field, so that the
+    request path pays for a dict lookup and a type check per field and no more."""
+    env: dict[str, Any] = {"cls": cls, "new": object.__new__, "set": object.__setattr__, "encode": _encode,
+                           "InvalidArgumentError": InvalidArgumentError, "post_init": hasattr(cls, "__post_init__")}
+    decode = ["def from_wire(value):",
+              "    if value is None:", "        value = {}",
+              "    elif type(value) is not dict:",
+              f"        raise InvalidArgumentError({cls.__name__ + ' must be a map'!r})",
+              "    get = value.get"]
+    encode = ["def to_wire(self):", "    d = self.__dict__", "    w = {}"]
+    for i, f in enumerate(fields):
+        env[f"decode{i}"], env[f"default{i}"], env[f"factory{i}"] = f.decode, f.default, f.factory
+        decode.append(f"    v = get({f.name!r})")
+        decode.append("    if v is None:")
+        if f.factory is not None:
+            decode.append(f"        f{i} = factory{i}()")
+        elif f.default is _REQUIRED:
+            decode.append(f"        raise InvalidArgumentError({'argument ' + repr(f.name) + ' is required'!r})")
+        else:
+            decode.append(f"        f{i} = default{i}")
+        if f.fast:
+            decode += [f"    elif {f.fast}:", f"        f{i} = v"]
+        decode += ["    else:", f"        f{i} = decode{i}({f.name!r}, v)"]
+        encode += [f"    v = d[{f.name!r}]", "    if v is not None:",
+                   f"        w[{f.name!r}] = {'v' if f.plain else 'encode(v)'}"]
+    values = ", ".join(f"{f.name!r}: f{i}" for i, f in enumerate(fields))
+    decode += ["    if post_init:", f"        return cls(**{{{values}}})",
+               "    obj = new(cls)", f"    set(obj, '__dict__', {{{values}}})", "    return obj"]
+    encode.append("    return w")
+    exec("\n".join(decode) + "\n\n" + "\n".join(encode), env)  # noqa: S102 - generated from the field list
+    return env["from_wire"], env["to_wire"]
 
 
 class Message:
     """Base of every request and reply record."""
 
     __slots__ = ()
-    _fields_cache: ClassVar[tuple[_Field, ...] | None] = None
+    _codec: ClassVar[tuple[Callable[[Any], Any], Callable[[Any], Any]] | None] = None
 
     @classmethod
     def _fields(cls) -> tuple[_Field, ...]:
-        cached = cls.__dict__.get("_fields_cache")
-        if cached is None:
-            hints = typing.get_type_hints(cls, include_extras=True)
-            compiled = []
-            for f in dataclasses.fields(typing.cast(Any, cls)):  # every message class is a dataclass
-                default = _REQUIRED if f.default is dataclasses.MISSING else f.default
-                factory = None if f.default_factory is dataclasses.MISSING else f.default_factory
-                if factory is not None:
-                    default = None
-                annotation = hints[f.name]
-                base = get_args(annotation)[0] if get_origin(annotation) is Annotated else annotation
-                compiled.append(_Field(f.name, _decoder(annotation), default, factory, base in _PLAIN))
-            cached = tuple(compiled)
-            cls._fields_cache = cached
-        return cached
+        hints = typing.get_type_hints(cls, include_extras=True)
+        compiled = []
+        for f in dataclasses.fields(typing.cast(Any, cls)):  # every message class is a dataclass
+            default = _REQUIRED if f.default is dataclasses.MISSING else f.default
+            factory = None if f.default_factory is dataclasses.MISSING else f.default_factory
+            annotation = hints[f.name]
+            base = get_args(annotation)[0] if get_origin(annotation) is Annotated else annotation
+            compiled.append(_Field(f.name, _decoder(annotation), None if factory else default, factory,
+                                   base in _PLAIN, _fast_check(annotation)))
+        return tuple(compiled)
+
+    @classmethod
+    def _get_codec(cls) -> tuple[Callable[[Any], Any], Callable[[Any], Any]]:
+        """The class's generated codec; the first call also puts it in place of :meth:`from_wire`
+        and :meth:`to_wire` on a class that does not override them, so later calls go straight to it."""
+        codec = cls.__dict__.get("_codec")
+        if codec is None:
+            codec = _compile(cls, cls._fields())
+            cls._codec = codec
+            if "from_wire" not in cls.__dict__:
+                setattr(cls, "from_wire", staticmethod(codec[0]))  # noqa: B010 - mypy cannot see a method replaced
+            if "to_wire" not in cls.__dict__:
+                setattr(cls, "to_wire", codec[1])  # noqa: B010 - as above
+        return codec
 
     @classmethod
     def from_wire(cls: type[M], value: Any) -> M:
@@ -299,31 +366,12 @@ class Message:
 
         :raises InvalidArgumentError: naming the first field that is missing or wrong.
         """
-        if value is None:
-            value = {}
-        if not isinstance(value, dict):
-            raise InvalidArgumentError(f"{cls.__name__} must be a map")
-        values = {}
-        for f in cls._fields():
-            item = value.get(f.name)
-            if item is None:
-                if f.factory is not None:
-                    values[f.name] = f.factory()
-                elif f.default is _REQUIRED:
-                    raise InvalidArgumentError(f"argument {f.name!r} is required")
-                else:
-                    values[f.name] = f.default
-            else:
-                values[f.name] = f.decode(f.name, item)
-        return cls(**values)
+        message: M = cls._get_codec()[0](value)
+        return message
 
     def to_wire(self) -> dict[str, Any]:
         """The wire map (fields that are None are left out)."""
-        wire = {}
-        for f in self._fields():
-            value = getattr(self, f.name)
-            if value is not None:
-                wire[f.name] = value if f.plain else _encode(value)
+        wire: dict[str, Any] = self._get_codec()[1](self)
         return wire
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated
 
-from ..defs import Command, KdfType, KeyType, LockKey
+from ..defs import MAX_STREAM_PIECE, STREAM_CHUNK_SIZE, Command, KdfType, KeyType, LockKey
 from .base import Done, Message, MaxLen, Range, Request, command
 from .keys import MAX_PUBLIC_KEY, Slot
 
@@ -125,3 +125,57 @@ class LockRequest(Request[Blob]):
 @dataclass(frozen=True)
 class UnlockRequest(Request[Plaintext]):
     blob: Annotated[bytes, MaxLen(MAX_LOCK + 256)]
+
+
+Piece = Annotated[bytes, MaxLen(MAX_STREAM_PIECE)]
+Handle = Annotated[int, Range(1, 2**63 - 1)]
+
+
+@dataclass(frozen=True)
+class StreamOutput(Message):
+    """A streamed lock or unlock step: the bytes ready (locked records, the header first; or
+    authenticated plaintext) and the stream's handle while it stays open (none once finished)."""
+
+    data: bytes
+    handle: int | None = None
+
+
+@command(Command.LOCK_STREAM, StreamOutput)
+@dataclass(frozen=True)
+class LockStreamRequest(Request[StreamOutput]):
+    """Lock data of any size as a stream of authenticated chunks (AES-256-GCM under a per-stream key
+    derived from the module or cloud key), starting with ``data``; ``final`` locks it all at once,
+    else send the rest with STREAM_UPDATE."""
+
+    key: LockKey = LockKey.MODULE
+    chunk_size: Annotated[int, Range(1, STREAM_CHUNK_SIZE)] = STREAM_CHUNK_SIZE
+    data: Piece = b""
+    final: bool = False
+
+
+@command(Command.UNLOCK_STREAM, StreamOutput)
+@dataclass(frozen=True)
+class UnlockStreamRequest(Request[StreamOutput]):
+    """Unlock a streamed lock, starting with ``data``; each chunk's plaintext comes back once it is
+    authenticated, and ``final`` checks that the stream ended where it was sealed to end."""
+
+    data: Piece = b""
+    final: bool = False
+
+
+@command(Command.STREAM_UPDATE, StreamOutput)
+@dataclass(frozen=True)
+class StreamUpdateRequest(Request[StreamOutput]):
+    """The next piece of an open lock or unlock stream; ``final`` ends and closes it."""
+
+    handle: Handle
+    data: Piece = b""
+    final: bool = False
+
+
+@command(Command.STREAM_CANCEL, Done)
+@dataclass(frozen=True)
+class StreamCancelRequest(Request[Done]):
+    """Drop an open stream (an unknown handle is no error)."""
+
+    handle: Handle

@@ -177,11 +177,13 @@ class BatteryPolicyRequest(Request[Done]):
 @command(Command.TEMP_POLICY, Done)
 @dataclass(frozen=True)
 class TempPolicyRequest(Request[Done]):
-    """``low``/``high`` thresholds (degrees C) and ``self_destruct``. Frozen in production."""
+    """``low``/``high`` thresholds (degrees C), ``self_destruct`` and ``suspend`` (key operations
+    refused while out of range). Frozen in production."""
 
     low: float | None = None
     high: float | None = None
     self_destruct: bool | None = None
+    suspend: bool | None = None
 
 
 @command(Command.BOOT_SET_POLICY, Done)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from enum import IntEnum, unique
 from typing import Annotated
 
-from ..defs import Command, KeyType
+from ..defs import Bip39Language, Command, KeyType
 from .base import Text, Done, Message, MaxLen, Range, Request, Size, command
 from .keys import SlotReply, Slot
 
@@ -52,6 +52,7 @@ class WalletCreateRequest(Request[WalletCreated]):
     source: SeedSource = SeedSource.RANDOM
     passphrase: Passphrase = ""
     seed: Annotated[bytes, MaxLen(SEED_BYTES)] | None = None
+    language: Bip39Language = Bip39Language.ENGLISH  # the word list of a new BIP39 mnemonic
 
 
 @command(Command.WALLET_RESTORE_BIP39, SlotReply)
@@ -60,6 +61,7 @@ class WalletRestoreBip39Request(Request[SlotReply]):
     wallet: NewWallet
     mnemonic: Annotated[str, MaxLen(1024)]
     passphrase: Passphrase = ""
+    language: Bip39Language | None = None  # None: any official word list the mnemonic is valid in
 
 
 @command(Command.SLIP39_GEN_START, Done)
@@ -104,10 +106,19 @@ class Slip39RestoreRequest(Request[Done]):
     passphrase: Passphrase = ""
 
 
-@command(Command.SLIP39_RESTORE_ADD, SlotReply)
 @dataclass(frozen=True)
-class Slip39AddShareRequest(Request[SlotReply]):
-    """Add a share; the reply's slot is -1 until the thresholds are met."""
+class Slip39ShareAdded(Message):
+    """After a share: the master slot once the thresholds are met (else -1), and what is still
+    missing, for a person (groups, then the shares of each group begun)."""
+
+    slot: int
+    missing: Text = ""
+
+
+@command(Command.SLIP39_RESTORE_ADD, Slip39ShareAdded)
+@dataclass(frozen=True)
+class Slip39AddShareRequest(Request[Slip39ShareAdded]):
+    """Add a share; the reply's slot is -1 until the thresholds are met, and says what is missing."""
 
     mnemonic: Annotated[str, MaxLen(2048)]
     passphrase: Passphrase = ""

@@ -1,0 +1,229 @@
+"""The access table: roles, per-key grants and the administrator PIN, kept in the keystore (its
+rows are MACed like every module value) and enforced by the dispatcher.
+
+Rules:
+
+- The module owner (the uid ``scmd`` runs as; the in-process embedded client) is an
+  administrator. A client that proved an enrolled key on the encrypted channel (``client:NAME``)
+  is a user (an administrator enrolled it; revoking the key shuts it out). Everyone else has no
+  role until an administrator gives one to its ``uid:N``, ``gid:N`` or ``client:NAME``.
+- A user may use a key it created (a new key is granted to its creator, replacing any grant a
+  removed key in that slot had) or one it was granted; an administrator may use every key.
+- Once an administrator PIN is set, administrator commands also need a PIN login on the
+  connection. After :data:`MAX_PIN_FAILURES` wrong PINs in a row the PIN is locked; only the
+  module owner can reset it (``ACCESS_RESET_PIN``), which sets a new PIN.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
+
+from ...wire.defs import FACTORY_SLOTS, Event, Role
+from ...wire.errors import AccessDeniedError, InvalidArgumentError, PinLockedError
+from ..audit.recorder import Recorder
+from ..crypto.rng import Rng
+from ..store.keystore import KeyStore
+from .caller import CLIENT_PREFIX, Caller, Session, check_principal
+
+ACCESS = "access"
+MAX_PIN_FAILURES = 5
+MIN_PIN = 6
+_SCRYPT = {"length": 32, "n": 2**14, "r": 8, "p": 1}
+
+
+def _pin_hash(pin: str, salt: bytes) -> bytes:
+    return Scrypt(salt=salt, **_SCRYPT).derive(pin.encode())
+
+
+@dataclass
+class Grant:
+    """Who may use one key: the key is named by its public key, so that a grant never carries over
+    to another key stored later in the same slot."""
+
+    public: str
+    principals: list[str]
+
+
+@dataclass
+class AccessTable:
+    """What is persisted: roles by principal, grants by slot, the PIN's salted hash and failures."""
+
+    roles: dict[str, int] = field(default_factory=dict)
+    grants: dict[int, Grant] = field(default_factory=dict)
+    pin_salt: str = ""
+    pin_hash: str = ""
+    pin_failures: int = 0
+
+    def to_json(self) -> bytes:
+        return json.dumps({"roles": self.roles,
+                           "grants": {str(k): [g.public, g.principals] for k, g in self.grants.items()},
+                           "pin_salt": self.pin_salt, "pin_hash": self.pin_hash,
+                           "pin_failures": self.pin_failures}, sort_keys=True).encode()
+
+    @classmethod
+    def from_json(cls, data: bytes) -> AccessTable:
+        raw = json.loads(data)
+        return cls({k: int(v) for k, v in raw["roles"].items()},
+                   {int(k): Grant(v[0], list(v[1])) for k, v in raw["grants"].items()},
+                   raw["pin_salt"], raw["pin_hash"], int(raw["pin_failures"]))
+
+
+class AccessControl:
+    """Decides, for a session, whether a command and a key may be used; every refusal is a typed
+    error and an audit entry."""
+
+    def __init__(self, store: KeyStore, events: Recorder, rng: Rng) -> None:
+        self._store = store
+        self._events = events
+        self._rng = rng
+        stored = store.get_meta(ACCESS)
+        self.table = AccessTable.from_json(stored) if stored else AccessTable()
+
+    def _save(self) -> None:
+        self._store.set_meta(ACCESS, self.table.to_json())
+
+    # -- roles ----------------------------------------------------------------------------------
+
+    def role(self, caller: Caller) -> Role:
+        """The highest role any of the caller's names holds (the owner: administrator)."""
+        if caller.is_owner:
+            return Role.ADMIN
+        enrolled = Role.USER if caller.principal.startswith(CLIENT_PREFIX) else Role.NONE
+        return Role(max(enrolled, *(self.table.roles.get(name, 0) for name in caller.names)))
+
+    @property
+    def pin_set(self) -> bool:
+        return bool(self.table.pin_hash)
+
+    def _refuse(self, session: Session, what: str) -> AccessDeniedError:
+        self._events.record(Event.ACCESS_DENIED, principal=session.caller.principal, what=what)
+        return AccessDeniedError(f"{session.caller.principal} may not {what}")
+
+    def authorize(self, session: Session, needed: Role, what: str, *, pin: bool = True) -> None:
+        """:raises AccessDeniedError: if the session's role (and PIN login, for administrator
+        commands once a PIN is set, unless ``pin`` is false) does not allow ``what``."""
+        role = self.role(session.caller)
+        if role < needed:
+            raise self._refuse(session, what)
+        if pin and needed is Role.ADMIN and self.pin_set and not session.logged_in:
+            raise self._refuse(session, f"{what} without the administrator PIN")
+
+    def set_role(self, principal: str, role: Role) -> None:
+        check_principal(principal)
+        if role is Role.NONE:
+            self.table.roles.pop(principal, None)
+        else:
+            self.table.roles[principal] = int(role)
+        self._save()
+        self._events.record(Event.ACCESS_CHANGE, principal=principal, role=role.name)
+
+    # -- keys -----------------------------------------------------------------------------------
+
+    def check_keys(self, session: Session, slots: Iterable[int], what: str) -> None:
+        """:raises AccessDeniedError: unless the session may use every slot in ``slots`` (the
+        ephemeral slot, -1, belongs to the module's one ephemeral key: any user may)."""
+        if self.role(session.caller) is Role.ADMIN:
+            return
+        names = set(session.caller.names)
+        for slot in slots:
+            grant = self.table.grants.get(slot)
+            if slot >= 0 and (grant is None or not names.intersection(grant.principals)):
+                raise self._refuse(session, f"{what} with the key in slot {slot}")
+
+    def _add(self, slot: int, principal: str) -> bool:
+        """Grant the key now in ``slot`` to ``principal``; a grant left by a removed key in that
+        slot is dropped. Returns whether anything changed."""
+        public = self._store.get(slot).public.hex()
+        grant = self.table.grants.get(slot)
+        if grant is None or grant.public != public:
+            self.table.grants[slot] = Grant(public, [principal])
+            return True
+        if principal in grant.principals:
+            return False
+        grant.principals.append(principal)
+        return True
+
+    def created(self, session: Session, slots: Iterable[int]) -> None:
+        """The session made (or derived again) the keys in ``slots``: it may use them."""
+        if any([self._add(slot, session.caller.principal) for slot in slots if slot >= FACTORY_SLOTS]):
+            self._save()
+
+    def grant(self, slot: int, principal: str) -> None:
+        """:raises SlotEmptyError: for an empty slot."""
+        if self._add(slot, check_principal(principal)):
+            self._save()
+        self._events.record(Event.ACCESS_CHANGE, slot=slot, principal=principal, granted=True)
+
+    def revoke(self, slot: int, principal: str) -> None:
+        grant = self.table.grants.get(slot)
+        if grant is not None and principal in grant.principals:
+            grant.principals.remove(principal)
+            self._save()
+        self._events.record(Event.ACCESS_CHANGE, slot=slot, principal=principal, granted=False)
+
+    # -- the administrator PIN --------------------------------------------------------------------
+
+    @property
+    def pin_locked(self) -> bool:
+        return self.table.pin_failures >= MAX_PIN_FAILURES
+
+    def login(self, session: Session, pin: str) -> None:
+        """:raises PinLockedError: once the PIN is locked. :raises AccessDeniedError: for a wrong
+        PIN (counted), or when no PIN is set."""
+        if not self.pin_set:
+            raise AccessDeniedError("no administrator PIN is set")
+        if self.pin_locked:
+            self._events.record(Event.LOGIN, principal=session.caller.principal, result="locked")
+            raise PinLockedError("the administrator PIN is locked; the module owner must reset it")
+        expected = bytes.fromhex(self.table.pin_hash)
+        if not hmac.compare_digest(_pin_hash(pin, bytes.fromhex(self.table.pin_salt)), expected):
+            self.table.pin_failures += 1
+            self._save()
+            self._events.record(Event.LOGIN, principal=session.caller.principal, result="wrong PIN",
+                                failures=self.table.pin_failures)
+            if self.pin_locked:
+                raise PinLockedError("the administrator PIN is locked; the module owner must reset it")
+            raise AccessDeniedError("wrong PIN")
+        if self.table.pin_failures:
+            self.table.pin_failures = 0
+            self._save()
+        session.logged_in = True
+        self._events.record(Event.LOGIN, principal=session.caller.principal, result="ok")
+
+    def set_pin(self, pin: str) -> None:
+        """:raises InvalidArgumentError: for a PIN shorter than :data:`MIN_PIN` characters."""
+        if len(pin) < MIN_PIN:
+            raise InvalidArgumentError(f"the PIN has at least {MIN_PIN} characters")
+        salt = self._rng(16)
+        self.table.pin_salt, self.table.pin_hash = salt.hex(), _pin_hash(pin, salt).hex()
+        self.table.pin_failures = 0
+        self._save()
+        self._events.record(Event.ACCESS_CHANGE, pin="set")
+
+    def reset_pin(self, session: Session, pin: str) -> None:
+        """:raises AccessDeniedError: unless the caller is the module owner itself."""
+        if not session.caller.is_owner:
+            raise self._refuse(session, "reset the administrator PIN")
+        self.set_pin(pin)
+        session.logged_in = True
+
+
+class OwnerOnly:
+    """The access of a module with no keystore (destroyed): its owner may read what is left;
+    nobody else may do anything."""
+
+    def authorize(self, session: Session, needed: Role, what: str, *, pin: bool = True) -> None:
+        """:raises AccessDeniedError: for anyone but the owner."""
+        if not session.caller.is_owner and needed is not Role.NONE:
+            raise AccessDeniedError(f"{session.caller.principal} may not {what}")
+
+    def check_keys(self, session: Session, slots: Iterable[int], what: str) -> None:
+        self.authorize(session, Role.USER, what)
+
+    def created(self, session: Session, slots: Iterable[int]) -> None:
+        """A module with no keystore creates no keys."""

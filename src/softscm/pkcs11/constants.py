@@ -1,0 +1,212 @@
+"""The PKCS#11 numbers this module uses (OASIS PKCS #11 v2.40 base specification, section 3 and
+appendix; the EdDSA and Montgomery numbers from Current Mechanisms v3.0)."""
+
+from __future__ import annotations
+
+from enum import IntEnum, IntFlag, unique
+
+UNAVAILABLE_INFORMATION = (1 << 64) - 1
+"""``CK_UNAVAILABLE_INFORMATION`` (``~0UL`` on a 64-bit ``unsigned long``)."""
+
+EFFECTIVELY_INFINITE = 0
+INVALID_HANDLE = 0
+CRYPTOKI_VERSION = (2, 40)
+
+
+@unique
+class CKR(IntEnum):
+    """Return values."""
+
+    OK = 0x000
+    HOST_MEMORY = 0x002
+    SLOT_ID_INVALID = 0x003
+    GENERAL_ERROR = 0x005
+    FUNCTION_FAILED = 0x006
+    ARGUMENTS_BAD = 0x007
+    CANT_LOCK = 0x00A
+    ATTRIBUTE_READ_ONLY = 0x010
+    ATTRIBUTE_SENSITIVE = 0x011
+    ATTRIBUTE_TYPE_INVALID = 0x012
+    ATTRIBUTE_VALUE_INVALID = 0x013
+    ACTION_PROHIBITED = 0x01B
+    DATA_INVALID = 0x020
+    DATA_LEN_RANGE = 0x021
+    DEVICE_ERROR = 0x030
+    DEVICE_MEMORY = 0x031
+    DEVICE_REMOVED = 0x032
+    FUNCTION_NOT_PARALLEL = 0x051
+    FUNCTION_NOT_SUPPORTED = 0x054
+    KEY_HANDLE_INVALID = 0x060
+    KEY_TYPE_INCONSISTENT = 0x063
+    KEY_FUNCTION_NOT_PERMITTED = 0x068
+    MECHANISM_INVALID = 0x070
+    MECHANISM_PARAM_INVALID = 0x071
+    OBJECT_HANDLE_INVALID = 0x082
+    OPERATION_ACTIVE = 0x090
+    OPERATION_NOT_INITIALIZED = 0x091
+    PIN_INCORRECT = 0x0A0
+    PIN_LOCKED = 0x0A4
+    SESSION_CLOSED = 0x0B0
+    SESSION_HANDLE_INVALID = 0x0B3
+    SESSION_PARALLEL_NOT_SUPPORTED = 0x0B4
+    SESSION_READ_ONLY = 0x0B5
+    SESSION_READ_ONLY_EXISTS = 0x0B7
+    SESSION_READ_WRITE_SO_EXISTS = 0x0B8
+    SIGNATURE_INVALID = 0x0C0
+    SIGNATURE_LEN_RANGE = 0x0C1
+    TEMPLATE_INCOMPLETE = 0x0D0
+    TEMPLATE_INCONSISTENT = 0x0D1
+    TOKEN_NOT_PRESENT = 0x0E0
+    USER_ALREADY_LOGGED_IN = 0x100
+    USER_NOT_LOGGED_IN = 0x101
+    USER_TYPE_INVALID = 0x103
+    USER_ANOTHER_ALREADY_LOGGED_IN = 0x104
+    RANDOM_SEED_NOT_SUPPORTED = 0x120
+    DOMAIN_PARAMS_INVALID = 0x130
+    CURVE_NOT_SUPPORTED = 0x140
+    BUFFER_TOO_SMALL = 0x150
+    CRYPTOKI_NOT_INITIALIZED = 0x190
+    CRYPTOKI_ALREADY_INITIALIZED = 0x191
+    FUNCTION_REJECTED = 0x200
+
+
+@unique
+class CKO(IntEnum):
+    """Object classes."""
+
+    DATA = 0
+    CERTIFICATE = 1
+    PUBLIC_KEY = 2
+    PRIVATE_KEY = 3
+    SECRET_KEY = 4
+
+
+@unique
+class CKK(IntEnum):
+    """Key types."""
+
+    EC = 0x03
+    GENERIC_SECRET = 0x10
+    AES = 0x1F
+    EC_EDWARDS = 0x40
+    EC_MONTGOMERY = 0x41
+
+
+@unique
+class CKA(IntEnum):
+    """Attribute types."""
+
+    CLASS = 0x000
+    TOKEN = 0x001
+    PRIVATE = 0x002
+    LABEL = 0x003
+    APPLICATION = 0x010
+    VALUE = 0x011
+    OBJECT_ID = 0x012
+    TRUSTED = 0x086
+    KEY_TYPE = 0x100
+    SUBJECT = 0x101
+    ID = 0x102
+    SENSITIVE = 0x103
+    ENCRYPT = 0x104
+    DECRYPT = 0x105
+    WRAP = 0x106
+    UNWRAP = 0x107
+    SIGN = 0x108
+    SIGN_RECOVER = 0x109
+    VERIFY = 0x10A
+    VERIFY_RECOVER = 0x10B
+    DERIVE = 0x10C
+    START_DATE = 0x110
+    END_DATE = 0x111
+    PUBLIC_KEY_INFO = 0x129
+    VALUE_LEN = 0x161
+    EXTRACTABLE = 0x162
+    LOCAL = 0x163
+    NEVER_EXTRACTABLE = 0x164
+    ALWAYS_SENSITIVE = 0x165
+    KEY_GEN_MECHANISM = 0x166
+    MODIFIABLE = 0x170
+    COPYABLE = 0x171
+    DESTROYABLE = 0x172
+    EC_PARAMS = 0x180
+    EC_POINT = 0x181
+    ALWAYS_AUTHENTICATE = 0x202
+    WRAP_WITH_TRUSTED = 0x210
+    ALLOWED_MECHANISMS = 0x40000600
+
+
+@unique
+class CKM(IntEnum):
+    """Mechanisms."""
+
+    EC_KEY_PAIR_GEN = 0x1040
+    ECDSA = 0x1041
+    ECDSA_SHA256 = 0x1044
+    ECDSA_SHA384 = 0x1045
+    ECDSA_SHA512 = 0x1046
+    ECDH1_DERIVE = 0x1050
+    EC_EDWARDS_KEY_PAIR_GEN = 0x1055
+    EC_MONTGOMERY_KEY_PAIR_GEN = 0x1056
+    EDDSA = 0x1057
+
+
+@unique
+class CKD(IntEnum):
+    """Key derivation functions applied to an ECDH shared secret."""
+
+    NULL = 1
+    SHA256_KDF = 6
+
+
+@unique
+class CKU(IntEnum):
+    """User types."""
+
+    SO = 0
+    USER = 1
+    CONTEXT_SPECIFIC = 2
+
+
+@unique
+class CKS(IntEnum):
+    """Session states."""
+
+    RO_PUBLIC_SESSION = 0
+    RO_USER_FUNCTIONS = 1
+    RW_PUBLIC_SESSION = 2
+    RW_USER_FUNCTIONS = 3
+    RW_SO_FUNCTIONS = 4
+
+
+class SlotFlag(IntFlag):
+    TOKEN_PRESENT = 0x1
+    REMOVABLE_DEVICE = 0x2
+
+
+class TokenFlag(IntFlag):
+    RNG = 0x1
+    LOGIN_REQUIRED = 0x4
+    USER_PIN_INITIALIZED = 0x8
+    CLOCK_ON_TOKEN = 0x40
+    TOKEN_INITIALIZED = 0x400
+
+
+class SessionFlag(IntFlag):
+    RW_SESSION = 0x2
+    SERIAL_SESSION = 0x4
+
+
+class MechanismFlag(IntFlag):
+    SIGN = 0x800
+    VERIFY = 0x2000
+    GENERATE_KEY_PAIR = 0x10000
+    DERIVE = 0x80000
+    EC_F_P = 0x100000
+    EC_NAMEDCURVE = 0x800000
+    EC_UNCOMPRESS = 0x1000000
+
+
+class InitFlag(IntFlag):
+    LIBRARY_CANT_CREATE_OS_THREADS = 0x1
+    OS_LOCKING_OK = 0x2
