@@ -13,7 +13,11 @@ from softscm.host import x509 as scmx509
 from softscm.wire.errors import CertificateError, KeyTypeMismatchError
 
 KEY_TYPES = ["nistp256", "secp256k1", "ed25519"]
-NOW = datetime.datetime.now(datetime.timezone.utc)
+
+
+def now() -> datetime.datetime:
+    """The time to verify at: read when the check runs (the suite may collect minutes earlier)."""
+    return datetime.datetime.now(datetime.timezone.utc)
 
 
 @pytest.fixture(scope="module")
@@ -58,7 +62,7 @@ def test_csr_is_signed_inside_the_module_and_verifies(unit, tmp_path, key_type):
 def test_self_signed_certificate_verifies_against_itself_and_openssl(unit, tmp_path, key_type):
     slot = unit.gen_key_pair(key_type)
     cert = scmx509.self_sign(unit, slot, scmx509.device_subject(unit.info().serial), days=30)
-    assert scmx509.verify_chain([cert], [cert], at=NOW, public_key=unit.get_public_key(slot)) == cert
+    assert scmx509.verify_chain([cert], [cert], at=now(), public_key=unit.get_public_key(slot)) == cert
     path = tmp_path / "cert.pem"
     path.write_bytes(scmx509.to_pem([cert]))
     result = subprocess.run(["openssl", "verify", "-CAfile", str(path), "-partial_chain", str(path)],
@@ -81,7 +85,7 @@ def issued(unit, station_ca, key_type="secp256k1", **kwargs):
 
 def test_issued_chain_verifies_and_openssl_agrees(unit, station_ca, tmp_path):
     slot, cert = issued(unit, station_ca)
-    assert scmx509.verify_chain([cert], [station_ca[1]], at=NOW, public_key=unit.get_public_key(slot)) == station_ca[1]
+    assert scmx509.verify_chain([cert], [station_ca[1]], at=now(), public_key=unit.get_public_key(slot)) == station_ca[1]
     assert cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca is False
     (tmp_path / "ca.pem").write_bytes(scmx509.to_pem([station_ca[1]]))
     (tmp_path / "leaf.pem").write_bytes(scmx509.to_pem([cert]))
@@ -94,15 +98,15 @@ def test_wrong_chain_expired_and_other_key_are_rejected(unit, station_ca):
     slot, cert = issued(unit, station_ca, days=1)
     other_slot, other = issued(unit, station_ca, key_type="ed25519")
     with pytest.raises(CertificateError, match="another key"):
-        scmx509.verify_chain([other], [station_ca[1]], at=NOW, public_key=unit.get_public_key(slot))
+        scmx509.verify_chain([other], [station_ca[1]], at=now(), public_key=unit.get_public_key(slot))
     with pytest.raises(CertificateError, match="expired"):
-        scmx509.verify_chain([cert], [station_ca[1]], at=NOW + datetime.timedelta(days=2))
+        scmx509.verify_chain([cert], [station_ca[1]], at=now() + datetime.timedelta(days=2))
     self_signed = scmx509.self_sign(unit, other_slot, x509.Name([x509.NameAttribute(x509.NameOID.COMMON_NAME, "Station CA")]),
                                     ca=True)
     with pytest.raises(CertificateError, match="trusted root"):  # same issuer name, another key
-        scmx509.verify_chain([cert], [self_signed], at=NOW)
+        scmx509.verify_chain([cert], [self_signed], at=now())
     with pytest.raises(CertificateError, match="names issuer"):  # a wrong chain: other did not issue cert
-        scmx509.verify_chain([cert, other], [station_ca[1]], at=NOW)
+        scmx509.verify_chain([cert, other], [station_ca[1]], at=now())
 
 
 def test_keys_that_cannot_sign_and_csrs_that_do_not_verify_are_refused(unit, station_ca):
