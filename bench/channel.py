@@ -100,6 +100,7 @@ def main() -> None:
                     "serial pty, channel": softscm.connect(f"serial:{base / 'ttyACM0'}", **keys),
                 }
                 slot = clients["unix, plain"].gen_key_pair("nistp256")
+                clients["unix, plain"].grant_key(slot, "client:bench")  # the channel clients use it too
                 rates: dict[str, list[float]] = {name: [] for name in clients}
                 for _ in range(options.rounds):
                     for name, scm in clients.items():
