@@ -110,10 +110,6 @@ class Dispatcher:
                 raise RuntimeError(f"{r.command.name} is routed twice")
             self._routes[r.command] = r
 
-    @property
-    def commands(self) -> frozenset[Command]:
-        return frozenset(self._routes)
-
     def blocking(self, command: Command) -> bool:
         """Whether ``command`` waits for an event (the server runs it as a task)."""
         r = self._routes.get(command)

@@ -343,10 +343,6 @@ class Module:
         self.events.record(Event.BINDING_CHANGE, bound=True)
         self.events.record(Event.MODE_CHANGE, mode=Mode.PRODUCTION.name)
 
-    def set_state(self, state: ModuleState) -> None:
-        """Move to ``state`` (recorded in the log when it changes)."""
-        self._set_state(state)
-
     def _set_state(self, state: ModuleState) -> None:
         if state is not self.state:
             previous, self.state = self.state, state
