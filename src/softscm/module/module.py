@@ -36,15 +36,15 @@ from ..wire.defs import (
 )
 from ..wire.messages.admin import LedStatus, Metrics, ModuleInfo, Status
 from ..wire.messages.selftest import SelfTestKind
-from .access.control import AccessControl
 from .access.clients import ClientRegistry
+from .access.control import AccessControl
 from .audit.log import AuditLog
 from .audit.recorder import Recorder
 from .boot.remediation import GoldenStore
 from .boot.service import BootHooks, BootService
 from .crypto.lockbox import LockBox
-from .disk import DiskCustody
 from .crypto.rng import Rng
+from .disk import DiskCustody
 from .dispatch import Counters
 from .keyslots import KeySlots
 from .lockstreams import LockStreams

@@ -9,8 +9,8 @@ the stream impossible to resynchronise, closes it. Nothing a client sends can st
 from __future__ import annotations
 
 import asyncio
-import os
 import logging
+import os
 import queue
 import random
 import socket
@@ -20,12 +20,11 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, Protocol
 
-from ..wire.messages import Done, Message
-
 from ..wire.codec import EventMessage, Reply, Request
 from ..wire.defs import MAX_FRAME_SIZE, Command, ModuleState
 from ..wire.errors import BusyError, ChannelError, InternalError, ProtocolError, ScmError, TransportError
 from ..wire.framing import HEADER, FrameTooLargeError, frame
+from ..wire.messages import Done, Message
 from ..wire.messages.selftest import SelfTestKind
 from . import commands, lifecycle
 from .access.caller import EMBEDDED, Caller, Session, client_peer, tcp_peer, unix_peer

@@ -9,10 +9,10 @@ returns an awaitable of it. Every method raises the module's typed errors
 from .access import AccessApi
 from .admin import AdminApi
 from .base import ApiBase
-from .disk import DiskApi
 from .boot import BootApi
-from .clients import ClientsApi
 from .cert import CertApi
+from .clients import ClientsApi
+from .disk import DiskApi
 from .files import FilesApi
 from .keys import KeysApi
 from .log import LogApi

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from ...wire.messages.sensors import (
-    AccelReadRequest,
     Accelerometer,
+    AccelReadRequest,
     AuxTempRequest,
     Battery,
     BatteryPolicyRequest,

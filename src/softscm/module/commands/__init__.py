@@ -12,10 +12,10 @@ from ..dispatch import Dispatcher, Route
 from ..module import Module
 from .access import AccessCommands
 from .admin import AdminCommands
-from .disk import DiskCommands
 from .boot import BootCommands, BootPartitions
-from .clients import ClientCommands
 from .cert import CertCommands
+from .clients import ClientCommands
+from .disk import DiskCommands
 from .files import FileCommands
 from .keys import KeyCommands
 from .log import LogCommands

@@ -29,10 +29,10 @@ from ...wire.messages.operations import (
 from ..access.caller import Session
 from ..access.control import AccessControl
 from ..crypto import PublicKey, derive_key
-from ..crypto.lockbox import LockBox
-from ..crypto.stream import StreamHeader
 from ..crypto.ecdh import pbkdf2_work
+from ..crypto.lockbox import LockBox
 from ..crypto.parallel import predrawn_rng, sign_many, verify_many
+from ..crypto.stream import StreamHeader
 from ..dispatch import Route, route, slot_of
 from ..keyslots import KeySlots
 from ..lockstreams import LockStreams

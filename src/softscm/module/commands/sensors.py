@@ -11,8 +11,8 @@ from ...wire.defs import Event, Mode, Role
 from ...wire.errors import InvalidArgumentError, NotPermittedError
 from ...wire.messages import Done
 from ...wire.messages.sensors import (
-    AccelReadRequest,
     Accelerometer,
+    AccelReadRequest,
     AuxTempRequest,
     Battery,
     BatteryPolicyRequest,

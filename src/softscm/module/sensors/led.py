@@ -6,9 +6,10 @@ sub-code after a pause, the whole repeated three times.
 
 from __future__ import annotations
 
-from ...wire.messages.admin import LedStatus
 from dataclasses import dataclass, field
 from enum import Enum
+
+from ...wire.messages.admin import LedStatus
 
 
 @dataclass(frozen=True)

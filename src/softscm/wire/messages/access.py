@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from ..defs import Command, Role
-from .base import Done, Message, MaxLen, Request, command
+from .base import Done, MaxLen, Message, Request, command
 from .keys import Slot
 
 Pin = Annotated[str, MaxLen(128)]

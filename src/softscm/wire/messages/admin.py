@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from ..defs import Command, Mode, ModuleState
-from .base import Text, Done, Message, Range, Request, command
+from .base import Done, Message, Range, Request, Text, command
 from .selftest import SelfTestSummary
 
 MAX_RANDOM = 1024 * 1024

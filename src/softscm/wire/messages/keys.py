@@ -7,7 +7,7 @@ from typing import Annotated
 
 from ..defs import Command, KeyType
 from ..errors import InvalidSlotError
-from .base import Text, Done, Message, Range, Request, Size, MaxLen, command
+from .base import Done, MaxLen, Message, Range, Request, Size, Text, command
 
 MAX_BATCH_KEYS = 1024
 MAX_PUBLIC_KEY = 512

@@ -7,7 +7,7 @@ from enum import StrEnum, unique
 from typing import Annotated
 
 from ..defs import Command
-from .base import Text, Done, Message, MaxLen, Range, Request, command
+from .base import Done, MaxLen, Message, Range, Request, Text, command
 
 MAX_READ = 10_000
 

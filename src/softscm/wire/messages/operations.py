@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from ..defs import MAX_STREAM_PIECE, STREAM_CHUNK_SIZE, Command, KdfType, KeyType, LockKey
-from .base import Done, Message, MaxLen, Range, Request, command
+from .base import Done, MaxLen, Message, Range, Request, command
 from .keys import MAX_PUBLIC_KEY, Slot
 
 MAX_MESSAGE = 1024 * 1024

@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 
 from ..defs import Command
 from ..errors import InvalidArgumentError
-from .base import Text, Done, Message, Request, command
+from .base import Done, Message, Request, Text, command
 
 
 @unique

@@ -7,7 +7,7 @@ from enum import StrEnum, unique
 from typing import Annotated, Any
 
 from ..defs import Command
-from .base import Done, Message, MaxLen, Range, Request, command
+from .base import Done, MaxLen, Message, Range, Request, command
 
 Timeout = Annotated[int, Range(-1, 2**31 - 1)]  # milliseconds; -1 waits for ever
 

@@ -7,8 +7,8 @@ from enum import IntEnum, unique
 from typing import Annotated
 
 from ..defs import Bip39Language, Command, KeyType
-from .base import Text, Done, Message, MaxLen, Range, Request, Size, command
-from .keys import SlotReply, Slot
+from .base import Done, MaxLen, Message, Range, Request, Size, Text, command
+from .keys import Slot, SlotReply
 
 MAX_NAME = 64
 MAX_PASSPHRASE = 1024
