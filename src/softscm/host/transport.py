@@ -24,7 +24,7 @@ from ..wire.channel import SecureChannel, client_handshake, is_plain_request, ra
 from ..wire.codec import Reply, parse_incoming
 from ..wire.defs import MAX_FRAME_SIZE, ErrorCode
 from ..wire.errors import ChannelError, ProtocolError, ScmTimeoutError, TransportError
-from ..wire.framing import HEADER, FrameTooLargeError, frame
+from ..wire.framing import HEADER, FrameTooLargeError, frame_parts
 from ..wire.noise import XXHandshake
 from ..wire.serial_framing import SerialDecoder, encode
 
@@ -91,12 +91,14 @@ class SocketTransport:
 
     def send(self, payload: bytes) -> None:
         try:
-            self._sock.sendall(frame(payload))
+            for part in frame_parts(payload):
+                self._sock.sendall(part)
         except OSError as exc:
             raise TransportError(f"connection to the module failed ({exc})") from None
 
     def recv(self, timeout: float | None = None) -> bytes:
-        """One frame, reading as much as the socket has so later frames come from the buffer."""
+        """One frame, reading as much as the socket has so later frames come from the buffer; a
+        large frame is read straight into its own buffer."""
         buffer = self._buffer
         try:
             while True:
@@ -104,10 +106,14 @@ class SocketTransport:
                     (length,) = HEADER.unpack_from(buffer)
                     if length > MAX_FRAME_SIZE:
                         raise FrameTooLargeError(f"frame of {length} bytes exceeds the limit")
-                    if len(buffer) >= HEADER.size + length:
-                        payload = bytes(buffer[HEADER.size:HEADER.size + length])
-                        del buffer[:HEADER.size + length]
+                    end = HEADER.size + length
+                    if len(buffer) >= end:
+                        with memoryview(buffer) as view:
+                            payload = bytes(view[HEADER.size:end])
+                        del buffer[:end]
                         return payload
+                    if length > len(self._scratch):
+                        return self._read_large(length, timeout)
                 received = self._read(timeout)
                 if received == 0:
                     raise TransportError("connection closed by the module")
@@ -117,8 +123,24 @@ class SocketTransport:
         except OSError as exc:
             raise TransportError(f"connection to the module failed ({exc})") from None
 
-    def _read(self, timeout: float | None) -> int:
-        sock, scratch = self._sock, self._scratch
+    def _read_large(self, length: int, timeout: float | None) -> bytes:
+        """The rest of a frame larger than the read buffer, read into its own buffer."""
+        payload = bytearray(length)
+        have = len(self._buffer) - HEADER.size
+        payload[:have] = memoryview(self._buffer)[HEADER.size:]
+        self._buffer.clear()
+        with memoryview(payload) as view:
+            while have < length:
+                received = self._read(timeout, view[have:])
+                if received == 0:
+                    raise TransportError("connection closed by the module")
+                have += received
+        return payload  # a bytearray: decoded like bytes, and not copied once more
+
+    def _read(self, timeout: float | None, into: memoryview | None = None) -> int:
+        """Read what the socket has into ``into`` (by default the read buffer)."""
+        sock = self._sock
+        scratch: bytearray | memoryview = self._scratch if into is None else into
         if self._skip:
             self._skip -= 1
         elif self.busy_poll:

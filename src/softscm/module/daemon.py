@@ -19,6 +19,7 @@ from ..wire.defs import DEFAULT_FOREIGN_CAPACITY, DEFAULT_USER_CAPACITY, DEFAULT
 from ..wire.errors import InvalidArgumentError, ScmError
 from . import lifecycle
 from .endpoints import Endpoint, Listener, TcpEndpoint, UnixEndpoint, bind_all
+from .allocator import reuse_large_buffers
 from .hardening import disable_core_dumps
 from .module import Module, ModuleConfig
 from .sensors.linux import LinuxPaths
@@ -154,6 +155,7 @@ def main(state_dir: Path | None, socket_path: Path | None, no_unix: bool, socket
          accept_code_digest: bool, boot_partitions: tuple[str, ...], ready_file: Path | None, log_level: str) -> None:
     """Run the softscm module daemon."""
     disable_core_dumps()  # before any key is loaded: a core would hold them
+    reuse_large_buffers()  # a megabyte to lock costs no page faults once the daemon is warm
     endpoints, serial = endpoints_from_options(socket_path, no_unix, tcp, listen, socket_group)
     state_dir = (state_dir or default_state_dir()).absolute()
     if ready_file is not None and not ready_file.absolute().parent.is_dir():

@@ -29,6 +29,7 @@ READY_OR_HOLD = frozenset({ModuleState.READY, ModuleState.HOLD})
 ANY_STATE = frozenset(ModuleState)
 
 Q = TypeVar("Q", bound=RequestMessage[Any])
+_NAMES = {c: c.name for c in Command}  # Enum.name is a descriptor call; this is a dict lookup
 
 
 Slots = Callable[[Any], Iterable[int]]
@@ -117,7 +118,7 @@ class Dispatcher:
 
     def handle(self, request: Request, session: Session) -> Reply:
         """Run one request for ``session``'s caller. Never raises: every failure becomes an error reply."""
-        name = request.command.name
+        name = _NAMES[request.command]
         started = time.perf_counter()
         counters = self.counters
         try:
@@ -143,23 +144,23 @@ class Dispatcher:
         :raises AccessDeniedError: if the caller may not run it (recorded in the audit log).
         """
         r = self._routes.get(request.command)
+        name = _NAMES[request.command]
         state = self._gate.state
         if r is None or state not in r.states:
             if state is ModuleState.DESTROYED:
                 raise DestroyedError("the module has been destroyed; its keys are gone")
             if r is None:
-                raise ProtocolError(f"{request.command.name} is not served by this module")
+                raise ProtocolError(f"{name} is not served by this module")
             if state is ModuleState.HOLD:
-                raise BootHeldError(f"{request.command.name} is refused while the boot is held: remediate and "
-                                    "authorise first")
-            raise ModuleStateError(f"{request.command.name} is not allowed while the module is {state.name}")
+                raise BootHeldError(f"{name} is refused while the boot is held: remediate and authorise first")
+            raise ModuleStateError(f"{name} is not allowed while the module is {state.name}")
         if r.states == READY and self._gate.suspended:
             raise ModuleStateError("security services are suspended: " + "; ".join(self._gate.suspended.values()))
         message = r.request.from_wire(request.args)
         access = self._access
-        access.authorize(session, r.role, request.command.name, pin=r.pin)
+        access.authorize(session, r.role, name, pin=r.pin)
         if r.uses is not None:
-            access.check_keys(session, r.uses(message), request.command.name)
+            access.check_keys(session, r.uses(message), name)
         reply = r.handler(message, session) if r.session else r.handler(message)
         if r.creates is not None:
             access.created(session, r.creates(reply))

@@ -23,7 +23,7 @@ from typing import Any, Protocol
 from ..wire.codec import EventMessage, Reply, Request
 from ..wire.defs import MAX_FRAME_SIZE, Command, ModuleState
 from ..wire.errors import BusyError, ChannelError, InternalError, ProtocolError, ScmError, TransportError
-from ..wire.framing import HEADER, FrameTooLargeError, frame
+from ..wire.framing import HEADER, FrameTooLargeError, frame, frame_parts
 from ..wire.messages import Done, Message
 from ..wire.messages.selftest import SelfTestKind
 from . import commands, lifecycle
@@ -205,7 +205,7 @@ class _StreamProtocol(asyncio.Protocol):
         peer = _peer(transport)
         self._gate = SessionGate(
             self._server.channel_keys(), self._server.module.events.record, transport=self._transport_name,
-            required=self._require_channel, send_frame=lambda payload: self._emit(frame(payload)), end=self._end,
+            required=self._require_channel, send_frame=self._emit_frame, end=self._end,
             session_factory=lambda send, key: self._server.new_session(send, key, peer))
 
     def _end(self) -> None:
@@ -216,11 +216,12 @@ class _StreamProtocol(asyncio.Protocol):
             self._transport.close()
         self._buffer.clear()
 
-    def _emit(self, data: bytes) -> None:
-        """Queue output; outside a read (a wait's answer, a pushed event) send it now, unless a
+    def _emit_frame(self, payload: bytes) -> None:
+        """Queue a frame; outside a read (a wait's answer, a pushed event) send it now, unless a
         flush to disk is pending: then it waits for that flush like everything else."""
-        self._out.append(data)
-        self._out_size += len(data)
+        for data in frame_parts(payload):
+            self._out.append(data)
+            self._out_size += len(data)
         if self._reading or self.holding:
             return
         if self._server.flush_pending:
@@ -261,7 +262,8 @@ class _StreamProtocol(asyncio.Protocol):
                 return
             if len(buffer) < HEADER.size + length:
                 break
-            payload = bytes(buffer[HEADER.size:HEADER.size + length])
+            with memoryview(buffer) as view:
+                payload = bytes(view[HEADER.size:HEADER.size + length])
             del buffer[:HEADER.size + length]
             before = module.changes
             if self._gate is None:
@@ -300,7 +302,10 @@ class _StreamProtocol(asyncio.Protocol):
         self.holding = False
         transport = self._transport
         if self._out and transport is not None and not transport.is_closing():
-            transport.write(b"".join(self._out))  # may call pause_writing
+            if len(self._out) == 1:
+                transport.write(self._out[0])  # may call pause_writing
+            else:
+                transport.writelines(self._out)
             unread = transport.get_write_buffer_size()
             if unread > MAX_UNREAD:  # events to a client that never reads
                 log.warning("closing a connection that has left %d bytes unread", unread)

@@ -45,6 +45,8 @@ MAX_CHUNK_SIZE = STREAM_CHUNK_SIZE  # a record and its request fit one wire fram
 MAX_RECORDS = 2**32  # the 4-byte record index
 KEY_INFO = b"softscm lock stream v1"
 
+Buffer = bytes | bytearray | memoryview
+
 _HEADER = struct.Struct(">4sBBI16s8sB")
 MAX_OWNER = 255
 _INDEX = struct.Struct(">I")
@@ -146,11 +148,12 @@ class RecordSealer:
     def __init__(self, key: bytes, header: StreamHeader) -> None:
         self.header = header
         self._aead = AESGCM(stream_key(key, header))
+        self._header_bytes = header.to_bytes()
         self._index = 0
         self.finished = False
 
-    def seal(self, chunk: bytes, *, final: bool) -> bytes:
-        """The next record.
+    def seal_into(self, chunk: Buffer, out: memoryview, *, final: bool) -> None:
+        """Seal the next record into ``out`` (exactly ``len(chunk)`` + 16 bytes).
 
         :raises InvalidArgumentError: after the final record, for a non-final chunk that is not
             exactly ``chunk_size`` bytes or a final one larger than that, or past 2^32 records.
@@ -162,10 +165,11 @@ class RecordSealer:
             raise InvalidArgumentError(f"every chunk but the last holds exactly {self.header.chunk_size} bytes")
         if self._index >= MAX_RECORDS:
             raise InvalidArgumentError("a stream holds at most 2^32 chunks")
-        record = self._aead.encrypt(self.header.nonce(self._index), bytes(chunk), self.header.aad(self._index, final))
+        index = _INDEX.pack(self._index)
+        self._aead.encrypt_into(self.header.nonce_prefix + index, chunk,
+                                self._header_bytes + index + (b"\x01" if final else b"\x00"), out)
         self._index += 1
         self.finished = final
-        return record
 
 
 class RecordOpener:
@@ -174,11 +178,12 @@ class RecordOpener:
     def __init__(self, key: bytes, header: StreamHeader) -> None:
         self.header = header
         self._aead = AESGCM(stream_key(key, header))
+        self._header_bytes = header.to_bytes()
         self._index = 0
         self.finished = False
 
-    def open(self, record: bytes, *, final: bool) -> bytes:
-        """The next record's plaintext.
+    def open_into(self, record: Buffer, out: memoryview, *, final: bool) -> None:
+        """Open the next record into ``out`` (exactly ``len(record)`` - 16 bytes).
 
         :raises AuthenticationError: if it is out of order, of the wrong size, after the final
             record, or fails authentication (which of these is not said).
@@ -187,18 +192,37 @@ class RecordOpener:
         if self.finished or self._index >= MAX_RECORDS or size > self.header.record_size or size < TAG_SIZE or (
                 not final and size != self.header.record_size):
             raise _failed()
+        index = _INDEX.pack(self._index)
         try:
-            chunk = self._aead.decrypt(self.header.nonce(self._index), bytes(record), self.header.aad(self._index, final))
+            self._aead.decrypt_into(self.header.nonce_prefix + index, record,
+                                    self._header_bytes + index + (b"\x01" if final else b"\x00"), out)
         except InvalidTag:
             raise _failed() from None
         self._index += 1
         self.finished = final
-        return chunk
 
     def finish(self) -> None:
         """:raises AuthenticationError: if the final record has not been opened (a truncated stream)."""
         if not self.finished:
             raise _failed()
+
+
+def _seal_records(sealer: RecordSealer, out: bytearray, at: int, data: memoryview, final: bool) -> None:
+    """Seal ``data`` (whole chunks, the last one final if ``final``) into ``out`` from ``at``."""
+    size, view = sealer.header.chunk_size, memoryview(out)
+    for start in range(0, len(data), size):
+        chunk = data[start:start + size]
+        sealer.seal_into(chunk, view[at:at + len(chunk) + TAG_SIZE], final=final and start + size >= len(data))
+        at += len(chunk) + TAG_SIZE
+
+
+def _open_records(opener: RecordOpener, out: bytearray, records: memoryview, final: bool) -> None:
+    """Open ``records`` (whole records, the last one final if ``final``) into ``out``."""
+    size, view, at = opener.header.record_size, memoryview(out), 0
+    for start in range(0, len(records), size):
+        record = records[start:start + size]
+        opener.open_into(record, view[at:at + len(record) - TAG_SIZE], final=final and start + size >= len(records))
+        at += len(record) - TAG_SIZE
 
 
 class StreamLocker:
@@ -207,19 +231,21 @@ class StreamLocker:
 
     def __init__(self, key: bytes, header: StreamHeader) -> None:
         self._sealer = RecordSealer(key, header)
-        self._pending = bytearray()
+        self._pending = b""
         self._started = False
 
-    def update(self, data: bytes) -> bytes:
+    def update(self, data: Buffer) -> bytes:
         """:raises InvalidArgumentError: after :meth:`finish`, or past 2^32 chunks."""
         if self._sealer.finished:
             raise InvalidArgumentError("the stream has already been finished")
-        self._pending += data
-        out = self._start()
         size = self._sealer.header.chunk_size
-        while len(self._pending) > size:  # the last full chunk may be the final one: keep it
-            out += self._sealer.seal(self._pending[:size], final=False)
-            del self._pending[:size]
+        pending = memoryview(self._pending + bytes(data) if self._pending else data).cast("B")
+        whole = (len(pending) - 1) // size * size if pending else 0  # the last chunk may be the final one: keep it
+        head = self._start()
+        out = bytearray(len(head) + whole + whole // size * TAG_SIZE)
+        out[:len(head)] = head
+        _seal_records(self._sealer, out, len(head), pending[:whole], final=False)
+        self._pending = bytes(pending[whole:])
         return bytes(out)
 
     def finish(self) -> bytes:
@@ -229,15 +255,18 @@ class StreamLocker:
         """
         if self._sealer.finished:
             raise InvalidArgumentError("the stream has already been finished")
-        out = self._start() + self._sealer.seal(self._pending, final=True)
-        self._pending.clear()
+        head = self._start()
+        out = bytearray(len(head) + len(self._pending) + TAG_SIZE)
+        out[:len(head)] = head
+        self._sealer.seal_into(self._pending, memoryview(out)[len(head):], final=True)
+        self._pending = b""
         return bytes(out)
 
-    def _start(self) -> bytearray:
+    def _start(self) -> bytes:
         if self._started:
-            return bytearray()
+            return b""
         self._started = True
-        return bytearray(self._sealer.header.to_bytes())
+        return self._sealer.header.to_bytes()
 
 
 class StreamUnlocker:
@@ -254,27 +283,26 @@ class StreamUnlocker:
         before any plaintext comes out (and may raise, e.g. for a caller who is not its owner)."""
         self._key_for = key_for
         self._check = check
-        self._pending = bytearray()
+        self._pending = b""
         self._opener: RecordOpener | None = None
 
-    def update(self, data: bytes) -> bytes:
+    def update(self, data: Buffer) -> bytes:
         """:raises AuthenticationError: for a bad header or a record that fails (which check is not said)."""
-        self._pending += data
+        pending = memoryview(self._pending + bytes(data) if self._pending else data).cast("B")
         if self._opener is None:
-            if len(self._pending) < StreamHeader.FIXED_SIZE:
+            if len(pending) < StreamHeader.FIXED_SIZE or len(pending) < StreamHeader.size_from(pending):
+                self._pending = bytes(pending)
                 return b""
-            size = StreamHeader.size_from(self._pending)
-            if len(self._pending) < size:
-                return b""
-            header = StreamHeader.parse(bytes(self._pending[:size]))
+            size = StreamHeader.size_from(pending)
+            header = StreamHeader.parse(bytes(pending[:size]))
             self._check(header)
-            del self._pending[:size]
+            pending = pending[size:]
             self._opener = RecordOpener(self._key_for(header.key_id), header)
-        out = bytearray()
         size = self._opener.header.record_size
-        while len(self._pending) > size:  # more follows, so this record is not the final one
-            out += self._opener.open(self._pending[:size], final=False)
-            del self._pending[:size]
+        whole = (len(pending) - 1) // size * size if pending else 0  # more follows: these records are not final
+        out = bytearray(whole - whole // size * TAG_SIZE)
+        _open_records(self._opener, out, pending[:whole], final=False)
+        self._pending = bytes(pending[whole:])
         return bytes(out)
 
     def finish(self) -> bytes:
@@ -282,28 +310,52 @@ class StreamUnlocker:
 
         :raises AuthenticationError: if the stream is truncated, extended or fails authentication.
         """
-        if self._opener is None:
+        if self._opener is None or len(self._pending) < TAG_SIZE:
             raise _failed()
-        chunk = self._opener.open(self._pending, final=True)
-        self._pending.clear()
+        out = bytearray(len(self._pending) - TAG_SIZE)
+        self._opener.open_into(self._pending, memoryview(out), final=True)
+        self._pending = b""
         self._opener.finish()
-        return chunk
+        return bytes(out)
 
 
-def lock_stream(key: bytes, header: StreamHeader, data: bytes) -> bytes:
-    """The whole stream for ``data`` at once (header and records).
+def lock_stream(key: bytes, header: StreamHeader, data: Buffer) -> bytes:
+    """The whole stream for ``data`` at once (header and records), sealed straight into its place.
 
     :raises InvalidArgumentError: for data past 2^32 chunks.
     """
-    locker = StreamLocker(key, header)
-    return locker.update(data) + locker.finish()
+    view = memoryview(data).cast("B")
+    head = header.to_bytes()
+    out = bytearray(header.locked_size(len(view)))
+    out[:len(head)] = head
+    if view:
+        _seal_records(RecordSealer(key, header), out, len(head), view, final=True)
+    else:  # no data: one empty final record
+        RecordSealer(key, header).seal_into(b"", memoryview(out)[len(head):], final=True)
+    return bytes(out)
 
 
-def unlock_stream(key_for: Callable[[LockKey], bytes], stream: bytes,
+def unlock_stream(key_for: Callable[[LockKey], bytes], stream: Buffer,
                   check: Callable[[StreamHeader], None] = lambda header: None) -> bytes:
-    """The data of a whole stream (``check``: as for :class:`StreamUnlocker`).
+    """The data of a whole stream (``check``: as for :class:`StreamUnlocker`), opened straight into
+    its place.
 
     :raises AuthenticationError: if anything in it fails (which check is not said).
     """
-    unlocker = StreamUnlocker(key_for, check)
-    return unlocker.update(stream) + unlocker.finish()
+    view = memoryview(stream).cast("B")
+    if len(view) < StreamHeader.FIXED_SIZE or len(view) < StreamHeader.size_from(view):
+        raise _failed()
+    size = StreamHeader.size_from(view)
+    header = StreamHeader.parse(bytes(view[:size]))
+    check(header)
+    records = view[size:]
+    if len(records) < TAG_SIZE:
+        raise _failed()
+    full = (len(records) - 1) // header.record_size  # records before the final one
+    if len(records) - full * header.record_size < TAG_SIZE:
+        raise _failed()
+    out = bytearray(len(records) - (full + 1) * TAG_SIZE)
+    opener = RecordOpener(key_for(header.key_id), header)
+    _open_records(opener, out, records, final=True)
+    opener.finish()
+    return bytes(out)
