@@ -45,6 +45,8 @@ class CKR(IntEnum):
     OPERATION_ACTIVE = 0x090
     OPERATION_NOT_INITIALIZED = 0x091
     PIN_INCORRECT = 0x0A0
+    PIN_INVALID = 0x0A1
+    PIN_LEN_RANGE = 0x0A2
     PIN_LOCKED = 0x0A4
     SESSION_CLOSED = 0x0B0
     SESSION_HANDLE_INVALID = 0x0B3
@@ -82,6 +84,23 @@ class CKO(IntEnum):
 
 
 @unique
+class CKC(IntEnum):
+    """Certificate types."""
+
+    X_509 = 0
+
+
+@unique
+class CertificateCategory(IntEnum):
+    """CKA_CERTIFICATE_CATEGORY values."""
+
+    UNSPECIFIED = 0
+    TOKEN_USER = 1
+    AUTHORITY = 2
+    OTHER_ENTITY = 3
+
+
+@unique
 class CKK(IntEnum):
     """Key types."""
 
@@ -103,7 +122,16 @@ class CKA(IntEnum):
     APPLICATION = 0x010
     VALUE = 0x011
     OBJECT_ID = 0x012
+    CERTIFICATE_TYPE = 0x080
+    ISSUER = 0x081
+    SERIAL_NUMBER = 0x082
     TRUSTED = 0x086
+    CERTIFICATE_CATEGORY = 0x087
+    JAVA_MIDP_SECURITY_DOMAIN = 0x088
+    URL = 0x089
+    HASH_OF_SUBJECT_PUBLIC_KEY = 0x08A
+    HASH_OF_ISSUER_PUBLIC_KEY = 0x08B
+    CHECK_VALUE = 0x090
     KEY_TYPE = 0x100
     SUBJECT = 0x101
     ID = 0x102
@@ -190,6 +218,8 @@ class TokenFlag(IntFlag):
     USER_PIN_INITIALIZED = 0x8
     CLOCK_ON_TOKEN = 0x40
     TOKEN_INITIALIZED = 0x400
+    USER_PIN_LOCKED = 0x40000
+    SO_PIN_LOCKED = 0x400000
 
 
 class SessionFlag(IntFlag):

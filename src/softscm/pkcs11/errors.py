@@ -32,6 +32,8 @@ _MODULE_ERRORS = {
     ErrorCode.ACCESS_DENIED: CKR.FUNCTION_REJECTED,  # the module's access control (caller, role, key grant)
     ErrorCode.PIN_LOCKED: CKR.PIN_LOCKED,
     ErrorCode.LIMIT_EXCEEDED: CKR.DATA_LEN_RANGE,
+    ErrorCode.CERTIFICATE: CKR.ATTRIBUTE_VALUE_INVALID,  # a certificate the module will not store
+    ErrorCode.NOT_FOUND: CKR.OBJECT_HANDLE_INVALID,
 }
 
 

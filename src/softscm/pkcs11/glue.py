@@ -13,6 +13,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+from .access import MAX_PIN, MIN_PIN
 from .attributes import Template
 from .constants import CKM, CKR, CRYPTOKI_VERSION, EFFECTIVELY_INFINITE, UNAVAILABLE_INFORMATION, SessionFlag
 from .errors import Pkcs11Error
@@ -24,7 +25,6 @@ log = logging.getLogger(__name__)
 log.addHandler(logging.NullHandler())
 
 LIBRARY = Library()
-MAX_PIN = 256
 _ffi: Any = None
 _NULL: Any = None
 _OK = int(CKR.OK)
@@ -186,7 +186,7 @@ def C_GetTokenInfo(slot_id: int, p_info: Any) -> None:
     p_info.flags = int(info.flags)
     p_info.ulMaxSessionCount = p_info.ulMaxRwSessionCount = EFFECTIVELY_INFINITE
     p_info.ulSessionCount, p_info.ulRwSessionCount = info.sessions, info.rw_sessions
-    p_info.ulMaxPinLen, p_info.ulMinPinLen = MAX_PIN, 0
+    p_info.ulMaxPinLen, p_info.ulMinPinLen = MAX_PIN, MIN_PIN
     p_info.ulTotalPublicMemory = p_info.ulFreePublicMemory = UNAVAILABLE_INFORMATION
     p_info.ulTotalPrivateMemory = p_info.ulFreePrivateMemory = UNAVAILABLE_INFORMATION
     p_info.hardwareVersion.major, p_info.hardwareVersion.minor = 0, 0
@@ -220,15 +220,15 @@ def C_InitToken(slot_id: int, p_pin: Any, pin_len: int, p_label: Any) -> int:
 
 
 @_entry
-def C_InitPIN(session: int, p_pin: Any, pin_len: int) -> int:
-    _session(session)
-    return int(CKR.FUNCTION_NOT_SUPPORTED)
+def C_InitPIN(session: int, p_pin: Any, pin_len: int) -> None:
+    state = LIBRARY.state()
+    state.set_pin(state.session(session), None, _bytes(p_pin, pin_len))
 
 
 @_entry
-def C_SetPIN(session: int, p_old: Any, old_len: int, p_new: Any, new_len: int) -> int:
-    _session(session)
-    return int(CKR.FUNCTION_NOT_SUPPORTED)
+def C_SetPIN(session: int, p_old: Any, old_len: int, p_new: Any, new_len: int) -> None:
+    state = LIBRARY.state()
+    state.set_pin(state.session(session), _bytes(p_old, old_len), _bytes(p_new, new_len))
 
 
 # -- sessions and login ------------------------------------------------------------------------------

@@ -70,10 +70,14 @@ class State:
         self.sessions: dict[int, Session] = {}
         self.secrets: dict[int, SecretObject] = {}
         self.session_keys: dict[tuple[bool, int], int] = {}  # CKA_TOKEN false keys -> owning session
-        self.user: CKU | None = None
         self.lock = threading.Lock()
         self._session_ids = itertools.count(1)
         self._object_ids = itertools.count(SESSION_HANDLE_BASE)
+
+    @property
+    def user(self) -> CKU | None:
+        """Who the application is logged in as (``None``: nobody)."""
+        return self.token.login.user
 
     def is_token_object(self, ref: KeyRef) -> bool:
         return (ref.foreign, ref.slot) not in self.session_keys
@@ -108,9 +112,12 @@ class State:
         now = self.token.query(lambda client: client.get_module_time())
         utc = datetime.datetime.fromtimestamp(now, datetime.timezone.utc).strftime("%Y%m%d%H%M%S00")
         major, minor = (int(part) for part in (info.firmware_version.split(".") + ["0", "0"])[:2])
+        identity = self.token.query(methodcaller("whoami"))
         flags = TokenFlag.RNG | TokenFlag.USER_PIN_INITIALIZED | TokenFlag.TOKEN_INITIALIZED | TokenFlag.CLOCK_ON_TOKEN
         if access.LOGIN_REQUIRED:
             flags |= TokenFlag.LOGIN_REQUIRED
+        if identity.pin_locked:
+            flags |= TokenFlag.USER_PIN_LOCKED | TokenFlag.SO_PIN_LOCKED
         sessions = list(self.sessions.values())
         return TokenInfo(info.model, MANUFACTURER, info.model, info.serial, flags, len(sessions),
                          sum(1 for s in sessions if s.rw), (major, minor), utc)
@@ -149,7 +156,7 @@ class State:
             for object_handle in [h for h, secret in self.secrets.items() if secret.owner == handle]:
                 del self.secrets[object_handle]
             if not self.sessions:
-                self.user = None
+                self.token.login.end()
         for foreign, slot in owned:  # session key pairs leave the module with their session
             try:
                 session.connection.run(methodcaller("remove_key", slot, foreign=foreign))
@@ -175,8 +182,13 @@ class State:
     # -- login --------------------------------------------------------------------------------------
 
     def login(self, session: Session, user_type: int, pin: bytes) -> None:
-        """Log the application in (every session shares the login), checked by :mod:`.access`."""
-        del session
+        """Log the application in (every session shares the login; see :mod:`.access`), checking
+        the PIN with the module on ``session``'s connection when the module has one set.
+
+        :raises Pkcs11Error: ``CKR_USER_TYPE_INVALID``, ``CKR_USER_ALREADY_LOGGED_IN``,
+            ``CKR_USER_ANOTHER_ALREADY_LOGGED_IN``, ``CKR_SESSION_READ_ONLY_EXISTS`` (SO while a
+            read-only session is open), ``CKR_PIN_INCORRECT``, ``CKR_PIN_LOCKED``.
+        """
         try:
             user = CKU(user_type)
         except ValueError:
@@ -189,14 +201,39 @@ class State:
                                   else CKR.USER_ANOTHER_ALREADY_LOGGED_IN)
             if user is CKU.SO and any(not s.rw for s in self.sessions.values()):
                 raise Pkcs11Error(CKR.SESSION_READ_ONLY_EXISTS)
-            access.check_pin(user, pin)
-            self.user = user
+            module_pin = None
+            if session.connection.run(methodcaller("whoami")).pin_set:
+                module_pin = access.login_pin(pin)
+                session.connection.log_in(module_pin)
+            session.connection.follow(self.token.login.start(user, module_pin))
 
     def logout(self) -> None:
+        """:raises Pkcs11Error: ``CKR_USER_NOT_LOGGED_IN``."""
         with self.lock:
             if self.user is None:
                 raise Pkcs11Error(CKR.USER_NOT_LOGGED_IN)
-            self.user = None
+            self.token.login.end()
+
+    def set_pin(self, session: Session, old: bytes | None, new: bytes) -> None:
+        """Set the module's PIN (``ACCESS_SET_PIN``): C_SetPIN (``old`` checked with the module
+        first when a PIN is set) as USER or SO, C_InitPIN (``old`` ``None``) as SO. The USER and
+        SO PINs are the module's one PIN. The application stays logged in, with the new PIN.
+
+        :raises Pkcs11Error: ``CKR_SESSION_READ_ONLY``, ``CKR_USER_NOT_LOGGED_IN``,
+            ``CKR_PIN_LEN_RANGE``, ``CKR_PIN_INCORRECT``, ``CKR_PIN_LOCKED``, or the module's refusal.
+        """
+        with self.lock:
+            if not session.rw:
+                raise Pkcs11Error(CKR.SESSION_READ_ONLY)
+            user = self.user
+            if user is None or (old is None and user is not CKU.SO):
+                raise Pkcs11Error(CKR.USER_NOT_LOGGED_IN)
+            pin = access.new_pin(new)
+            if old is not None and self.token.login.state.pin is not None:
+                session.connection.log_in(access.login_pin(old))
+            session.connection.run(methodcaller("set_pin", pin))
+            session.connection.log_in(pin)  # setting the PIN does not log the connection in
+            session.connection.follow(self.token.login.start(user, pin))
 
     def close(self) -> None:
         self.close_all(SLOT_ID)

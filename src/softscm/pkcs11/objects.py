@@ -3,7 +3,8 @@
 Token objects are the module's keys, addressed by slot: each key-pair slot is a private and a
 public key object, each foreign key a public key object. Object handles are computed from the
 slot, so they stay valid across sessions and processes while the key exists:
-``handle = (slot << 2 | kind) + 1``. Session objects (secret keys from C_DeriveKey) live on the
+``handle = (slot << 2 | kind) + 1`` (the fourth kind is a slot's certificate:
+:mod:`.certificates`). Session objects (secret keys from C_DeriveKey) live on the
 host, in the library, with handles from ``SESSION_HANDLE_BASE`` up.
 
 CKA_ID is the slot number as a big-endian byte string (slot 16: ``10``); a foreign key's is

@@ -13,19 +13,20 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.x963kdf import X963KDF
 
 from ..wire.defs import FIRST_USER_SLOT, KdfType
-from .attributes import Template
-from .constants import CKA, CKD, CKK, CKM, CKO, CKR
-from .curves import curve_for_key, curve_for_params, raw_point
+from .attributes import Template, ulong
+from .certificates import CertObject, CertRef, Certificate, slot_for_id
+from .constants import CKA, CKC, CKD, CKK, CKM, CKO, CKR, CertificateCategory
+from .curves import curve_for_key, curve_for_params, public_key_info, raw_point
 from .errors import Pkcs11Error
 from .mechanisms import SIGNATURE_SIZE, EcdhParams, Mechanism, SignatureOperation, derive_kdf, mechanism_type
 from .objects import KeyObject, KeyRef, Object, ObjectKind, SecretObject
-from .token import Connection
 
 if TYPE_CHECKING:
     from .library import State
 
 MAX_LABEL = 256
-_COSTLY = (CKA.LABEL, CKA.EC_POINT, CKA.PUBLIC_KEY_INFO)
+_COSTLY = (CKA.LABEL, CKA.EC_POINT, CKA.PUBLIC_KEY_INFO, CKA.VALUE, CKA.SUBJECT, CKA.ISSUER, CKA.SERIAL_NUMBER,
+           CKA.CHECK_VALUE, CKA.START_DATE, CKA.END_DATE)
 _KEY_COMMON = frozenset({CKA.CLASS, CKA.KEY_TYPE, CKA.TOKEN, CKA.PRIVATE, CKA.LABEL, CKA.ID, CKA.MODIFIABLE,
                          CKA.COPYABLE, CKA.DESTROYABLE, CKA.START_DATE, CKA.END_DATE, CKA.SUBJECT, CKA.DERIVE,
                          CKA.ALLOWED_MECHANISMS, CKA.EC_PARAMS})
@@ -36,6 +37,11 @@ _CREATE_TEMPLATE = _PUBLIC_TEMPLATE | {CKA.EC_POINT}
 _DERIVE_TEMPLATE = frozenset({CKA.CLASS, CKA.KEY_TYPE, CKA.TOKEN, CKA.PRIVATE, CKA.LABEL, CKA.ID, CKA.VALUE_LEN,
                               CKA.SENSITIVE, CKA.EXTRACTABLE, CKA.MODIFIABLE, CKA.COPYABLE, CKA.DESTROYABLE,
                               CKA.ENCRYPT, CKA.DECRYPT, CKA.SIGN, CKA.VERIFY, CKA.WRAP, CKA.UNWRAP, CKA.DERIVE})
+_CERTIFICATE_TEMPLATE = frozenset({
+    CKA.CLASS, CKA.TOKEN, CKA.PRIVATE, CKA.LABEL, CKA.ID, CKA.MODIFIABLE, CKA.COPYABLE, CKA.DESTROYABLE,
+    CKA.CERTIFICATE_TYPE, CKA.TRUSTED, CKA.CERTIFICATE_CATEGORY, CKA.CHECK_VALUE, CKA.START_DATE, CKA.END_DATE,
+    CKA.VALUE, CKA.SUBJECT, CKA.ISSUER, CKA.SERIAL_NUMBER, CKA.URL, CKA.HASH_OF_SUBJECT_PUBLIC_KEY,
+    CKA.HASH_OF_ISSUER_PUBLIC_KEY, CKA.JAVA_MIDP_SECURITY_DOMAIN})
 _AES_SIZES = (16, 24, 32)
 
 
@@ -62,7 +68,7 @@ class Session:
         self.handle = handle
         self.state = state
         self.rw = rw
-        self.connection = Connection(state.token.url)
+        self.connection = state.token.connection()
         self._found: list[int] | None = None
         self._sign: SignatureOperation | None = None
         self._verify: SignatureOperation | None = None
@@ -75,18 +81,27 @@ class Session:
     def object(self, handle: int) -> Object:
         """The object ``handle`` names; ``CKR_OBJECT_HANDLE_INVALID`` if it names none."""
         ref = KeyRef.from_handle(handle)
-        if ref is None:
-            secret = self.state.secrets.get(handle)
-            if secret is None:
-                raise Pkcs11Error(CKR.OBJECT_HANDLE_INVALID)
-            return secret
-        return self._key(ref)
+        if ref is not None:
+            return self._key(ref)
+        cert = CertRef.from_handle(handle)
+        if cert is not None:
+            self.state.token.check_certificate(self.connection, cert)
+            return self._certificate(cert)
+        secret = self.state.secrets.get(handle)
+        if secret is None:
+            raise Pkcs11Error(CKR.OBJECT_HANDLE_INVALID)
+        return secret
 
     def _key(self, ref: KeyRef) -> KeyObject:
         token = self.state.token
         return KeyObject(ref, token.curve(self.connection, ref),
                          token=self.state.is_token_object(ref), label=lambda: token.label(self.connection, ref),
                          public_key=lambda: token.public_key(self.connection, ref))
+
+    def _certificate(self, ref: CertRef) -> CertObject:
+        token = self.state.token
+        return CertObject(ref, der=lambda: token.certificate(self.connection, ref),
+                          label=lambda: token.certificate_label(self.connection, ref))
 
     def _require_rw(self, token_object: bool) -> None:
         if token_object and not self.rw:
@@ -96,9 +111,12 @@ class Session:
         if self._found is not None:
             raise Pkcs11Error(CKR.OPERATION_ACTIVE)
         token = self.state.token
-        token.refresh(self.connection)
+        certificates = template.bytes(CKA.CLASS) in (None, ulong(CKO.CERTIFICATE))
+        token.refresh(self.connection, certificates=certificates)
         ordered = Template(sorted(template, key=lambda item: item[0] in _COSTLY))
         found = [ref.handle for ref in token.refs() if self._key(ref).matches(ordered)]
+        if certificates:
+            found += [ref.handle for ref in token.cert_refs() if self._certificate(ref).matches(ordered)]
         found += [handle for handle, secret in list(self.state.secrets.items()) if secret.matches(ordered)]
         self._found = found
 
@@ -147,9 +165,19 @@ class Session:
         elif label is not None and isinstance(obj, KeyObject):
             self._require_rw(self.state.is_token_object(obj.ref))
             self.state.token.set_label(self.connection, obj.ref, _label(label))
+        elif label is not None and isinstance(obj, CertObject):
+            self._require_rw(True)
+            self.state.token.set_label(self.connection, KeyRef(ObjectKind.PRIVATE_KEY, obj.ref.slot), _label(label),
+                                       entry=obj.ref.label_key)
 
     def destroy(self, handle: int) -> None:
         obj = self.object(handle)
+        if isinstance(obj, CertObject):
+            cert = obj.ref
+            self._require_rw(True)
+            self.connection.run(methodcaller("remove_certificate_chain", cert.slot))
+            self.state.token.forget_certificate(cert)
+            return
         if not isinstance(obj, KeyObject):
             self.state.secrets.pop(handle, None)  # a derived secret key
             return
@@ -207,8 +235,12 @@ class Session:
         return public_ref.handle, private_ref.handle
 
     def create_object(self, template: Template) -> int:
-        """Store a public key (CKO_PUBLIC_KEY, CKA_EC_PARAMS, CKA_EC_POINT) as a foreign key."""
-        if template.ulong(CKA.CLASS) != CKO.PUBLIC_KEY:
+        """Store a public key (CKO_PUBLIC_KEY, CKA_EC_PARAMS, CKA_EC_POINT) as a foreign key, or a
+        certificate (see :meth:`create_certificate`)."""
+        kind = template.ulong(CKA.CLASS)
+        if kind == CKO.CERTIFICATE:
+            return self.create_certificate(template)
+        if kind != CKO.PUBLIC_KEY:
             raise Pkcs11Error(CKR.TEMPLATE_INCONSISTENT if CKA.CLASS not in template else CKR.ATTRIBUTE_VALUE_INVALID)
         template.check_known(_CREATE_TEMPLATE)
         ckk, params, point = template.ulong(CKA.KEY_TYPE), template.bytes(CKA.EC_PARAMS), template.bytes(CKA.EC_POINT)
@@ -228,6 +260,72 @@ class Session:
         if label:
             self.state.token.set_label(self.connection, ref, _label(label))
         return ref.handle
+
+    def create_certificate(self, template: Template) -> int:
+        """Store an X.509 certificate (CKA_VALUE, DER) as the chain of the key it certifies
+        (CERT_STORE), replacing the chain stored for that key. The key is the one CKA_ID names,
+        or without CKA_ID the key pair on the token with the certificate's public key.
+        Certificates are token objects, public, not trusted (CKA_TRUSTED is an SO matter).
+
+        :raises Pkcs11Error: ``CKR_TEMPLATE_INCOMPLETE`` without CKA_CERTIFICATE_TYPE or
+            CKA_VALUE, or without CKA_ID when no key has the certificate's public key;
+            ``CKR_ATTRIBUTE_VALUE_INVALID`` for a value that is not a certificate, a CKA_ID naming
+            no key pair, CKA_TOKEN false, CKA_PRIVATE or CKA_TRUSTED true, another certificate type
+            or category; ``CKR_TEMPLATE_INCONSISTENT`` if the certificate is not for the key
+            CKA_ID names or disagrees with a CKA_SUBJECT, CKA_ISSUER, CKA_SERIAL_NUMBER or
+            CKA_CHECK_VALUE given; the module's refusal (an administrator command).
+        """
+        template.check_known(_CERTIFICATE_TEMPLATE)
+        kind, der = template.ulong(CKA.CERTIFICATE_TYPE), template.bytes(CKA.VALUE)
+        if kind is None or der is None:
+            raise Pkcs11Error(CKR.TEMPLATE_INCOMPLETE)
+        category = template.ulong(CKA.CERTIFICATE_CATEGORY)
+        if kind != CKC.X_509 or not template.bool(CKA.TOKEN, False) or template.bool(CKA.PRIVATE, False) \
+                or template.bool(CKA.TRUSTED, False) or not template.bool(CKA.DESTROYABLE, True) \
+                or category not in (None, CertificateCategory.UNSPECIFIED, CertificateCategory.TOKEN_USER):
+            raise Pkcs11Error(CKR.ATTRIBUTE_VALUE_INVALID)
+        certificate = Certificate(der)
+        for attribute, value in certificate.derived.items():
+            if template.bytes(CKA(attribute)) not in (None, value) and attribute not in (CKA.START_DATE, CKA.END_DATE):
+                raise Pkcs11Error(CKR.TEMPLATE_INCONSISTENT)
+        self._require_rw(True)
+        token = self.state.token
+        token.refresh(self.connection)
+        key_id = template.bytes(CKA.ID)
+        slot = self._certified_slot(certificate, key_id)
+        self.connection.run(methodcaller("store_certificate_chain", slot, [der]))
+        ref = CertRef(slot)
+        token.remember_certificate(ref, der)
+        label = template.bytes(CKA.LABEL)
+        if label:
+            token.set_label(self.connection, KeyRef(ObjectKind.PRIVATE_KEY, slot), _label(label), entry=ref.label_key)
+        return ref.handle
+
+    def _certified_slot(self, certificate: Certificate, key_id: bytes | None) -> int:
+        """The key-pair slot ``certificate`` is for: the one ``key_id`` names (which must hold the
+        certified key), else the first whose public key it certifies."""
+        token = self.state.token
+        spki = certificate.public_key_info()
+
+        def certifies(slot: int) -> bool:
+            ref = KeyRef(ObjectKind.PRIVATE_KEY, slot)
+            try:
+                public = token.public_key(self.connection, ref)
+            except Pkcs11Error:
+                return False
+            return spki == public_key_info(token.curve(self.connection, ref).key_type, public)
+
+        if key_id:
+            slot = slot_for_id(key_id)
+            if slot is None or slot not in token.key_pair_slots():
+                raise Pkcs11Error(CKR.ATTRIBUTE_VALUE_INVALID)
+            if not certifies(slot):
+                raise Pkcs11Error(CKR.TEMPLATE_INCONSISTENT)
+            return slot
+        for slot in token.key_pair_slots():
+            if certifies(slot):
+                return slot
+        raise Pkcs11Error(CKR.TEMPLATE_INCOMPLETE)
 
     # -- sign and verify ----------------------------------------------------------------------
 

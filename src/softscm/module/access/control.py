@@ -25,6 +25,7 @@ from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
 from ...wire.defs import FACTORY_SLOTS, Event, Role
 from ...wire.errors import AccessDeniedError, InvalidArgumentError, PinLockedError
+from ...wire.messages.access import MIN_PIN
 from ..audit.recorder import Recorder
 from ..crypto.rng import Rng
 from ..store.keystore import KeyStore
@@ -32,7 +33,6 @@ from .caller import CLIENT_PREFIX, Caller, Session, check_principal
 
 ACCESS = "access"
 MAX_PIN_FAILURES = 5
-MIN_PIN = 6
 _SCRYPT = {"length": 32, "n": 2**14, "r": 8, "p": 1}
 
 

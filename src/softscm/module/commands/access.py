@@ -42,7 +42,8 @@ class AccessCommands:
 
     def whoami(self, request: WhoAmIRequest, session: Session) -> Identity:
         access = self._access
-        return Identity(session.caller.principal, access.role(session.caller), session.logged_in, access.pin_set)
+        return Identity(session.caller.principal, access.role(session.caller), session.logged_in, access.pin_set,
+                        access.pin_locked)
 
     def login(self, request: LoginRequest, session: Session) -> Done:
         """:raises AccessDeniedError: for a wrong PIN. :raises PinLockedError: once locked."""

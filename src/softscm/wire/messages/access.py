@@ -9,6 +9,8 @@ from ..defs import Command, Role
 from .base import Done, MaxLen, Message, Request, command
 from .keys import Slot
 
+MIN_PIN = 6
+"""The administrator PIN has at least this many characters (and at most 128)."""
 Pin = Annotated[str, MaxLen(128)]
 Principal = Annotated[str, MaxLen(80)]
 """``uid:N``, ``gid:N`` (a local user or group on the Unix socket), ``client:NAME`` (an enrolled
@@ -18,12 +20,14 @@ client key on an encrypted channel), ``tcp:ADDRESS`` (an unauthenticated TCP pee
 
 @dataclass(frozen=True)
 class Identity(Message):
-    """The caller as the module sees it, its role, and whether it logged in with the PIN."""
+    """The caller as the module sees it, its role, whether it logged in with the PIN, and the
+    PIN's state (whether one is set, and locked after too many wrong PINs)."""
 
     principal: str
     role: Role
     logged_in: bool
     pin_set: bool
+    pin_locked: bool = False
 
 
 @command(Command.ACCESS_WHOAMI, Identity)
