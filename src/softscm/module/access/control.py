@@ -32,6 +32,7 @@ from ..store.keystore import KeyStore
 from .caller import CLIENT_PREFIX, Caller, Session, check_principal
 
 ACCESS = "access"
+GRANT_PREFIX = "access.grant."  # one row per granted slot: a new key rewrites its own grant, not the table
 MAX_PIN_FAILURES = 5
 _SCRYPT = {"length": 32, "n": 2**14, "r": 8, "p": 1}
 
@@ -48,10 +49,19 @@ class Grant:
     public: str
     principals: list[str]
 
+    def to_json(self) -> bytes:
+        return json.dumps([self.public, self.principals]).encode()
+
+    @classmethod
+    def from_json(cls, data: bytes) -> Grant:
+        public, principals = json.loads(data)
+        return cls(public, list(principals))
+
 
 @dataclass
 class AccessTable:
-    """What is persisted: roles by principal, grants by slot, the PIN's salted hash and failures."""
+    """What is persisted: roles by principal, grants by slot, the PIN's salted hash and failures.
+    :meth:`to_json` holds all but the grants, which are kept one row per slot."""
 
     roles: dict[str, int] = field(default_factory=dict)
     grants: dict[int, Grant] = field(default_factory=dict)
@@ -60,16 +70,15 @@ class AccessTable:
     pin_failures: int = 0
 
     def to_json(self) -> bytes:
-        return json.dumps({"roles": self.roles,
-                           "grants": {str(k): [g.public, g.principals] for k, g in self.grants.items()},
-                           "pin_salt": self.pin_salt, "pin_hash": self.pin_hash,
+        return json.dumps({"roles": self.roles, "pin_salt": self.pin_salt, "pin_hash": self.pin_hash,
                            "pin_failures": self.pin_failures}, sort_keys=True).encode()
 
     @classmethod
     def from_json(cls, data: bytes) -> AccessTable:
+        """The table; grants that an older module kept inside it (``"grants"``) come along."""
         raw = json.loads(data)
         return cls({k: int(v) for k, v in raw["roles"].items()},
-                   {int(k): Grant(v[0], list(v[1])) for k, v in raw["grants"].items()},
+                   {int(k): Grant(v[0], list(v[1])) for k, v in raw.get("grants", {}).items()},
                    raw["pin_salt"], raw["pin_hash"], int(raw["pin_failures"]))
 
 
@@ -83,9 +92,31 @@ class AccessControl:
         self._rng = rng
         stored = store.get_meta(ACCESS)
         self.table = AccessTable.from_json(stored) if stored else AccessTable()
+        self._inline_grants = bool(self.table.grants)  # an older module's table: its grants move out at the next save
+        for name in store.meta_names(GRANT_PREFIX):
+            row = store.get_meta(name)
+            if row is not None:
+                self.table.grants[int(name[len(GRANT_PREFIX):])] = Grant.from_json(row)
 
     def _save(self) -> None:
-        self._store.set_meta(ACCESS, self.table.to_json())
+        self._persist((), table=True)
+
+    def _save_grants(self, slots: Iterable[int]) -> None:
+        self._persist(slots, table=False)
+
+    def _persist(self, slots: Iterable[int], *, table: bool) -> None:
+        """Write the grant rows of ``slots``, and the table itself if ``table``, in one transaction
+        (an older module's inline grants move out to their rows with the first write)."""
+        if self._inline_grants:
+            slots, table = [*self.table.grants, *slots], True
+        rows: dict[str, bytes | None] = {}
+        for slot in slots:
+            grant = self.table.grants.get(slot)
+            rows[f"{GRANT_PREFIX}{slot}"] = grant.to_json() if grant is not None and grant.principals else None
+        if table:
+            rows[ACCESS] = self.table.to_json()
+        self._store.update_meta(rows)
+        self._inline_grants = False
 
     # -- roles ----------------------------------------------------------------------------------
 
@@ -150,20 +181,21 @@ class AccessControl:
 
     def created(self, session: Session, slots: Iterable[int]) -> None:
         """The session made (or derived again) the keys in ``slots``: it may use them."""
-        if any([self._add(slot, session.caller.principal) for slot in slots if slot >= FACTORY_SLOTS]):
-            self._save()
+        changed = [slot for slot in slots if slot >= FACTORY_SLOTS and self._add(slot, session.caller.principal)]
+        if changed:
+            self._save_grants(changed)
 
     def grant(self, slot: int, principal: str) -> None:
         """:raises SlotEmptyError: for an empty slot."""
         if self._add(slot, check_principal(principal)):
-            self._save()
+            self._save_grants([slot])
         self._events.record(Event.ACCESS_CHANGE, slot=slot, principal=principal, granted=True)
 
     def revoke(self, slot: int, principal: str) -> None:
         grant = self.table.grants.get(slot)
         if grant is not None and principal in grant.principals:
             grant.principals.remove(principal)
-            self._save()
+            self._save_grants([slot])
         self._events.record(Event.ACCESS_CHANGE, slot=slot, principal=principal, granted=False)
 
     # -- the administrator PIN --------------------------------------------------------------------

@@ -21,7 +21,7 @@ import sqlite3
 import struct
 import time
 from collections import OrderedDict
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -290,13 +290,24 @@ class KeyStore(WalDatabase):
 
     def set_meta(self, name: str, value: bytes) -> None:
         """Durably set a module value. :raises StorageFullError: if the disk is full."""
+        self.update_meta({name: value})
+
+    def update_meta(self, values: Mapping[str, bytes | None]) -> None:
+        """Durably set (or, for ``None``, remove) several module values in one transaction.
+
+        :raises StorageFullError: if the disk is full.
+        """
         with self._write() as macs:
-            old = self._db.execute("SELECT mac FROM meta WHERE name=?", (name,)).fetchone()
-            if old is not None:
-                macs.append(bytes(old[0]))
-            mac = self._row_mac(_META, (name, value))
-            self._db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?, ?)", (name, value, mac))
-            macs.append(mac)
+            for name, value in values.items():
+                old = self._db.execute("SELECT mac FROM meta WHERE name=?", (name,)).fetchone()
+                if old is not None:
+                    macs.append(bytes(old[0]))
+                if value is None:
+                    self._db.execute("DELETE FROM meta WHERE name=?", (name,))
+                    continue
+                mac = self._row_mac(_META, (name, value))
+                self._db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?, ?)", (name, value, mac))
+                macs.append(mac)
 
     def delete_meta(self, name: str) -> bool:
         """Durably remove a module value; returns whether there was one.
