@@ -32,7 +32,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from ...wire.defs import STREAM_CHUNK_SIZE, LockKey
-from ...wire.errors import AuthenticationError, InvalidArgumentError
+from ...wire.errors import AuthenticationError, InvalidArgumentError, LimitExceededError
 from .aead import TAG_SIZE
 from .rng import Rng, system_rng
 
@@ -43,6 +43,9 @@ NONCE_PREFIX_SIZE = 8
 DEFAULT_CHUNK_SIZE = STREAM_CHUNK_SIZE
 MAX_CHUNK_SIZE = STREAM_CHUNK_SIZE  # a record and its request fit one wire frame with room to spare
 MAX_RECORDS = 2**32  # the 4-byte record index
+MAX_RECORDS_PER_UPDATE = 4096
+"""Records one piece of a stream may complete (about 20 ms of work): with small chunks, a large
+piece would otherwise hold the module for seconds and its output outgrow a frame."""
 KEY_INFO = b"softscm lock stream v1"
 
 _HEADER = struct.Struct(">4sBBI16s8sB")
@@ -210,16 +213,27 @@ class StreamLocker:
         self._pending = bytearray()
         self._started = False
 
-    def update(self, data: bytes) -> bytes:
-        """:raises InvalidArgumentError: after :meth:`finish`, or past 2^32 chunks."""
+    def update(self, data: bytes, *, final: bool = False) -> bytes:
+        """The records completed by ``data`` (with ``final``, every record: the stream ends).
+
+        :raises InvalidArgumentError: after :meth:`finish`, or past 2^32 chunks.
+        :raises LimitExceededError: if ``data`` would complete over :data:`MAX_RECORDS_PER_UPDATE`
+            records (nothing is done: send smaller pieces, or use larger chunks).
+        """
         if self._sealer.finished:
             raise InvalidArgumentError("the stream has already been finished")
+        size = self._sealer.header.chunk_size
+        _check_records(-(-(len(self._pending) + len(data)) // size), size)
         self._pending += data
         out = self._start()
-        size = self._sealer.header.chunk_size
-        while len(self._pending) > size:  # the last full chunk may be the final one: keep it
-            out += self._sealer.seal(self._pending[:size], final=False)
-            del self._pending[:size]
+        done = 0
+        while len(self._pending) - done > size:  # the last full chunk may be the final one: keep it
+            out += self._sealer.seal(self._pending[done:done + size], final=False)
+            done += size
+        del self._pending[:done]
+        if final:
+            out += self._sealer.seal(self._pending, final=True)
+            self._pending.clear()
         return bytes(out)
 
     def finish(self) -> bytes:
@@ -258,7 +272,12 @@ class StreamUnlocker:
         self._opener: RecordOpener | None = None
 
     def update(self, data: bytes) -> bytes:
-        """:raises AuthenticationError: for a bad header or a record that fails (which check is not said)."""
+        """The plaintext of the records ``data`` completes (all but the last, which may be final).
+
+        :raises AuthenticationError: for a bad header or a record that fails (which check is not said).
+        :raises LimitExceededError: if the pending data holds over :data:`MAX_RECORDS_PER_UPDATE`
+            records (nothing is opened).
+        """
         self._pending += data
         if self._opener is None:
             if len(self._pending) < StreamHeader.FIXED_SIZE:
@@ -272,9 +291,12 @@ class StreamUnlocker:
             self._opener = RecordOpener(self._key_for(header.key_id), header)
         out = bytearray()
         size = self._opener.header.record_size
-        while len(self._pending) > size:  # more follows, so this record is not the final one
-            out += self._opener.open(self._pending[:size], final=False)
-            del self._pending[:size]
+        _check_records(-(-len(self._pending) // size), self._opener.header.chunk_size)
+        done = 0
+        while len(self._pending) - done > size:  # more follows, so this record is not the final one
+            out += self._opener.open(self._pending[done:done + size], final=False)
+            done += size
+        del self._pending[:done]
         return bytes(out)
 
     def finish(self) -> bytes:
@@ -290,13 +312,21 @@ class StreamUnlocker:
         return chunk
 
 
+def _check_records(records: int, chunk_size: int) -> None:
+    """:raises LimitExceededError: for over :data:`MAX_RECORDS_PER_UPDATE` records in one piece."""
+    if records > MAX_RECORDS_PER_UPDATE:
+        raise LimitExceededError(f"one stream piece may hold at most {MAX_RECORDS_PER_UPDATE} chunks "
+                                 f"({MAX_RECORDS_PER_UPDATE * chunk_size} bytes of {chunk_size}-byte chunks); "
+                                 f"this one holds {records}: send smaller pieces or use larger chunks")
+
+
 def lock_stream(key: bytes, header: StreamHeader, data: bytes) -> bytes:
     """The whole stream for ``data`` at once (header and records).
 
     :raises InvalidArgumentError: for data past 2^32 chunks.
+    :raises LimitExceededError: for data over :data:`MAX_RECORDS_PER_UPDATE` chunks.
     """
-    locker = StreamLocker(key, header)
-    return locker.update(data) + locker.finish()
+    return StreamLocker(key, header).update(data, final=True)
 
 
 def unlock_stream(key_for: Callable[[LockKey], bytes], stream: bytes,
@@ -304,6 +334,7 @@ def unlock_stream(key_for: Callable[[LockKey], bytes], stream: bytes,
     """The data of a whole stream (``check``: as for :class:`StreamUnlocker`).
 
     :raises AuthenticationError: if anything in it fails (which check is not said).
+    :raises LimitExceededError: for a stream of over :data:`MAX_RECORDS_PER_UPDATE` chunks.
     """
     unlocker = StreamUnlocker(key_for, check)
     return unlocker.update(stream) + unlocker.finish()
