@@ -20,7 +20,7 @@ from ..wire.errors import BootHeldError, DestroyedError, InternalError, ModuleSt
 from ..wire.messages import Message
 from ..wire.messages import Request as RequestMessage
 from .access.caller import Session
-from .offload import Deferred, Stepped
+from .offload import Deferred, Step, Stepped
 
 log = logging.getLogger(__name__)
 
@@ -175,7 +175,7 @@ class Dispatcher:
         return r
 
 
-def _granting(steps: Generator[None, None, Any], grant: Callable[[Any], None]) -> Generator[None, None, Any]:
+def _granting(steps: Generator[Step, Any, Any], grant: Callable[[Any], None]) -> Generator[Step, Any, Any]:
     """``steps``, then ``grant(reply)`` before the reply goes out."""
     reply = yield from steps
     grant(reply)

@@ -51,31 +51,40 @@ def maybe_offload(work: Callable[[], Any], heavy: bool) -> Any:
     return Offloaded(work) if heavy else work()
 
 
+Step = Callable[[], Any] | None
+"""What a :class:`Stepped` generator yields: ``None`` to let the loop serve others, or pure work
+to run on a worker thread meanwhile (its result is sent back into the generator)."""
+
+
 @dataclass(frozen=True)
 class Stepped:
     """A handler's result computed on the loop's thread in steps: ``steps`` yields between steps
-    and returns the reply message; ``check`` runs before each step after the first."""
+    (see :data:`Step`) and returns the reply message; ``check`` runs before each step after the first."""
 
-    steps: Generator[None, None, Any]
+    steps: Generator[Step, Any, Any]
     check: Callable[[], object] = lambda: None
 
     async def result(self) -> Any:
         """Run the steps, letting the loop serve others between them.
 
-        :raises: whatever a step or ``check`` raises (the remaining steps are dropped).
+        :raises: whatever a step, its offloaded work or ``check`` raises (the remaining steps are dropped).
         """
         steps = self.steps
-        while True:
-            try:
-                next(steps)
-            except StopIteration as done:
-                return done.value
-            await asyncio.sleep(0)
-            try:
+        sent: Any = None
+        try:
+            while True:
+                try:
+                    step = steps.send(sent)
+                except StopIteration as done:
+                    return done.value
+                if step is None:
+                    await asyncio.sleep(0)
+                    sent = None
+                else:
+                    sent = await Offloaded(step).result()
                 self.check()
-            except BaseException:
-                steps.close()
-                raise
+        finally:
+            steps.close()
 
 
 Deferred = Offloaded | Stepped

@@ -11,7 +11,6 @@ import time
 import pytest
 
 from softscm.wire.defs import Command, ErrorCode, KdfType, KeyType, ModuleState
-from softscm.module.commands.keys import GEN_KEYS_STEP
 from softscm.module.crypto.stream import MAX_RECORDS_PER_UPDATE
 from softscm.wire.errors import InvalidArgumentError, LimitExceededError
 
@@ -98,33 +97,36 @@ def test_gen_keys_that_cannot_fit_are_refused_before_any_is_generated(scm):
     assert len(scm.gen_key_pairs(KeyType.NISTP256, 3)) == 3
 
 
-def _pings_answered_while_pending(daemon, payload: bytes, *, timeout: float = 120) -> tuple[int, object]:
-    """Send ``payload`` on one connection, then HELLO after HELLO on another until its reply comes:
-    how many pings were answered before it, and the reply. Each ping goes out after the last one's
-    answer, so more than two answered means the loop served them while the heavy request ran."""
+def _pings_answered_while_pending(daemon, *payloads: bytes, timeout: float = 120) -> tuple[int, list]:
+    """Send ``payloads`` on one connection, then HELLO after HELLO on another until the first reply
+    comes: how many pings were answered before it, and every reply. Each ping goes out after the
+    last one's answer, so more than two answered means the loop served them while the heavy
+    request ran (a request that holds the loop lets at most two through: one read before it, one
+    read in the same turn)."""
     heavy = RawClient(str(daemon.socket), timeout=timeout)
     heavy.hello()
     ping = RawClient(str(daemon.socket), timeout=timeout)
     ping.hello()
-    heavy.send(payload)
+    for payload in payloads:
+        heavy.send(payload)
     answered = 0
     while not select.select([heavy.sock], [], [], 0)[0]:
         ping.hello()
         answered += 1
-    reply = heavy.reply(timeout=timeout)
+    replies = sorted((heavy.reply(timeout=timeout) for _ in payloads), key=lambda reply: reply.id)
     heavy.close()
     ping.close()
-    return answered, reply
+    return answered, replies
 
 
 def test_a_maximal_gen_keys_lets_other_clients_in_between_its_steps(daemon_factory):
     """Found by bench/loop_budget.py: GEN_KEYS of 1,024 keys held the loop for 0.3 to 0.5 s. It now
     generates GEN_KEYS_STEP keys at a time, the loop serving others in between."""
     daemon = daemon_factory("scm", "--user-capacity", "1100")
-    answered, reply = _pings_answered_while_pending(
+    answered, (reply,) = _pings_answered_while_pending(
         daemon, request(Command.GEN_KEYS, {"key_type": int(KeyType.X25519), "count": 1024}, 20))
     assert reply.status == 0 and reply.id == 20 and len(reply.body["slots"]) == 1024
-    assert answered > 2 * 1024 // GEN_KEYS_STEP // 4, answered  # served between most of its 32 steps
+    assert answered > 2, answered  # served between its 1024 / GEN_KEYS_STEP steps
     with daemon.connect() as scm:
         slots = dict(scm.list_slots().slots)
         assert all(slots[slot] is KeyType.X25519 for slot in reply.body["slots"])
@@ -147,3 +149,15 @@ def test_a_stream_piece_of_too_many_small_chunks_is_refused_before_any_work(scm)
         scm.stream_update(opened.handle, os.urandom(MAX_RECORDS_PER_UPDATE + 1))
     with pytest.raises(InvalidArgumentError, match="no such lock stream"):  # a refused piece ends the stream
         scm.stream_update(opened.handle, b"a", final=True)
+
+
+def test_a_maximal_random_lets_other_clients_in_between_its_steps(daemon):
+    """Found by bench/loop_budget.py: 1 MiB of RANDOM held the loop for 40 to 110 ms; it is now
+    drawn RANDOM_STEP bytes at a time."""
+    size = 1024 * 1024
+    answered, replies = _pings_answered_while_pending(
+        daemon, *(request(Command.RANDOM, {"size": size}, 21 + i) for i in range(8)))
+    assert [r.id for r in replies] == list(range(21, 29)) and all(r.status == 0 for r in replies)
+    data = b"".join(r.body["data"] for r in replies)
+    assert len(data) == 8 * size and len({data[i:i + 16] for i in range(0, len(data), 16)}) == len(data) // 16
+    assert answered > 2, answered  # the first reply waits for 1 MiB / RANDOM_STEP steps of each

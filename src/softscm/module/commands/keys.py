@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Generator
+from typing import Any
 
 from ...wire.defs import EPHEMERAL_SLOT, FIRST_USER_SLOT, Event, Mode, Role
 from ...wire.errors import ExportDisabledError, InvalidSlotError, NoFreeSlotError, NotPermittedError, WalletError
@@ -27,7 +28,7 @@ from ..audit.recorder import Recorder
 from ..crypto import PrivateKey, load_private, normalize_public, public_to_pem
 from ..dispatch import Route, route, slot_of
 from ..keyslots import KeySlots
-from ..offload import Stepped
+from ..offload import Step, Stepped
 from ..wallet.service import WalletService
 
 GEN_KEYS_STEP = 32
@@ -73,7 +74,7 @@ class KeyCommands:
             raise NoFreeSlotError(f"{request.count} keys do not fit in the {free} free user slots")
         return Stepped(self._gen_keys(request))
 
-    def _gen_keys(self, request: GenKeysRequest) -> Generator[None, None, SlotsReply]:
+    def _gen_keys(self, request: GenKeysRequest) -> Generator[Step, Any, SlotsReply]:
         keys: list[PrivateKey] = []
         while len(keys) < request.count:
             keys += [self._keys.generate(request.key_type)
