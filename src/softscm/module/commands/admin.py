@@ -97,7 +97,7 @@ class AdminCommands:
         drawn = bytearray()
         while len(drawn) < size:
             drawn += self._rng(min(RANDOM_STEP, size - len(drawn)))
-            yield
+            yield None
         return RandomBytes(bytes(drawn))
 
     def lock_binding(self, request: LockBindingRequest) -> Done:

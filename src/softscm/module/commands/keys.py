@@ -79,7 +79,7 @@ class KeyCommands:
         while len(keys) < request.count:
             keys += [self._keys.generate(request.key_type)
                      for _ in range(min(GEN_KEYS_STEP, request.count - len(keys)))]
-            yield
+            yield None
         slots = self._store.put_keys(keys)
         label = request.key_type.label
         self._events.record_many([(Event.KEY_GENERATED, {"slot": slot, "key_type": label}) for slot in slots])
