@@ -151,13 +151,16 @@ def test_a_stream_piece_of_too_many_small_chunks_is_refused_before_any_work(scm)
         scm.stream_update(opened.handle, b"a", final=True)
 
 
-def test_a_maximal_random_lets_other_clients_in_between_its_steps(daemon):
-    """Found by bench/loop_budget.py: 1 MiB of RANDOM held the loop for 40 to 110 ms; it is now
-    drawn RANDOM_STEP bytes at a time."""
-    size = 1024 * 1024
-    answered, replies = _pings_answered_while_pending(
-        daemon, *(request(Command.RANDOM, {"size": size}, 21 + i) for i in range(8)))
-    assert [r.id for r in replies] == list(range(21, 29)) and all(r.status == 0 for r in replies)
-    data = b"".join(r.body["data"] for r in replies)
-    assert len(data) == 8 * size and len({data[i:i + 16] for i in range(0, len(data), 16)}) == len(data) // 16
-    assert answered > 2, answered  # the first reply waits for 1 MiB / RANDOM_STEP steps of each
+
+def test_gen_keys_under_way_count_against_the_free_slots(daemon_factory):
+    """Pipelined GEN_KEYS that together need more than the free slots: the ones that cannot fit
+    beside those under way are refused at once (they would otherwise all generate their keys)."""
+    daemon = daemon_factory("scm", "--user-capacity", "1100")
+    raw = RawClient(str(daemon.socket), timeout=120)
+    raw.hello()
+    for request_id in range(30, 34):
+        raw.send(request(Command.GEN_KEYS, {"key_type": int(KeyType.X25519), "count": 500}, request_id))
+    replies = {reply.id: reply for reply in (raw.reply(timeout=120) for _ in range(4))}
+    raw.close()
+    assert [replies[i].status for i in range(30, 34)] == [0, 0, ErrorCode.NO_FREE_SLOT, ErrorCode.NO_FREE_SLOT]
+    assert replies[32].id == 32 and "free user slots" in replies[32].body

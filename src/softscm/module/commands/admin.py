@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Generator
-from typing import Any, Protocol
+from typing import Protocol
 
 from ...wire.defs import PROTOCOL_VERSION, Mode, ModuleState, Role
 from ...wire.errors import UnsupportedVersionError
@@ -27,10 +26,6 @@ from ...wire.messages.admin import (
 )
 from ..crypto.rng import Rng
 from ..dispatch import ANY_STATE, READY_OR_HOLD, Route, route
-from ..offload import Step, Stepped
-
-RANDOM_STEP = 64 * 1024
-"""Random bytes drawn before the loop serves others again (a few ms of the generator's tests)."""
 
 
 class Administered(Protocol):
@@ -86,19 +81,8 @@ class AdminCommands:
     def status(self, request: StatusRequest) -> Status:
         return self._module.status()
 
-    def random(self, request: RandomRequest) -> RandomBytes | Stepped:
-        """``size`` bytes of the module's health-tested generator, drawn :data:`RANDOM_STEP` at a
-        time on the loop (the others are served between steps)."""
-        if request.size <= RANDOM_STEP:
-            return RandomBytes(self._rng(request.size))
-        return Stepped(self._random(request.size))
-
-    def _random(self, size: int) -> Generator[Step, Any, RandomBytes]:
-        drawn = bytearray()
-        while len(drawn) < size:
-            drawn += self._rng(min(RANDOM_STEP, size - len(drawn)))
-            yield None
-        return RandomBytes(bytes(drawn))
+    def random(self, request: RandomRequest) -> RandomBytes:
+        return RandomBytes(self._rng(request.size))
 
     def lock_binding(self, request: LockBindingRequest) -> Done:
         """Permanent production mode: the module is bound to this host and actions are carried out."""

@@ -42,6 +42,7 @@ class KeyCommands:
         self._wallets = wallets
         self._events = events
         self._mode = mode
+        self._generating = 0  # keys that GEN_KEYS requests under way will store
 
     def routes(self) -> list[Route]:
         return [
@@ -67,19 +68,24 @@ class KeyCommands:
         """Generate ``count`` key pairs, :data:`GEN_KEYS_STEP` at a time on the loop (the others are
         served between steps), and store them in one durable transaction (all or none).
 
-        :raises NoFreeSlotError: if they do not all fit (checked first, and again when storing).
+        :raises NoFreeSlotError: if they do not all fit in the free slots that generations already
+            under way leave (checked first, and again when storing).
         """
-        free = self._store.free_user_slots()
+        free = self._store.free_user_slots() - self._generating
         if request.count > free:  # before generating them: a refusal costs nothing
-            raise NoFreeSlotError(f"{request.count} keys do not fit in the {free} free user slots")
+            raise NoFreeSlotError(f"{request.count} keys do not fit in the {max(free, 0)} free user slots")
+        self._generating += request.count
         return Stepped(self._gen_keys(request))
 
     def _gen_keys(self, request: GenKeysRequest) -> Generator[Step, Any, SlotsReply]:
-        keys: list[PrivateKey] = []
-        while len(keys) < request.count:
-            keys += [self._keys.generate(request.key_type)
-                     for _ in range(min(GEN_KEYS_STEP, request.count - len(keys)))]
-            yield None
+        try:
+            keys: list[PrivateKey] = []
+            while len(keys) < request.count:
+                keys += [self._keys.generate(request.key_type)
+                         for _ in range(min(GEN_KEYS_STEP, request.count - len(keys)))]
+                yield None
+        finally:
+            self._generating -= request.count
         slots = self._store.put_keys(keys)
         label = request.key_type.label
         self._events.record_many([(Event.KEY_GENERATED, {"slot": slot, "key_type": label}) for slot in slots])
