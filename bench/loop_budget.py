@@ -232,7 +232,8 @@ def cases() -> dict[Command, Heavy]:
         Command.LOCK_STREAM: lambda c: m_ops.LockStreamRequest(chunk_size=SMALL_CHUNK, data=os.urandom(2 * MIB),
                                                                final=True),
         Command.UNLOCK_STREAM: lambda c: m_ops.UnlockStreamRequest(
-            data=c.call(m_ops.LockStreamRequest(chunk_size=SMALL_CHUNK, data=os.urandom(2 * MIB), final=True)).data,
+            data=c.call(m_ops.LockStreamRequest(chunk_size=SMALL_CHUNK, data=os.urandom(2 * MIB - 128 * 1024),
+                                                final=True)).data,  # a locked stream that fits one piece
             final=True),
         Command.STREAM_UPDATE: lambda c: m_ops.StreamUpdateRequest(_stream(c), os.urandom(2 * MIB), final=True),
         Command.STREAM_CANCEL: lambda c: m_ops.StreamCancelRequest(_stream(c)),
