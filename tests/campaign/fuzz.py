@@ -3,14 +3,19 @@
 Both runners are plain functions taking a case count, so the test suite runs a short version and
 ``scripts/reliability.sh`` the full one. A case fails on anything but a typed answer: an exception
 other than :class:`ScmError` from the decoder; a missing, late (over 1 s), misattributed or
-``INTERNAL`` reply from the daemon, or a daemon that stops serving.
+``INTERNAL`` reply from the daemon, or a daemon that stops serving. Every failed case is kept as a
+:class:`Case` (its command, its arguments abbreviated, its time), and so are the :data:`SLOWEST`
+slowest served commands, so a run shows what came closest to the limit even when all pass.
 """
 
 from __future__ import annotations
 
+import heapq
+import os
 import random
 import time
 from dataclasses import dataclass, field
+from collections.abc import Callable
 from typing import Any
 
 import cbor2
@@ -18,7 +23,7 @@ from hypothesis import HealthCheck, given, seed, settings
 from hypothesis import strategies as st
 
 from softscm.module.sensors.simulated import ACTIONS
-from softscm.wire.codec import Request
+from softscm.wire.codec import Reply, Request
 from softscm.wire.defs import Command, ErrorCode
 from softscm.wire.errors import ScmError
 
@@ -100,12 +105,88 @@ def random_frame(rng: random.Random) -> bytes:
     return request
 
 
+LATE = 1.0
+"""A served request answered after this many seconds is a failure (issue 17)."""
+
+SLOWEST = 5
+"""How many of the slowest served commands a report keeps."""
+
+_CODES = frozenset(int(code) for code in ErrorCode)
+
+
+class _Cut:
+    """Stands for a value too long to show whole: its repr is the abbreviation."""
+
+    def __init__(self, text: str) -> None:
+        self._text = text
+
+    def __repr__(self) -> str:
+        return self._text
+
+
+def _shorten(value: Any) -> Any:
+    if isinstance(value, (bytes, bytearray)) and len(value) > 16:
+        return _Cut(f"{bytes(value[:8])!r}...<{len(value)} bytes>")
+    if isinstance(value, str) and len(value) > 40:
+        return _Cut(f"{value[:24]!r}...<{len(value)} chars>")
+    if isinstance(value, list):
+        items = [_shorten(item) for item in value[:8]]
+        return items + [_Cut(f"...<{len(value)} items>")] if len(value) > 8 else items
+    if isinstance(value, dict):
+        return {_shorten(k): _shorten(v) for k, v in value.items()}
+    return value
+
+
+def brief(value: Any, limit: int = 300) -> str:
+    """``value``'s repr with long bytes, text and lists abbreviated, at most ``limit`` characters."""
+    text = repr(_shorten(value))
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
+@dataclass(frozen=True)
+class Case:
+    """One fuzz case kept as evidence: what was sent, what came back, when and how long it took."""
+
+    command: str  # the command's name (``frame`` for a decoder case)
+    args: str  # the arguments (or frame), abbreviated by :func:`brief`
+    outcome: str  # why it failed ("late", "untyped", ...) or, for a slow one, its status
+    seconds: float  # from sending to the reply (0 for the decoder)
+    when: str  # UTC time of day it ended, and the machine's load then
+    where: str  # the hypothesis seed and index that reproduce it
+
+    def __str__(self) -> str:
+        return (f"{self.command} {self.args}: {self.outcome}, {self.seconds * 1000:.0f} ms at {self.when} "
+                f"({self.where})")
+
+
+def _now() -> str:
+    load = os.getloadavg()[0]
+    return f"{time.strftime('%H:%M:%S', time.gmtime())} UTC, load {load:.1f}"
+
+
 @dataclass
 class FuzzReport:
     cases: int = 0
-    failures: list[str] = field(default_factory=list)
+    failures: list[Case] = field(default_factory=list)
     statuses: dict[int, int] = field(default_factory=dict)
-    slowest: float = 0.0
+    _slow: list[tuple[float, int, Case]] = field(default_factory=list)  # a min-heap of the slowest
+
+    @property
+    def slowest(self) -> float:
+        """The slowest served reply's seconds (0 with none)."""
+        return max((seconds for seconds, _, _ in self._slow), default=0.0)
+
+    @property
+    def slowest_cases(self) -> list[Case]:
+        """The :data:`SLOWEST` slowest served commands, slowest first."""
+        return [case for _, _, case in sorted(self._slow, key=lambda entry: -entry[0])]
+
+    def served(self, seconds: float, make: Callable[[], Case]) -> None:
+        """Count a reply of ``seconds`` among the slowest; ``make`` builds its case only if it is."""
+        if len(self._slow) < SLOWEST:
+            heapq.heappush(self._slow, (seconds, self.cases, make()))
+        elif seconds > self._slow[0][0]:
+            heapq.heapreplace(self._slow, (seconds, self.cases, make()))
 
 
 def _examples(cases: int) -> int:
@@ -129,10 +210,27 @@ def fuzz_decoder(cases: int, *, seed_value: int = 0) -> FuzzReport:
             except ScmError:
                 pass
             except Exception as exc:  # noqa: BLE001 - the finding
-                report.failures.append(f"{type(exc).__name__}: {exc!s:.100} (seed {batch_seed}, case {index})")
+                report.failures.append(Case("frame", brief(data), f"untyped {type(exc).__name__}: {exc!s:.100}",
+                                            0.0, _now(), f"seed {batch_seed}, case {index}"))
 
     batch()
     return report
+
+
+def judge(report: FuzzReport, command: Command, args: Any, request_id: int, reply: Reply, elapsed: float,
+          where: str) -> None:
+    """Count one served case in ``report``: among the slowest, and a failure if its reply names
+    another id, is untyped (``INTERNAL`` or an unknown status) or came after :data:`LATE`."""
+    report.statuses[reply.status] = report.statuses.get(reply.status, 0) + 1
+    status = ErrorCode(reply.status).name if reply.status in _CODES else "OK" if not reply.status else reply.status
+    report.served(elapsed, lambda: Case(command.name, brief(args), f"status {status}", elapsed, _now(), where))
+    wrong = [what for what, failed in (
+        (f"misattributed: the reply names id {reply.id}", reply.id != request_id),
+        (f"untyped: INTERNAL ({reply.body!s:.80})", reply.status == ErrorCode.INTERNAL),
+        (f"untyped: unknown status {reply.status}", bool(reply.status) and reply.status not in _CODES),
+        (f"late: over {LATE:.0f} s (status {status})", elapsed > LATE)) if failed]
+    if wrong:
+        report.failures.append(Case(command.name, brief(args), "; ".join(wrong), elapsed, _now(), where))
 
 
 def fuzz_commands(socket_path: str, cases: int, *, seed_value: int = 0) -> FuzzReport:
@@ -159,15 +257,10 @@ def fuzz_commands(socket_path: str, cases: int, *, seed_value: int = 0) -> FuzzR
             raw.send(cbor2.dumps({0: request_id, 1: int(command), 2: args}))
             reply = raw.reply(timeout=10)
         except Exception as exc:  # noqa: BLE001 - the finding
-            report.failures.append(f"{command.name}: no reply ({type(exc).__name__}) ({where}) for {args!r:.200}")
+            report.failures.append(Case(command.name, brief(args), f"lost: no reply ({type(exc).__name__})",
+                                        time.monotonic() - started, _now(), where))
             raise
-        elapsed = time.monotonic() - started
-        report.slowest = max(report.slowest, elapsed)
-        report.statuses[reply.status] = report.statuses.get(reply.status, 0) + 1
-        if reply.id != request_id or reply.status == ErrorCode.INTERNAL or elapsed > 1.0 or (
-                reply.status and reply.status not in set(ErrorCode)):
-            report.failures.append(f"{command.name}: id {reply.id} status {reply.status} in {elapsed:.2f}s "
-                                   f"({reply.body!s:.80}) ({where}) for {args!r:.200}")
+        judge(report, command, args, request_id, reply, time.monotonic() - started, where)
 
     try:
         batch()
@@ -179,5 +272,6 @@ def fuzz_commands(socket_path: str, cases: int, *, seed_value: int = 0) -> FuzzR
         check.hello()
         check.close()
     except Exception as exc:  # noqa: BLE001
-        report.failures.append(f"the daemon stopped serving: {exc}")
+        report.failures.append(Case("HELLO", "(a new client)", f"lost: the daemon stopped serving ({exc})", 0.0,
+                                    _now(), "after the run"))
     return report

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Generator, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
@@ -20,7 +20,7 @@ from ..wire.errors import BootHeldError, DestroyedError, InternalError, ModuleSt
 from ..wire.messages import Message
 from ..wire.messages import Request as RequestMessage
 from .access.caller import Session
-from .offload import Offloaded
+from .offload import Deferred, Step, Stepped
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +52,7 @@ class Route:
         return self.request.COMMAND
 
 
-def route(request: type[Q], handler: Callable[..., Message | Offloaded] | Callable[..., Awaitable[Message]], *,
+def route(request: type[Q], handler: Callable[..., Message | Deferred] | Callable[..., Awaitable[Message]], *,
           states: frozenset[ModuleState] = READY, blocking: bool = False, role: Role = Role.USER,
           uses: Slots | None = None, creates: Slots | None = None, session: bool = False,
           pin: bool = True) -> Route:
@@ -132,7 +132,7 @@ class Dispatcher:
             return Reply.failure(request.id, InternalError("internal error; the request had no effect"))
         counters.ops[name] = counters.ops.get(name, 0) + 1
         counters.seconds[name] = counters.seconds.get(name, 0.0) + time.perf_counter() - started
-        if isinstance(result, Offloaded):  # the server runs it off the loop and replies then
+        if isinstance(result, Deferred):  # the server awaits it and replies then
             return Reply.success(request.id, result)
         return Reply.success(request.id, result.to_wire())
 
@@ -143,10 +143,29 @@ class Dispatcher:
         :raises ScmError: the typed error for anything that goes wrong.
         :raises AccessDeniedError: if the caller may not run it (recorded in the audit log).
         """
-        r = self._routes.get(request.command)
+        r = self._allowed(request.command)
         name = _NAMES[request.command]
+        message = r.request.from_wire(request.args)
+        access = self._access
+        access.authorize(session, r.role, name, pin=r.pin)
+        if r.uses is not None:
+            access.check_keys(session, r.uses(message), name)
+        reply = r.handler(message, session) if r.session else r.handler(message)
+        if isinstance(reply, Stepped):  # the module may change state between its steps
+            creates = r.creates
+            reply = Stepped(_granting(reply.steps, lambda done: access.created(session, creates(done)))
+                            if creates is not None else reply.steps,
+                            check=lambda: self._allowed(request.command))
+        elif r.creates is not None:
+            access.created(session, r.creates(reply))
+        return reply
+
+    def _allowed(self, command: Command) -> Route:
+        """``command``'s route. :raises ScmError: if it is not served in the present state."""
+        r = self._routes.get(command)
         state = self._gate.state
         if r is None or state not in r.states:
+            name = _NAMES[command]
             if state is ModuleState.DESTROYED:
                 raise DestroyedError("the module has been destroyed; its keys are gone")
             if r is None:
@@ -156,12 +175,11 @@ class Dispatcher:
             raise ModuleStateError(f"{name} is not allowed while the module is {state.name}")
         if r.states == READY and self._gate.suspended:
             raise ModuleStateError("security services are suspended: " + "; ".join(self._gate.suspended.values()))
-        message = r.request.from_wire(request.args)
-        access = self._access
-        access.authorize(session, r.role, name, pin=r.pin)
-        if r.uses is not None:
-            access.check_keys(session, r.uses(message), name)
-        reply = r.handler(message, session) if r.session else r.handler(message)
-        if r.creates is not None:
-            access.created(session, r.creates(reply))
-        return reply
+        return r
+
+
+def _granting(steps: Generator[Step, Any, Any], grant: Callable[[Any], None]) -> Generator[Step, Any, Any]:
+    """``steps``, then ``grant(reply)`` before the reply goes out."""
+    reply = yield from steps
+    grant(reply)
+    return reply

@@ -1,20 +1,26 @@
-"""CPU-heavy request work, run off the event loop so one request cannot stall the others.
+"""CPU-heavy request work, run so that one request cannot stall the others.
 
 The module is single-threaded: its state is touched from the loop's thread only. A handler whose
-request would hold the loop for long (a large batch, many PBKDF2 iterations) does its state work
-first (load the key, draw randomness) and returns an :class:`Offloaded` holding the remaining pure
-computation (which returns the reply message). The dispatcher passes it through; the server runs
-it on a worker thread and sends its result (or its error) as the reply; the loop goes on serving other clients and the sensor monitor meanwhile. The work must
-not touch module state and must not write: its reply does not wait for a flush to disk.
+request would hold the loop for long has two ways out, both results the dispatcher passes through
+and the server awaits (:data:`Deferred`) before it sends the reply (or the error):
 
-The work releases the GIL where it matters (OpenSSL signing and verifying, hashlib's PBKDF2), so
-the loop keeps running while it computes.
+- pure computation (a large batch, many PBKDF2 iterations): the handler does its state work first
+  (load the key, draw randomness) and returns an :class:`Offloaded` holding the rest, which runs
+  on a worker thread. The work must not touch module state and must not write.
+- work that needs the module's state or its health-tested random generator throughout (generating
+  many keys): the handler returns a :class:`Stepped`, a generator run on the loop's thread a step
+  at a time, the loop serving other clients and the sensor monitor between steps. Its last step
+  may write; the reply waits for the flush to disk. Between steps the module may change state,
+  so the dispatcher checks the command is still allowed before each further step.
+
+The offloaded work releases the GIL where it matters (OpenSSL signing and verifying, hashlib's
+PBKDF2), so the loop keeps running while it computes.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -43,3 +49,43 @@ class Offloaded:
 def maybe_offload(work: Callable[[], Any], heavy: bool) -> Any:
     """``work()`` now for light work, or an :class:`Offloaded` for the server to run elsewhere."""
     return Offloaded(work) if heavy else work()
+
+
+Step = Callable[[], Any] | None
+"""What a :class:`Stepped` generator yields: ``None`` to let the loop serve others, or pure work
+to run on a worker thread meanwhile (its result is sent back into the generator)."""
+
+
+@dataclass(frozen=True)
+class Stepped:
+    """A handler's result computed on the loop's thread in steps: ``steps`` yields between steps
+    (see :data:`Step`) and returns the reply message; ``check`` runs before each step after the first."""
+
+    steps: Generator[Step, Any, Any]
+    check: Callable[[], object] = lambda: None
+
+    async def result(self) -> Any:
+        """Run the steps, letting the loop serve others between them.
+
+        :raises: whatever a step, its offloaded work or ``check`` raises (the remaining steps are dropped).
+        """
+        steps = self.steps
+        sent: Any = None
+        try:
+            while True:
+                try:
+                    step = steps.send(sent)
+                except StopIteration as done:
+                    return done.value
+                if step is None:
+                    await asyncio.sleep(0)
+                    sent = None
+                else:
+                    sent = await Offloaded(step).result()
+                self.check()
+        finally:
+            steps.close()
+
+
+Deferred = Offloaded | Stepped
+"""A handler's result that the server awaits before it replies."""

@@ -33,7 +33,7 @@ from .dispatch import Dispatcher
 from .endpoints import Listener, UnixEndpoint, bind
 from .gate import ChannelKeys, SessionGate
 from .module import Module
-from .offload import Offloaded
+from .offload import Deferred
 from .serial_line import SerialLine
 
 log = logging.getLogger(__name__)
@@ -100,7 +100,7 @@ class Connection:
         reply = self._dispatcher.handle(request, self._session)
         if request.command is Command.HELLO and reply.status == 0:
             self._greeted = True
-        if isinstance(reply.body, Offloaded):
+        if isinstance(reply.body, Deferred):
             self._start_task(request, reply.body.result())
             return
         self._reply(reply)

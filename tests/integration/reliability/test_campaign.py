@@ -11,7 +11,10 @@ from pathlib import Path
 
 import pytest
 
+from softscm.wire.defs import Command
+
 from ...campaign import crash, faults, fuzz, hygiene, soak
+from ...campaign.rawclient import RawClient
 
 KILLS = 60
 DECODER_CASES = 10_000
@@ -51,9 +54,29 @@ def test_fuzzed_frames_get_a_request_or_a_typed_error():
 
 def test_fuzzed_arguments_of_every_command_get_typed_answers_from_a_real_scmd(daemon):
     report = fuzz.fuzz_commands(str(daemon.socket), COMMAND_CASES, seed_value=17)
-    assert report.cases >= COMMAND_CASES and report.failures == []
+    assert report.cases >= COMMAND_CASES and report.failures == [], "\n".join(map(str, report.failures))
     assert report.slowest < 1.0 and len(report.statuses) > 5
+    slowest = report.slowest_cases
+    assert len(slowest) == fuzz.SLOWEST and slowest[0].seconds == report.slowest
+    assert [case.seconds for case in slowest] == sorted((case.seconds for case in slowest), reverse=True)
     assert daemon.process.poll() is None
+
+
+def test_a_failed_fuzz_case_is_kept_with_its_command_abbreviated_arguments_and_time(daemon):
+    """A reply that names another request's id is a finding, kept with what was sent."""
+    raw = RawClient(str(daemon.socket), timeout=10)
+    raw.hello()
+    report = fuzz.FuzzReport()
+    args = {"size": 3, "data": bytes(range(200)), "name": "n" * 100}
+    reply = raw.call(int(Command.RANDOM), args, request_id=5)
+    raw.close()
+    fuzz.judge(report, Command.RANDOM, args, 6, reply, 0.25, "seed 1, case 2")
+    (case,) = report.failures
+    assert case.command == "RANDOM" and case.seconds == 0.25 and case.where == "seed 1, case 2"
+    assert "misattributed" in case.outcome and "late" not in case.outcome
+    assert "<200 bytes>" in case.args and "<100 chars>" in case.args and len(case.args) < 200
+    (slow,) = report.slowest_cases
+    assert (slow.command, slow.args, slow.outcome, slow.seconds) == ("RANDOM", case.args, "status OK", 0.25)
 
 
 def test_sixteen_clients_soak_without_errors_stalls_or_growth(daemon):

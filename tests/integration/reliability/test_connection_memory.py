@@ -8,8 +8,8 @@ import struct
 import time
 
 from softscm.module.server import MAX_BUFFERED, MAX_CONNECTIONS
-from softscm.wire.codec import MAX_REQUEST_ITEMS
-from softscm.wire.defs import Command, ErrorCode
+from softscm.wire.codec import MAX_REQUEST_ITEMS, Request
+from softscm.wire.defs import PROTOCOL_VERSION, Command, ErrorCode
 
 from ...campaign.rawclient import RawClient
 
@@ -99,10 +99,16 @@ def test_connections_over_the_limit_are_refused_with_busy(daemon):
         assert reply.status == ErrorCode.BUSY and str(MAX_CONNECTIONS) in reply.body
         extra.close()
         socks.pop().close()
-        time.sleep(0.2)
-        later = RawClient(str(daemon.socket))
-        later.hello()  # a slot freed: served again
-        later.close()
+        deadline = time.monotonic() + 10  # the daemon sees the close on its next turn (later on a loaded machine)
+        while True:
+            later = RawClient(str(daemon.socket))
+            later.send(Request(1, Command.HELLO, {"version": PROTOCOL_VERSION}).to_bytes())
+            status = later.reply(timeout=10).status
+            later.close()
+            if status != ErrorCode.BUSY or time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
+        assert status == 0  # a slot freed: served again
     finally:
         for sock in socks:
             sock.close()

@@ -5,12 +5,14 @@ typed error (issue 17, defect 1)."""
 from __future__ import annotations
 
 import os
+import select
 import time
 
 import pytest
 
 from softscm.wire.defs import Command, ErrorCode, KdfType, KeyType, ModuleState
-from softscm.wire.errors import LimitExceededError
+from softscm.module.crypto.stream import MAX_RECORDS_PER_UPDATE
+from softscm.wire.errors import InvalidArgumentError, LimitExceededError
 
 from ...campaign.rawclient import RawClient, request
 
@@ -93,3 +95,72 @@ def test_gen_keys_that_cannot_fit_are_refused_before_any_is_generated(scm):
         scm.gen_key_pairs(KeyType.NISTP256, 1000)
     assert time.monotonic() - started < 0.05
     assert len(scm.gen_key_pairs(KeyType.NISTP256, 3)) == 3
+
+
+def _pings_answered_while_pending(daemon, *payloads: bytes, timeout: float = 120) -> tuple[int, list]:
+    """Send ``payloads`` on one connection, then HELLO after HELLO on another until the first reply
+    comes: how many pings were answered before it, and every reply. Each ping goes out after the
+    last one's answer, so more than two answered means the loop served them while the heavy
+    request ran (a request that holds the loop lets at most two through: one read before it, one
+    read in the same turn)."""
+    heavy = RawClient(str(daemon.socket), timeout=timeout)
+    heavy.hello()
+    ping = RawClient(str(daemon.socket), timeout=timeout)
+    ping.hello()
+    for payload in payloads:
+        heavy.send(payload)
+    answered = 0
+    while not select.select([heavy.sock], [], [], 0)[0]:
+        ping.hello()
+        answered += 1
+    replies = sorted((heavy.reply(timeout=timeout) for _ in payloads), key=lambda reply: reply.id)
+    heavy.close()
+    ping.close()
+    return answered, replies
+
+
+def test_a_maximal_gen_keys_lets_other_clients_in_between_its_steps(daemon_factory):
+    """Found by bench/loop_budget.py: GEN_KEYS of 1,024 keys held the loop for 0.3 to 0.5 s. It now
+    generates GEN_KEYS_STEP keys at a time, the loop serving others in between."""
+    daemon = daemon_factory("scm", "--user-capacity", "1100")
+    answered, (reply,) = _pings_answered_while_pending(
+        daemon, request(Command.GEN_KEYS, {"key_type": int(KeyType.X25519), "count": 1024}, 20))
+    assert reply.status == 0 and reply.id == 20 and len(reply.body["slots"]) == 1024
+    assert answered > 2, answered  # served between its 1024 / GEN_KEYS_STEP steps
+    with daemon.connect() as scm:
+        slots = dict(scm.list_slots().slots)
+        assert all(slots[slot] is KeyType.X25519 for slot in reply.body["slots"])
+        assert len(scm.get_public_key(reply.body["slots"][-1])) == 32
+
+
+def test_a_stream_piece_of_too_many_small_chunks_is_refused_before_any_work(scm):
+    """Found by bench/loop_budget.py: a 2 MiB piece in 1-byte chunks held the loop for 10 s and its
+    35 MB reply outgrew the frame limit (the connection was closed, untyped)."""
+    started = time.monotonic()
+    with pytest.raises(LimitExceededError, match="at most 4096 chunks"):
+        scm.lock_stream(os.urandom(2 * 1024 * 1024), chunk_size=1, final=True)
+    assert time.monotonic() - started < 0.5
+    locked = scm.lock_stream(os.urandom(MAX_RECORDS_PER_UPDATE), chunk_size=1, final=True).data
+    assert len(scm.unlock_stream(locked, final=True).data) == MAX_RECORDS_PER_UPDATE
+    with pytest.raises(LimitExceededError):
+        scm.unlock_stream(locked + locked, final=True)
+    opened = scm.lock_stream(b"", chunk_size=1)
+    with pytest.raises(LimitExceededError):
+        scm.stream_update(opened.handle, os.urandom(MAX_RECORDS_PER_UPDATE + 1))
+    with pytest.raises(InvalidArgumentError, match="no such lock stream"):  # a refused piece ends the stream
+        scm.stream_update(opened.handle, b"a", final=True)
+
+
+
+def test_gen_keys_under_way_count_against_the_free_slots(daemon_factory):
+    """Pipelined GEN_KEYS that together need more than the free slots: the ones that cannot fit
+    beside those under way are refused at once (they would otherwise all generate their keys)."""
+    daemon = daemon_factory("scm", "--user-capacity", "1100")
+    raw = RawClient(str(daemon.socket), timeout=120)
+    raw.hello()
+    for request_id in range(30, 34):
+        raw.send(request(Command.GEN_KEYS, {"key_type": int(KeyType.X25519), "count": 500}, request_id))
+    replies = {reply.id: reply for reply in (raw.reply(timeout=120) for _ in range(4))}
+    raw.close()
+    assert [replies[i].status for i in range(30, 34)] == [0, 0, ErrorCode.NO_FREE_SLOT, ErrorCode.NO_FREE_SLOT]
+    assert replies[32].id == 32 and "free user slots" in replies[32].body

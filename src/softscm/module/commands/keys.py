@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Generator
+from typing import Any
 
 from ...wire.defs import EPHEMERAL_SLOT, FIRST_USER_SLOT, Event, Mode, Role
 from ...wire.errors import ExportDisabledError, InvalidSlotError, NoFreeSlotError, NotPermittedError, WalletError
@@ -24,10 +25,14 @@ from ...wire.messages.keys import (
     StoreForeignRequest,
 )
 from ..audit.recorder import Recorder
-from ..crypto import load_private, normalize_public, public_to_pem
+from ..crypto import PrivateKey, load_private, normalize_public, public_to_pem
 from ..dispatch import Route, route, slot_of
 from ..keyslots import KeySlots
+from ..offload import Step, Stepped
 from ..wallet.service import WalletService
+
+GEN_KEYS_STEP = 32
+"""Keys a GEN_KEYS generates before the loop serves others again (about 10 to 20 ms of work)."""
 
 
 class KeyCommands:
@@ -37,6 +42,7 @@ class KeyCommands:
         self._wallets = wallets
         self._events = events
         self._mode = mode
+        self._generating = 0  # keys that GEN_KEYS requests under way will store
 
     def routes(self) -> list[Route]:
         return [
@@ -58,15 +64,29 @@ class KeyCommands:
         self._events.record(Event.KEY_GENERATED, slot=slot, key_type=request.key_type.label)
         return SlotReply(slot)
 
-    def gen_keys(self, request: GenKeysRequest) -> SlotsReply:
-        """Generate ``count`` key pairs in one durable transaction (all or none).
+    def gen_keys(self, request: GenKeysRequest) -> Stepped:
+        """Generate ``count`` key pairs, :data:`GEN_KEYS_STEP` at a time on the loop (the others are
+        served between steps), and store them in one durable transaction (all or none).
 
-        :raises NoFreeSlotError: if they do not all fit.
+        :raises NoFreeSlotError: if they do not all fit in the free slots that generations already
+            under way leave (checked first, and again when storing).
         """
-        free = self._store.free_user_slots()
+        free = self._store.free_user_slots() - self._generating
         if request.count > free:  # before generating them: a refusal costs nothing
-            raise NoFreeSlotError(f"{request.count} keys do not fit in the {free} free user slots")
-        slots = self._store.put_keys([self._keys.generate(request.key_type) for _ in range(request.count)])
+            raise NoFreeSlotError(f"{request.count} keys do not fit in the {max(free, 0)} free user slots")
+        self._generating += request.count
+        return Stepped(self._gen_keys(request))
+
+    def _gen_keys(self, request: GenKeysRequest) -> Generator[Step, Any, SlotsReply]:
+        try:
+            keys: list[PrivateKey] = []
+            while len(keys) < request.count:
+                keys += [self._keys.generate(request.key_type)
+                         for _ in range(min(GEN_KEYS_STEP, request.count - len(keys)))]
+                yield None
+        finally:
+            self._generating -= request.count
+        slots = self._store.put_keys(keys)
         label = request.key_type.label
         self._events.record_many([(Event.KEY_GENERATED, {"slot": slot, "key_type": label}) for slot in slots])
         return SlotsReply(tuple(slots))

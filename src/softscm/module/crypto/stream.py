@@ -32,7 +32,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from ...wire.defs import STREAM_CHUNK_SIZE, LockKey
-from ...wire.errors import AuthenticationError, InvalidArgumentError
+from ...wire.errors import AuthenticationError, InvalidArgumentError, LimitExceededError
 from .aead import TAG_SIZE
 from .rng import Rng, system_rng
 
@@ -43,6 +43,9 @@ NONCE_PREFIX_SIZE = 8
 DEFAULT_CHUNK_SIZE = STREAM_CHUNK_SIZE
 MAX_CHUNK_SIZE = STREAM_CHUNK_SIZE  # a record and its request fit one wire frame with room to spare
 MAX_RECORDS = 2**32  # the 4-byte record index
+MAX_RECORDS_PER_UPDATE = 4096
+"""Records one piece of a stream may complete (about 20 ms of work): with small chunks, a large
+piece would otherwise hold the module for seconds and its output outgrow a frame."""
 KEY_INFO = b"softscm lock stream v1"
 
 Buffer = bytes | bytearray | memoryview
@@ -235,10 +238,16 @@ class StreamLocker:
         self._started = False
 
     def update(self, data: Buffer) -> bytes:
-        """:raises InvalidArgumentError: after :meth:`finish`, or past 2^32 chunks."""
+        """The records completed by ``data``.
+
+        :raises InvalidArgumentError: after :meth:`finish`, or past 2^32 chunks.
+        :raises LimitExceededError: if ``data`` would complete over :data:`MAX_RECORDS_PER_UPDATE`
+            records (nothing is done: send smaller pieces, or use larger chunks).
+        """
         if self._sealer.finished:
             raise InvalidArgumentError("the stream has already been finished")
         size = self._sealer.header.chunk_size
+        _check_records(-(-(len(self._pending) + len(data)) // size), size)
         pending = memoryview(self._pending + bytes(data) if self._pending else data).cast("B")
         whole = (len(pending) - 1) // size * size if pending else 0  # the last chunk may be the final one: keep it
         head = self._start()
@@ -287,7 +296,12 @@ class StreamUnlocker:
         self._opener: RecordOpener | None = None
 
     def update(self, data: Buffer) -> bytes:
-        """:raises AuthenticationError: for a bad header or a record that fails (which check is not said)."""
+        """The plaintext of the records ``data`` completes (all but the last, which may be final).
+
+        :raises AuthenticationError: for a bad header or a record that fails (which check is not said).
+        :raises LimitExceededError: if the pending data holds over :data:`MAX_RECORDS_PER_UPDATE`
+            records (nothing is opened).
+        """
         pending = memoryview(self._pending + bytes(data) if self._pending else data).cast("B")
         if self._opener is None:
             if len(pending) < StreamHeader.FIXED_SIZE or len(pending) < StreamHeader.size_from(pending):
@@ -299,6 +313,7 @@ class StreamUnlocker:
             pending = pending[size:]
             self._opener = RecordOpener(self._key_for(header.key_id), header)
         size = self._opener.header.record_size
+        _check_records(-(-len(pending) // size), self._opener.header.chunk_size)
         whole = (len(pending) - 1) // size * size if pending else 0  # more follows: these records are not final
         out = bytearray(whole - whole // size * TAG_SIZE)
         _open_records(self._opener, out, pending[:whole], final=False)
@@ -319,12 +334,22 @@ class StreamUnlocker:
         return bytes(out)
 
 
+def _check_records(records: int, chunk_size: int) -> None:
+    """:raises LimitExceededError: for over :data:`MAX_RECORDS_PER_UPDATE` records in one piece."""
+    if records > MAX_RECORDS_PER_UPDATE:
+        raise LimitExceededError(f"one stream piece may hold at most {MAX_RECORDS_PER_UPDATE} chunks "
+                                 f"({MAX_RECORDS_PER_UPDATE * chunk_size} bytes of {chunk_size}-byte chunks); "
+                                 f"this one holds {records}: send smaller pieces or use larger chunks")
+
+
 def lock_stream(key: bytes, header: StreamHeader, data: Buffer) -> bytes:
     """The whole stream for ``data`` at once (header and records), sealed straight into its place.
 
     :raises InvalidArgumentError: for data past 2^32 chunks.
+    :raises LimitExceededError: for data over :data:`MAX_RECORDS_PER_UPDATE` chunks.
     """
     view = memoryview(data).cast("B")
+    _check_records(-(-len(view) // header.chunk_size), header.chunk_size)
     head = header.to_bytes()
     out = bytearray(header.locked_size(len(view)))
     out[:len(head)] = head
@@ -341,6 +366,7 @@ def unlock_stream(key_for: Callable[[LockKey], bytes], stream: Buffer,
     its place.
 
     :raises AuthenticationError: if anything in it fails (which check is not said).
+    :raises LimitExceededError: for a stream of over :data:`MAX_RECORDS_PER_UPDATE` chunks.
     """
     view = memoryview(stream).cast("B")
     if len(view) < StreamHeader.FIXED_SIZE or len(view) < StreamHeader.size_from(view):
@@ -351,6 +377,7 @@ def unlock_stream(key_for: Callable[[LockKey], bytes], stream: Buffer,
     records = view[size:]
     if len(records) < TAG_SIZE:
         raise _failed()
+    _check_records(-(-len(records) // header.record_size), header.chunk_size)
     full = (len(records) - 1) // header.record_size  # records before the final one
     if len(records) - full * header.record_size < TAG_SIZE:
         raise _failed()
