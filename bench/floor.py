@@ -8,13 +8,19 @@ servers (1 and 4 client processes, rounds alternating so that noise hits both al
 bare server reaches bounds what any design of scmd could reach on this machine, so its ratio to
 the in-process rate shows how much of a 4-client target the machine itself leaves.
 
-    .venv/bin/python bench/floor.py [--seconds 2] [--rounds 3]
+Beside the rates, each server's CPU time per request (user + system, from ``/proc``): what the
+server itself spends, which scheduling noise on a shared machine moves much less than a rate.
+Run as root with ``--realtime`` to shield every process of the run (both servers and all clients
+alike) from other jobs on the machine (SCHED_FIFO).
+
+    .venv/bin/python bench/floor.py [--seconds 2] [--rounds 3] [--realtime]
 """
 
 from __future__ import annotations
 
 import argparse
 import multiprocessing as mp
+import os
 import socket
 import statistics
 import sys
@@ -29,7 +35,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import Prehashed, decode_ds
 
 sys.path.insert(0, str(Path(__file__).parent))
 from core import DIGEST, measure  # noqa: E402
-from scmd_runner import running_scmd  # noqa: E402
+from scmd_runner import running_scmd_process  # noqa: E402
 
 import softscm  # noqa: E402
 from softscm.wire.codec import Reply, Request  # noqa: E402
@@ -84,48 +90,71 @@ def _client(url: str, seconds: float, start: float, queue: mp.Queue) -> None:
         queue.put(measure(lambda: scm.sign(0, DIGEST), seconds)[0])
 
 
-def rate(url: str, clients: int, seconds: float) -> float:
-    """Signatures per second from ``clients`` client processes together."""
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of process ``pid`` so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def rate(url: str, clients: int, seconds: float, server_pid: int) -> tuple[float, float]:
+    """Signatures per second from ``clients`` client processes together, and the server's CPU
+    seconds per signature meanwhile."""
     queue: mp.Queue = mp.Queue()
     start = time.time() + 0.5
     procs = [mp.Process(target=_client, args=(url, seconds, start, queue)) for _ in range(clients)]
     for p in procs:
         p.start()
+    while time.time() < start:
+        time.sleep(0.001)
+    before = cpu_seconds(server_pid)
     total = sum(queue.get() for _ in procs)
+    used = cpu_seconds(server_pid) - before
     for p in procs:
         p.join()
-    return total
+    return total, used / (total * seconds)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=float, default=2.0)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--realtime", action="store_true", help="run every process SCHED_FIFO (needs root)")
     options = parser.parse_args()
+    if options.realtime:
+        os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(50))  # inherited by the servers and clients
     key = ec.generate_private_key(ec.SECP256R1())
     library = measure(lambda: key.sign(DIGEST, _ECDSA), options.seconds)[0]
     results: dict[tuple[str, int], list[float]] = {}
-    with tempfile.TemporaryDirectory() as tmp, running_scmd(Path(tmp)) as scmd_url:
+    cpu: dict[tuple[str, int], list[float]] = {}
+    with tempfile.TemporaryDirectory() as tmp, running_scmd_process(Path(tmp)) as (scmd_url, scmd_pid):
         bare_path = str(Path(tmp) / "bare.sock")
         bare = mp.Process(target=bare_server, args=(bare_path,), daemon=True)
         bare.start()
         while not Path(bare_path).exists():
             time.sleep(0.02)
         try:
+            assert bare.pid is not None
             for _ in range(options.rounds):
-                for name, url in (("bare server", f"unix:{bare_path}"), ("scmd", scmd_url)):
+                for name, url, pid in (("bare server", f"unix:{bare_path}", bare.pid), ("scmd", scmd_url, scmd_pid)):
                     for clients in (1, 4):
-                        results.setdefault((name, clients), []).append(rate(url, clients, options.seconds))
+                        ops, seconds = rate(url, clients, options.seconds, pid)
+                        results.setdefault((name, clients), []).append(ops)
+                        cpu.setdefault((name, clients), []).append(seconds)
         finally:
             bare.terminate()
             bare.join()
     print(f"P-256 sign, in-process single thread: {library:,.0f}/s")
-    print(f"{'server':12s} {'clients':>7s} {'median/s':>9s} {'best/s':>9s} {'median/lib':>10s} {'of bare':>8s}")
+    print(f"{'server':12s} {'clients':>7s} {'median/s':>9s} {'best/s':>9s} {'median/lib':>10s} {'of bare':>8s} "
+          f"{'cpu us/req':>10s} {'bare/this':>9s}")
     for (name, clients), rates in results.items():
         median = statistics.median(rates)
         bare_median = statistics.median(results[("bare server", clients)])
+        used = statistics.median(cpu[(name, clients)])
+        bare_used = statistics.median(cpu[("bare server", clients)])
         print(f"{name:12s} {clients:7d} {median:9,.0f} {max(rates):9,.0f} {median / library:10.2f} "
-              f"{median / bare_median:8.2f}")
+              f"{median / bare_median:8.2f} {used * 1e6:10.1f} {bare_used / used:9.2f}")
+    print("\ntargets: scmd at least 0.9x the bare server with 1 client and 0.95x with 4 (the 'of bare' column); "
+          "'bare/this' compares the CPU each spends per request")
 
 
 if __name__ == "__main__":

@@ -14,6 +14,13 @@ from pathlib import Path
 @contextmanager
 def running_scmd(base: Path, *extra: str, user_capacity: int = 512) -> Iterator[str]:
     """Run scmd with its state in ``base``; yields its ``unix:`` URL."""
+    with running_scmd_process(base, *extra, user_capacity=user_capacity) as (url, _pid):
+        yield url
+
+
+@contextmanager
+def running_scmd_process(base: Path, *extra: str, user_capacity: int = 512) -> Iterator[tuple[str, int]]:
+    """:func:`running_scmd`, yielding the URL and the daemon's process id."""
     socket, ready = base / "scmd.sock", base / "scmd.ready"
     daemon = subprocess.Popen(
         [sys.executable, "-m", "softscm.module.daemon", "--state-dir", str(base / "state"), "--socket", str(socket),
@@ -25,7 +32,7 @@ def running_scmd(base: Path, *extra: str, user_capacity: int = 512) -> Iterator[
             if daemon.poll() is not None or time.monotonic() > deadline:
                 raise SystemExit("scmd did not start")
             time.sleep(0.02)
-        yield f"unix:{socket}"
+        yield f"unix:{socket}", daemon.pid
     finally:
         daemon.send_signal(signal.SIGTERM)
         daemon.wait(timeout=30)

@@ -8,8 +8,7 @@ where status 0 means success (body is the result) and any other status is an
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import cbor2
 
@@ -27,8 +26,7 @@ _ID, _STATUS_OR_CMD, _BODY, _EVENT = 0, 1, 2, 3
 _COMMANDS = {int(c): c for c in Command}  # a dict lookup is several times cheaper than Command(n)
 
 
-@dataclass(frozen=True)
-class Request:
+class Request(NamedTuple):  # a NamedTuple: a third of a frozen dataclass's cost to make, twice per request
     id: int
     command: Command
     args: dict[str, Any]
@@ -74,8 +72,7 @@ class Request:
         return cls(request_id, known, args)
 
 
-@dataclass(frozen=True)
-class Reply:
+class Reply(NamedTuple):
     id: int
     status: int
     body: Any
@@ -98,8 +95,7 @@ class Reply:
         return self.body
 
 
-@dataclass(frozen=True)
-class EventMessage:
+class EventMessage(NamedTuple):
     event: dict[str, Any]
 
     def to_bytes(self) -> bytes:

@@ -8,7 +8,7 @@ import json
 
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from softscm.module.access.caller import Caller, Session
+from softscm.module.access.caller import EMBEDDED, Caller, Session
 from softscm.module.access.control import ACCESS, GRANT_PREFIX, AccessControl
 from softscm.module.audit.recorder import Recorder
 from softscm.module.crypto.rng import system_rng
@@ -63,3 +63,17 @@ def test_an_older_tables_inline_grants_move_to_their_rows_at_the_first_write(key
     assert "grants" not in json.loads(keystore.get_meta(ACCESS) or b"")
     assert keystore.meta_names(GRANT_PREFIX) == [f"{GRANT_PREFIX}{slot}"]
     _control(keystore).check_keys(ALICE, [slot], "sign")  # and read back from its row
+
+
+def test_the_owner_gets_no_grant_but_a_removed_keys_grant_is_dropped(keystore):
+    owner = Session(EMBEDDED)
+    control = _control(keystore)
+    slot = put(keystore, ec.generate_private_key(ec.SECP256R1()))
+    control.created(owner, [slot])
+    assert keystore.meta_names(GRANT_PREFIX) == []  # nothing written for the owner
+    control.created(ALICE, [slot])
+    keystore.remove([slot])
+    assert put(keystore, ec.generate_private_key(ec.SECP256R1())) == slot  # another key, same slot
+    control.created(owner, [slot])
+    assert keystore.meta_names(GRANT_PREFIX) == []  # Alice's grant for the old key is gone
+    assert slot not in control.table.grants

@@ -180,10 +180,22 @@ class AccessControl:
         return True
 
     def created(self, session: Session, slots: Iterable[int]) -> None:
-        """The session made (or derived again) the keys in ``slots``: it may use them."""
-        changed = [slot for slot in slots if slot >= FACTORY_SLOTS and self._add(slot, session.caller.principal)]
+        """The session made (or derived again) the keys in ``slots``: it may use them. The module
+        owner, an administrator whatever the table says, gets no grant; a grant a removed key left
+        in the slot is dropped all the same."""
+        principal = session.caller.principal
+        add = self._drop_stale if session.caller.is_owner else lambda slot: self._add(slot, principal)
+        changed = [slot for slot in slots if slot >= FACTORY_SLOTS and add(slot)]
         if changed:
             self._save_grants(changed)
+
+    def _drop_stale(self, slot: int) -> bool:
+        """Drop the grant of a key no longer in ``slot``; returns whether there was one."""
+        grant = self.table.grants.get(slot)
+        if grant is None or grant.public == self._store.get(slot).public.hex():
+            return False
+        del self.table.grants[slot]
+        return True
 
     def grant(self, slot: int, principal: str) -> None:
         """:raises SlotEmptyError: for an empty slot."""
