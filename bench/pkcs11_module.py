@@ -2,6 +2,9 @@
 one process: P-256 and Ed25519 sign (one session) and durable key-pair generation. Rounds alternate
 between the two libraries so that load on the machine falls on both alike; the median round counts.
 The softscm client column is the same operation through softscm's own client (no PKCS#11 layer).
+The floor row is P-256 sign through that client against bench/floor.py's bare server (a Python
+server with a thread per connection that only signs): what any module in its own process, reached
+over a Unix socket, can reach here; SoftHSM2 signs inside the calling process.
 
     .venv/bin/python bench/pkcs11_module.py [--seconds 1.0] [--rounds 3]
 
@@ -12,7 +15,9 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import multiprocessing as mp
 import os
+import time
 import statistics
 import subprocess
 import sys
@@ -27,6 +32,7 @@ from pkcs11.util.ec import encode_named_curve_parameters
 
 sys.path.insert(0, str(Path(__file__).parent))
 from core import measure, pct  # noqa: E402
+from floor import bare_server  # noqa: E402
 from peers import SOFTHSM_LIB  # noqa: E402
 from scmd_runner import running_scmd  # noqa: E402
 
@@ -85,6 +91,13 @@ def main() -> None:
         (base / "hsm").mkdir()
         (base / "scm").mkdir()
         hsm_ops, hsm_session = operations(softhsm_token(base / "hsm"), "1234")
+        bare_path = str(base / "bare.sock")
+        bare = mp.Process(target=bare_server, args=(bare_path,), daemon=True)
+        bare.start()
+        while not Path(bare_path).exists():
+            time.sleep(0.02)
+        floor_client = softscm.connect(f"unix:{bare_path}")
+        floor: list[float] = []
         with running_scmd(base / "scm", user_capacity=100_000) as url:
             os.environ["SOFTSCM_URL"] = url
             os.environ["XDG_STATE_HOME"] = str(base / "xdg")
@@ -101,8 +114,11 @@ def main() -> None:
                     rate, latency[name] = measure(scm_ops[name], options.seconds)
                     rates[name]["softscm"].append(rate)
                     rates[name]["client"].append(measure(direct[name], options.seconds)[0])
+                floor.append(measure(lambda: floor_client.sign(0, DIGEST), options.seconds)[0])
             scm_session.close()
             client.close()
+        floor_client.close()
+        bare.terminate()
         hsm_session.close()
     print(f"{'ops/s (median of ' + str(options.rounds) + ' rounds)':32s}{'SoftHSM2':>10s}{'softscm':>10s}{'ratio':>8s}"
           f"{'p50/p99 us':>14s}{'softscm client':>16s}")
@@ -113,6 +129,11 @@ def main() -> None:
         latencies = f"{pct(latency[name], 50):.0f}/{pct(latency[name], 99):.0f}"
         print(f"{name:32s}{hsm:10,.0f}{scm:10,.0f}{scm / hsm:7.2f}x{latencies:>14s}"
               f"{statistics.median(row['client']):16,.0f}")
+    hsm_sign, scm_sign = statistics.median(rates["sign nistp256"]["softhsm"]), statistics.median(
+        rates["sign nistp256"]["softscm"])
+    print(f"{'floor: P-256 sign, bare server':32s}{statistics.median(floor):20,.0f}  = "
+          f"{statistics.median(floor) / hsm_sign:.2f}x SoftHSM2; softscm PKCS#11 sign = "
+          f"{scm_sign / statistics.median(floor):.2f}x the floor")
     print("\ntargets:")
     for name, target in (("sign nistp256", 0.8), ("keygen nistp256 (stored)", 10.0)):
         print(f"  {name:30s} {ratios[name]:6.2f}x  (target >= {target}x) {'met' if ratios[name] >= target else 'NOT met'}")
