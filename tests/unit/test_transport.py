@@ -77,3 +77,21 @@ def test_a_closed_peer_is_a_transport_error(pair):
     far.close()
     with pytest.raises(TransportError):
         transport.recv(1.0)
+
+
+def test_a_large_frame_is_read_whole_and_a_timeout_inside_it_loses_nothing(pair):
+    """A frame larger than the read buffer is read into its own buffer; when the reply stops half
+    way and the read times out, the part already read waits for the next recv."""
+    transport, far = pair
+    payload = bytes(range(256)) * 4096  # 1 MiB
+    whole = frame(payload)
+    first = threading.Thread(target=far.sendall, args=(whole[:300_000],))  # more than the socket holds
+    first.start()
+    with pytest.raises(ScmTimeoutError):
+        transport.recv(0.5)
+    first.join()
+    rest = threading.Thread(target=far.sendall, args=(whole[300_000:] + frame(b"next"),))
+    rest.start()
+    assert transport.recv(5.0) == payload
+    assert transport.recv(5.0) == b"next"
+    rest.join()

@@ -129,12 +129,16 @@ class SocketTransport:
         have = len(self._buffer) - HEADER.size
         payload[:have] = memoryview(self._buffer)[HEADER.size:]
         self._buffer.clear()
-        with memoryview(payload) as view:
-            while have < length:
-                received = self._read(timeout, view[have:])
-                if received == 0:
-                    raise TransportError("connection closed by the module")
-                have += received
+        try:
+            with memoryview(payload) as view:
+                while have < length:
+                    received = self._read(timeout, view[have:])
+                    if received == 0:
+                        raise TransportError("connection closed by the module")
+                    have += received
+        except BaseException:  # a timeout: what came of the frame waits for the next recv
+            self._buffer += HEADER.pack(length) + payload[:have]
+            raise
         return payload  # a bytearray: decoded like bytes, and not copied once more
 
     def _read(self, timeout: float | None, into: memoryview | None = None) -> int:
