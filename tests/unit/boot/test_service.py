@@ -31,6 +31,8 @@ from softscm.wire.errors import (
     ModuleStateError,
 )
 
+from tests.stepping import inline
+
 from .helpers import P256Signer
 
 KEK = bytes(32)
@@ -255,7 +257,7 @@ def test_tap_and_slip39_authorise_and_each_attempt_is_logged(rig, image):
     assert module.state == "READY"
     service.verify(partition, Mode.PRODUCTION)
     assert module.state == "HOLD"
-    shares = service.create_admin_shares(1, [(2, 3)], iteration_exponent=0)[0]
+    shares = inline(service.create_admin_shares(1, [(2, 3)], iteration_exponent=0))[0]
     with pytest.raises(BootAuthorizationError):
         service.authorize_slip39(shares[:1])
     service.authorize_slip39(shares[1:])

@@ -18,7 +18,7 @@ development/production mode is an argument of :meth:`BootService.verify`.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Generator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -44,6 +44,7 @@ from ...wire.errors import (
 )
 from ..crypto.keys import PublicKey
 from ..crypto.rng import Rng, system_rng
+from ..offload import Step
 from ..sensors.tap import TapCodeRecognizer
 from .authorise import (
     AdminCommitment,
@@ -142,6 +143,7 @@ class BootService:
         self._rng, self._clock = rng, clock
         self._tap = tap_recognizer or TapCodeRecognizer()
         self._challenges = ChallengeBook(rng, clock)
+        self._making_shares = False  # a BOOT_SETUP's admin shares are off the loop
         self._workers = workers
         self._verified_version: int | None = None
 
@@ -398,14 +400,24 @@ class BootService:
         self._storage.set_meta(_TAP_CODE, encode_tap_code(code))
         self._hooks.record(Event.POLICY_CHANGE, setting="boot_tap_code")
 
-    def create_admin_shares(self, group_threshold: int, groups: Sequence[tuple[int, int]],
-                            passphrase: bytes = b"", iteration_exponent: int = 1) -> list[list[str]]:
-        """Draw a new admin secret, keep its commitment and return its SLIP-39 shares (once).
+    def create_admin_shares(self, group_threshold: int, groups: Sequence[tuple[int, int]], passphrase: bytes = b"",
+                            iteration_exponent: int = 1) -> Generator[Step, Any, list[list[str]]]:
+        """Draw a new admin secret, keep its commitment and return its SLIP-39 shares (once); the
+        split runs in an offloaded step.
 
         :raises InvalidArgumentError: for a layout SLIP-39 does not allow.
+        :raises BusyError: while another request's admin shares are being made (the second would
+            replace the first's commitment).
         """
-        commitment, shares = new_admin_shares(group_threshold, groups, rng=self._rng, passphrase=passphrase,
-                                              iteration_exponent=iteration_exponent)
+        if self._making_shares:
+            raise BusyError("admin shares are already being made; try again")
+        self._making_shares = True
+        try:
+            commitment, shares = yield from new_admin_shares(group_threshold, groups, rng=self._rng,
+                                                             passphrase=passphrase,
+                                                             iteration_exponent=iteration_exponent)
+        finally:
+            self._making_shares = False
         self._storage.set_meta(_ADMIN, commitment.to_bytes())
         self._hooks.record(Event.POLICY_CHANGE, setting="boot_admin_shares")
         return shares

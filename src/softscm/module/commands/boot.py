@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Generator, Sequence
 from pathlib import Path
+from typing import Any
 
 from ...wire.defs import BOOT_SIGNER_SLOT, BootAuthMethod, BootUnlistedPolicy, Event, Mode, Role
 from ...wire.errors import InvalidArgumentError, NotPermittedError, ScmTimeoutError
@@ -38,6 +39,7 @@ from ..boot.partition import BootPartition, open_partition
 from ..boot.service import BootService
 from ..boot.verify import ThrottledProgress, VerificationReport
 from ..dispatch import READY_OR_HOLD, Route, route
+from ..offload import Step, Stepped, stepped
 from ..policy.monitor import Monitor
 
 
@@ -189,7 +191,11 @@ class BootCommands:
     def confirm(self, request: BootConfirmRequest) -> MinimumVersion:
         return MinimumVersion(self._boot.confirm())
 
-    def setup(self, request: BootSetupRequest) -> AdminShares:
+    def setup(self, request: BootSetupRequest) -> AdminShares | Stepped:
+        """Set the tap code, the wipe list and new admin shares; the shares' split runs off the loop."""
+        return stepped(self._setup(request))
+
+    def _setup(self, request: BootSetupRequest) -> Generator[Step, Any, AdminShares]:
         boot = self._boot
         if request.tap_code is not None:
             boot.set_tap_code(request.tap_code)
@@ -198,8 +204,8 @@ class BootCommands:
         if (request.admin_group_threshold is None) != (request.admin_groups is None):
             raise InvalidArgumentError("admin shares need both the group threshold and the groups")
         if request.admin_group_threshold is not None and request.admin_groups is not None:
-            groups = boot.create_admin_shares(request.admin_group_threshold, request.admin_groups,
-                                              request.admin_passphrase)
+            groups = yield from boot.create_admin_shares(request.admin_group_threshold, request.admin_groups,
+                                                         request.admin_passphrase)
             return AdminShares(tuple(tuple(g) for g in groups))
         return AdminShares()
 
