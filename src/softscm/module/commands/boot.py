@@ -110,11 +110,14 @@ class BootCommands:
     def manifest(self, request: BootManifestRequest) -> Manifest:
         return self._manifest(self._boot.manifest())
 
-    def add_file(self, request: BootAddFileRequest) -> BootFileEntry:
-        """:raises InvalidArgumentError: if the partition has no such file."""
+    def add_file(self, request: BootAddFileRequest) -> BootFileEntry | Stepped:
+        """The file is hashed off the loop. :raises InvalidArgumentError: if the partition has no such file."""
+        return stepped(self._add_file(request))
+
+    def _add_file(self, request: BootAddFileRequest) -> Generator[Step, Any, BootFileEntry]:
         partition = self._partitions.open(request.partition)
         try:
-            return _entry(self._boot.add_or_update(partition, request.path, request.slot))
+            return _entry((yield from self._boot.add_or_update(partition, request.path, request.slot)))
         except FileNotFoundError:
             raise InvalidArgumentError(f"the boot partition has no file {request.path}") from None
 
@@ -122,11 +125,15 @@ class BootCommands:
         self._boot.remove(request.path)
         return Done()
 
-    def sign_all(self, request: BootSignAllRequest) -> Manifest:
+    def sign_all(self, request: BootSignAllRequest) -> Manifest | Stepped:
+        """The files are listed and hashed off the loop. :raises InvalidArgumentError: for a missing file."""
+        return stepped(self._sign_all(request))
+
+    def _sign_all(self, request: BootSignAllRequest) -> Generator[Step, Any, Manifest]:
         partition = self._partitions.open(request.partition)
         try:
-            manifest = self._boot.sign_all(partition, paths=request.paths, unlisted=request.unlisted,
-                                           security_version=request.security_version, slot=request.slot)
+            manifest = yield from self._boot.sign_all(partition, paths=request.paths, unlisted=request.unlisted,
+                                                      security_version=request.security_version, slot=request.slot)
         except FileNotFoundError as exc:
             raise InvalidArgumentError(f"the boot partition has no file {exc}") from None
         return self._manifest(manifest)
