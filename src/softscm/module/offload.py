@@ -23,7 +23,9 @@ import asyncio
 from collections.abc import Callable, Generator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
+
+R = TypeVar("R")
 
 OFFLOAD_ITEMS = 32
 """A batch of this many signatures or verifications runs off the loop (about 5 ms of P-256 work)."""
@@ -85,6 +87,32 @@ class Stepped:
                 self.check()
         finally:
             steps.close()
+
+
+def stepped(steps: Generator[Step, Any, R]) -> R | Stepped:
+    """Run ``steps`` on the loop up to its first step: its reply if it has none (light work stays
+    in one piece, its refusals come at once), else a :class:`Stepped` for the rest.
+
+    :raises: whatever ``steps`` raises before its first step.
+    """
+    try:
+        first = next(steps)
+    except StopIteration as done:
+        return done.value
+
+    def rest() -> Generator[Step, Any, R]:
+        try:
+            step = first
+            while True:
+                sent = yield step
+                try:
+                    step = steps.send(sent)
+                except StopIteration as done:
+                    return done.value
+        finally:
+            steps.close()
+
+    return Stepped(rest())
 
 
 Deferred = Offloaded | Stepped

@@ -164,3 +164,99 @@ def test_gen_keys_under_way_count_against_the_free_slots(daemon_factory):
     raw.close()
     assert [replies[i].status for i in range(30, 34)] == [0, 0, ErrorCode.NO_FREE_SLOT, ErrorCode.NO_FREE_SLOT]
     assert replies[32].id == 32 and "free user slots" in replies[32].body
+
+
+def _wire(message) -> dict:
+    return message.to_wire()
+
+
+def test_slip39_generation_at_the_highest_iteration_exponent_lets_pings_in(daemon):
+    """Found by bench/loop_budget.py: SLIP39_GEN_START (its PBKDF2) and SLIP39_GEN_NEXT_SHARE with a
+    member password held the loop for 0.2 to 0.3 s at iteration exponent 5; both run off it now."""
+    from softscm.module.wallet.slip39 import MAX_ITERATION_EXPONENT
+    from softscm.wire.messages.wallet import NewWallet, Slip39GenerateRequest, Slip39NextShareRequest
+
+    start = Slip39GenerateRequest(NewWallet(KeyType.SECP256K1, "offloaded"), 16, 16,
+                                  iteration_exponent=MAX_ITERATION_EXPONENT, passphrase="p" * 1024)
+    answered, (reply,) = _pings_answered_while_pending(daemon, request(Command.SLIP39_GEN_START, _wire(start), 20))
+    assert reply.status == 0 and answered > 2, (reply, answered)
+    with daemon.connect() as scm:
+        for group in range(16):
+            scm.slip39_set_group(group, 1, 1)
+    answered, (reply,) = _pings_answered_while_pending(
+        daemon, request(Command.SLIP39_GEN_NEXT_SHARE, _wire(Slip39NextShareRequest("m" * 1024)), 21))
+    assert reply.status == 0 and reply.body["slot"] == -1 and answered > 2, (reply, answered)
+    with daemon.connect() as scm:
+        scm.slip39_cancel()
+
+
+def test_slip39_restore_of_the_last_share_lets_pings_in(daemon):
+    """Found by bench/loop_budget.py: the share that completes a set at exponent 5 (member password,
+    then the set's decryption) held the loop for a third of a second; it now runs off it."""
+    from softscm.wire.messages.wallet import Slip39AddShareRequest
+
+    with daemon.connect() as scm:
+        scm.slip39_generate(KeyType.SECP256K1, "source", group_threshold=1, group_count=1, iteration_exponent=5,
+                            passphrase="set")
+        scm.slip39_set_group(0, 1, 1)
+        master, share = scm.slip39_next_share("member")
+        source = scm.get_public_key(scm.derive_wallet_key(master, 0).slot)
+        scm.slip39_restore(KeyType.SECP256K1, "restored", passphrase="set")
+    answered, (reply,) = _pings_answered_while_pending(
+        daemon, request(Command.SLIP39_RESTORE_ADD, _wire(Slip39AddShareRequest(share, "member")), 22))
+    assert reply.status == 0 and reply.body["slot"] > 0 and answered > 2, (reply, answered)
+    with daemon.connect() as scm:
+        assert scm.get_public_key(scm.derive_wallet_key(reply.body["slot"], 0).slot) == source
+
+
+def test_a_slip39_session_refuses_other_requests_while_a_step_is_off_the_loop(daemon):
+    """While a SLIP-39 request computes off the loop, the session cannot be used or cancelled by
+    another request (BUSY), nor another session opened; once it is back, it serves again."""
+    from softscm.wire.messages.wallet import NewWallet, Slip39CancelRequest, Slip39GenerateRequest
+
+    start = Slip39GenerateRequest(NewWallet(KeyType.SECP256K1, "guarded"), 2, 2, iteration_exponent=5,
+                                  passphrase="p" * 64)
+    other = Slip39GenerateRequest(NewWallet(KeyType.SECP256K1, "other"), 1, 1, iteration_exponent=0)
+    heavy = RawClient(str(daemon.socket), timeout=120)
+    heavy.hello()
+    heavy.send(request(Command.SLIP39_GEN_START, _wire(start), 30))  # its PBKDF2 outlasts the two sends below
+    heavy.send(request(Command.SLIP39_CANCEL, _wire(Slip39CancelRequest()), 31))
+    heavy.send(request(Command.SLIP39_GEN_START, _wire(other), 32))
+    replies = {reply.id: reply for reply in (heavy.reply(timeout=120) for _ in range(3))}
+    heavy.close()
+    assert replies[30].status == 0
+    assert replies[31].status == replies[32].status == int(ErrorCode.BUSY), replies
+    with daemon.connect() as scm:
+        scm.slip39_set_group(0, 1, 1)  # the first session is open and serves
+        scm.slip39_cancel()
+
+
+def test_boot_setup_of_the_largest_admin_share_set_lets_pings_in(daemon):
+    """BOOT_SETUP's 16 x 16 admin shares (PBKDF2 and 256 mnemonics) are made off the loop."""
+    from softscm.wire.messages.boot import BootSetupRequest
+
+    setup = BootSetupRequest(admin_group_threshold=16, admin_groups=((16, 16),) * 16, admin_passphrase=b"p" * 1024)
+    answered, (reply,) = _pings_answered_while_pending(daemon, request(Command.BOOT_SETUP, _wire(setup), 23))
+    assert reply.status == 0 and answered > 2, (reply.status, answered)
+
+
+def test_boot_add_file_and_sign_all_hash_off_the_loop(daemon_factory, tmp_path):
+    """Found by bench/loop_budget.py: BOOT_ADD_FILE and BOOT_SIGN_ALL hashed a 64 MiB tree on the
+    loop (0.5 to 0.6 s); the listing and hashing now run off it, the signing and storing on it."""
+    from softscm.wire.messages.boot import BootAddFileRequest, BootSignAllRequest
+
+    boot = tmp_path / "partition"
+    boot.mkdir()
+    (boot / "initrd.img").write_bytes(os.urandom(48 * 1024 * 1024))
+    (boot / "config.txt").write_bytes(b"arm_64bit=1\n")
+    daemon = daemon_factory("boot", "--boot-partition", str(boot))
+    answered, (reply,) = _pings_answered_while_pending(
+        daemon, request(Command.BOOT_ADD_FILE, _wire(BootAddFileRequest("initrd.img")), 24))
+    assert reply.status == 0 and reply.body["size"] == 48 * 1024 * 1024 and answered > 2, (reply.status, answered)
+    answered, (reply,) = _pings_answered_while_pending(
+        daemon, request(Command.BOOT_SIGN_ALL, _wire(BootSignAllRequest()), 25))
+    assert reply.status == 0 and answered > 2, (reply.status, answered)
+    assert sorted(entry["path"] for entry in reply.body["files"]) == ["config.txt", "initrd.img"]
+    _, (missing,) = _pings_answered_while_pending(
+        daemon, request(Command.BOOT_ADD_FILE, _wire(BootAddFileRequest("absent.bin")), 26))
+    assert missing.status == int(ErrorCode.INVALID_ARGUMENT) and "no file absent.bin" in missing.body

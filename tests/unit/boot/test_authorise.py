@@ -22,6 +22,8 @@ from softscm.wire.boottoken import AuthorizationToken
 from softscm.wire.defs import BootAuthAction, KeyType
 from softscm.wire.errors import BootAuthorizationError, InvalidArgumentError
 
+from tests.stepping import inline
+
 from .helpers import P256Signer
 
 SERIAL = "SCM-0001"
@@ -148,7 +150,7 @@ def test_a_tap_code_authorises_and_a_wrong_one_does_not():
 
 
 def test_slip39_admin_shares_meeting_the_threshold_authorise():
-    commitment, groups = new_admin_shares(2, [(2, 3), (1, 1)], passphrase=b"pw", iteration_exponent=0)
+    commitment, groups = inline(new_admin_shares(2, [(2, 3), (1, 1)], passphrase=b"pw", iteration_exponent=0))
     assert AdminCommitment.parse(commitment.to_bytes()) == commitment
     check_admin_shares(groups[0][:2] + groups[1], commitment, b"pw")
     check_admin_shares([groups[0][2], groups[0][0], groups[1][0]], commitment, b"pw")
@@ -156,8 +158,8 @@ def test_slip39_admin_shares_meeting_the_threshold_authorise():
                                (groups[0][:2] + groups[1], b"wrong"), (["not a share"], b"pw")):
         with pytest.raises(BootAuthorizationError):
             check_admin_shares(shares, commitment, passphrase)
-    other, other_groups = new_admin_shares(1, [(1, 1)], iteration_exponent=0)
+    other, other_groups = inline(new_admin_shares(1, [(1, 1)], iteration_exponent=0))
     with pytest.raises(BootAuthorizationError):
         check_admin_shares(other_groups[0], commitment)
     with pytest.raises(InvalidArgumentError):
-        new_admin_shares(3, [(1, 1)])
+        inline(new_admin_shares(3, [(1, 1)]))

@@ -31,6 +31,8 @@ from softscm.wire.errors import (
     ModuleStateError,
 )
 
+from tests.stepping import inline
+
 from .helpers import P256Signer
 
 KEK = bytes(32)
@@ -89,7 +91,7 @@ def rig(tmp_path, signer):
 
 def guard(service, image, **options):
     partition = FatImagePartition(image)
-    service.sign_defaults(partition, unlisted=BootUnlistedPolicy.FAIL, **options)
+    inline(service.sign_defaults(partition, unlisted=BootUnlistedPolicy.FAIL, **options))
     return partition
 
 
@@ -109,7 +111,7 @@ def test_a_clean_partition_verifies_and_confirm_raises_the_minimum(rig, image):
     assert decision.outcome is BootOutcome.VERIFIED and Event.BOOT_VERIFIED in module.kinds()
     assert service.confirm() == 4 and service.minimum_version == 4
     with pytest.raises(InvalidArgumentError):
-        service.sign_all(partition, security_version=3)
+        inline(service.sign_all(partition, security_version=3))
 
 
 def test_production_log_only(rig, image):
@@ -131,7 +133,7 @@ def test_production_hold_then_remediate_and_authorise(rig, image):
     assert service.verify(partition, Mode.PRODUCTION).outcome is BootOutcome.HELD
     assert module.state == "HOLD" and service.held and Event.BOOT_HOLD in module.kinds()
     with pytest.raises(BootHeldError):
-        service.add_or_update(partition, "kernel8.img")  # no re-signing a way out
+        inline(service.add_or_update(partition, "kernel8.img"))  # no re-signing a way out
     result = service.remediate(partition)
     assert result.restore.restored == ("kernel8.img",) and result.report.ok
     assert module.state == "HOLD"  # still held until authorised
@@ -229,10 +231,10 @@ def test_manifest_edits(rig, image):
     assert "bootcode.bin" not in [e.path for e in service.files()]
     assert not service._golden.has("bootcode.bin")
     partition.write_file("cmdline.txt", b"quiet\n")
-    entry = service.add_or_update(partition, "/cmdline.txt")
+    entry = inline(service.add_or_update(partition, "/cmdline.txt"))
     assert entry.size == 6 and service.manifest().entry("cmdline.txt") == entry
     with pytest.raises(FileNotFoundError):
-        service.add_or_update(partition, "absent.txt")
+        inline(service.add_or_update(partition, "absent.txt"))
     with pytest.raises(InvalidArgumentError):
         service.remove("bootcode.bin")
     meta["boot.manifest"] = b"garbage"
@@ -255,7 +257,7 @@ def test_tap_and_slip39_authorise_and_each_attempt_is_logged(rig, image):
     assert module.state == "READY"
     service.verify(partition, Mode.PRODUCTION)
     assert module.state == "HOLD"
-    shares = service.create_admin_shares(1, [(2, 3)], iteration_exponent=0)[0]
+    shares = inline(service.create_admin_shares(1, [(2, 3)], iteration_exponent=0))[0]
     with pytest.raises(BootAuthorizationError):
         service.authorize_slip39(shares[:1])
     service.authorize_slip39(shares[1:])

@@ -14,17 +14,18 @@ from shamir_mnemonic import Share
 from softscm.module.wallet.slip39 import Slip39Generation, Slip39Restore
 from softscm.module.wallet.slip39_members import apply_password, unlock_share
 from softscm.wire.errors import InvalidArgumentError, MnemonicError
+from tests.stepping import inline
 
 LAYOUT = [(1, 1), (2, 3), (3, 5)]  # three groups, two of them needed
 
 
 def _generate(passwords: dict[tuple[int, int], bytes], passphrase: bytes = b"", exponent: int = 0
               ) -> tuple[bytes, list[list[str]]]:
-    session = Slip39Generation(2, len(LAYOUT), exponent, passphrase, rng=random.Random(5).randbytes)
+    session = inline(Slip39Generation.start(2, len(LAYOUT), exponent, passphrase, rng=random.Random(5).randbytes))
     groups: list[list[str]] = []
     for index, (threshold, count) in enumerate(LAYOUT):
         session.set_group(index, count, threshold)
-        groups.append([session.next_share(passwords.get((index, m), b""))[0] for m in range(count)])
+        groups.append([inline(session.next_share(passwords.get((index, m), b"")))[0] for m in range(count)])
     assert session.done
     return session.master_secret, groups
 
@@ -63,7 +64,7 @@ def test_module_restores_with_each_members_password(protected):
     restore = Slip39Restore(b"TREZOR")
     chosen = [(groups[2][i], PASSWORDS.get((2, i), b"")) for i in (3, 0, 1)] + \
              [(groups[1][i], PASSWORDS.get((1, i), b"")) for i in (2, 1)]
-    results = [restore.add(m, p) for m, p in chosen]
+    results = [inline(restore.add(m, p)) for m, p in chosen]
     assert results == [None] * 4 + [secret]
 
 
@@ -105,20 +106,20 @@ def test_iteration_exponent_strengthens_the_member_key():
 def test_wrong_member_password_fails_when_the_set_decodes(protected):
     _, groups = protected
     restore = Slip39Restore(b"TREZOR")
-    assert restore.add(groups[0][0]) is None
-    assert restore.add(groups[1][0], b"mallory") is None
+    assert inline(restore.add(groups[0][0])) is None
+    assert inline(restore.add(groups[1][0], b"mallory")) is None
     with pytest.raises(MnemonicError):
-        restore.add(groups[1][1])
+        inline(restore.add(groups[1][1]))
     assert restore.finished
 
 
 def test_member_password_must_be_printable_ascii():
-    session = Slip39Generation(1, 1, 0)
+    session = inline(Slip39Generation.start(1, 1, 0))
     session.set_group(0, 1, 1)
     with pytest.raises(InvalidArgumentError):
-        session.next_share("pässword".encode())
+        inline(session.next_share("pässword".encode()))
     with pytest.raises(InvalidArgumentError):
-        unlock_share(session.next_share(b"ok")[0], b"tab\t")
+        unlock_share(inline(session.next_share(b"ok"))[0], b"tab\t")
 
 
 def test_unlock_share_rejects_a_corrupt_mnemonic(protected):

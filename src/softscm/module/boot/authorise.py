@@ -19,8 +19,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Generator, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import shamir_mnemonic
 
@@ -29,6 +30,7 @@ from ...wire.defs import BootAuthAction
 from ...wire.errors import BootAuthorizationError, InvalidArgumentError, ScmError
 from ..crypto.keys import PublicKey
 from ..crypto.rng import Rng, system_rng
+from ..offload import Step
 from ..sensors.tap import TapCodeRecognizer
 
 Clock = Callable[[], float]
@@ -106,22 +108,30 @@ def _commit(salt: bytes, secret: bytes) -> bytes:
 
 def new_admin_shares(group_threshold: int, groups: Sequence[tuple[int, int]], *, rng: Rng = system_rng,
                      passphrase: bytes = b"", strength_bits: int = 128,
-                     iteration_exponent: int = 1) -> tuple[AdminCommitment, list[list[str]]]:
-    """Draw an admin master secret, split it into SLIP-39 shares (``groups`` as
-    ``(member_threshold, member_count)``) and return its commitment with the shares. The secret
-    itself is not returned: the shares are the only way back to it.
+                     iteration_exponent: int = 1) -> Generator[Step, Any, tuple[AdminCommitment, list[list[str]]]]:
+    """Draw an admin master secret (from ``rng``, on the caller's thread), split it into SLIP-39
+    shares (``groups`` as ``(member_threshold, member_count)``) in one offloaded step and return
+    its commitment with the shares. The secret itself is not returned: the shares are the only way
+    back to it.
 
-    :raises InvalidArgumentError: for a layout SLIP-39 does not allow.
+    :raises InvalidArgumentError: for a layout SLIP-39 does not allow (from the offloaded step).
     """
     if strength_bits not in (128, 256):
         raise InvalidArgumentError("the admin secret is 128 or 256 bits")
     secret = rng(strength_bits // 8)
+    commitment = AdminCommitment.of(secret, rng)
+    shares = yield lambda: _split_admin_secret(group_threshold, groups, secret, passphrase, iteration_exponent)
+    return commitment, shares
+
+
+def _split_admin_secret(group_threshold: int, groups: Sequence[tuple[int, int]], secret: bytes, passphrase: bytes,
+                        iteration_exponent: int) -> list[list[str]]:
+    """The SLIP-39 shares of ``secret`` (pure: off the loop). :raises InvalidArgumentError: for a bad layout."""
     try:
-        shares = shamir_mnemonic.generate_mnemonics(group_threshold, list(groups), secret, passphrase,
-                                                    iteration_exponent=iteration_exponent)
+        return shamir_mnemonic.generate_mnemonics(group_threshold, list(groups), secret, passphrase,
+                                                  iteration_exponent=iteration_exponent)
     except (ValueError, shamir_mnemonic.MnemonicError) as exc:
         raise InvalidArgumentError(f"invalid SLIP-39 layout: {exc}") from None
-    return AdminCommitment.of(secret, rng), shares
 
 
 def check_admin_shares(shares: Sequence[str], commitment: AdminCommitment, passphrase: bytes = b"") -> None:

@@ -18,7 +18,7 @@ development/production mode is an argument of :meth:`BootService.verify`.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Generator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -44,6 +44,7 @@ from ...wire.errors import (
 )
 from ..crypto.keys import PublicKey
 from ..crypto.rng import Rng, system_rng
+from ..offload import Step
 from ..sensors.tap import TapCodeRecognizer
 from .authorise import (
     AdminCommitment,
@@ -142,6 +143,7 @@ class BootService:
         self._rng, self._clock = rng, clock
         self._tap = tap_recognizer or TapCodeRecognizer()
         self._challenges = ChallengeBook(rng, clock)
+        self._making_shares = False  # a BOOT_SETUP's admin shares are off the loop
         self._workers = workers
         self._verified_version: int | None = None
 
@@ -217,14 +219,17 @@ class BootService:
         manifest = self.manifest()
         return manifest.entries if manifest else ()
 
-    def add_or_update(self, partition: BootPartition, path: str, slot: int = BOOT_SIGNER_SLOT) -> ManifestEntry:
-        """Guard ``path`` with its current contents and re-sign the manifest with ``slot``.
+    def add_or_update(self, partition: BootPartition, path: str,
+                      slot: int = BOOT_SIGNER_SLOT) -> Generator[Step, Any, ManifestEntry]:
+        """Guard ``path`` with its current contents (hashed in an offloaded step) and re-sign the
+        manifest with ``slot``.
 
-        :raises BootHeldError: while the boot is held.
+        :raises BootHeldError: while the boot is held (checked again after the hashing).
         :raises FileNotFoundError: if the partition has no such file.
         """
         self._refuse_while_held()
-        entry = current_entry(partition, path)
+        entry, = yield from _hashed(partition, lambda: [path])
+        self._refuse_while_held()
         base = self.manifest() or BootManifest(security_version=max(1, self.minimum_version))
         manifest = BootManifest(base.with_entries([entry]).entries, base.security_version, base.unlisted, slot)
         self._store(manifest, partition, [entry], "add")
@@ -245,27 +250,33 @@ class BootService:
 
     def sign_all(self, partition: BootPartition, *, paths: Sequence[str] | None = None,
                  unlisted: BootUnlistedPolicy | None = None, security_version: int | None = None,
-                 slot: int | None = None) -> BootManifest:
+                 slot: int | None = None) -> Generator[Step, Any, BootManifest]:
         """Replace the manifest with the current contents of ``paths`` (default: every file on the
-        partition), keeping the unlisted policy, version and slot unless given.
+        partition; listed and hashed in an offloaded step), keeping the unlisted policy, version and
+        slot unless given.
 
-        :raises BootHeldError: while the boot is held.
+        :raises BootHeldError: while the boot is held (checked again after the hashing).
         :raises BootRollbackError: never; a ``security_version`` below the accepted minimum is
             refused with :class:`InvalidArgumentError` instead.
         :raises FileNotFoundError: if a named path is not on the partition.
         """
         self._refuse_while_held()
+        self._check_version(security_version)
+        entries = yield from _hashed(partition, lambda: [f.path for f in partition.files()] if paths is None
+                                     else list(paths))
+        self._refuse_while_held()
         base = self.manifest() or BootManifest(security_version=max(1, self.minimum_version))
         version = base.security_version if security_version is None else security_version
-        if version < self.minimum_version:
-            raise InvalidArgumentError(f"the security version may not go below {self.minimum_version}")
-        wanted = [f.path for f in partition.files()] if paths is None else list(paths)
-        entries = [current_entry(partition, p) for p in wanted]
+        self._check_version(version)
         manifest = BootManifest(tuple(entries), version, base.unlisted if unlisted is None else unlisted,
                                 base.signer_slot if slot is None else slot)
         return self._store(manifest, partition, entries, "sign-all")
 
-    def sign_defaults(self, partition: BootPartition, **options: Any) -> BootManifest:
+    def _check_version(self, version: int | None) -> None:
+        if version is not None and version < self.minimum_version:
+            raise InvalidArgumentError(f"the security version may not go below {self.minimum_version}")
+
+    def sign_defaults(self, partition: BootPartition, **options: Any) -> Generator[Step, Any, BootManifest]:
         """:meth:`sign_all` over the default Raspberry Pi CM4 boot files."""
         return self.sign_all(partition, paths=DEFAULT_CM4_FILES, **options)
 
@@ -398,14 +409,24 @@ class BootService:
         self._storage.set_meta(_TAP_CODE, encode_tap_code(code))
         self._hooks.record(Event.POLICY_CHANGE, setting="boot_tap_code")
 
-    def create_admin_shares(self, group_threshold: int, groups: Sequence[tuple[int, int]],
-                            passphrase: bytes = b"", iteration_exponent: int = 1) -> list[list[str]]:
-        """Draw a new admin secret, keep its commitment and return its SLIP-39 shares (once).
+    def create_admin_shares(self, group_threshold: int, groups: Sequence[tuple[int, int]], passphrase: bytes = b"",
+                            iteration_exponent: int = 1) -> Generator[Step, Any, list[list[str]]]:
+        """Draw a new admin secret, keep its commitment and return its SLIP-39 shares (once); the
+        split runs in an offloaded step.
 
         :raises InvalidArgumentError: for a layout SLIP-39 does not allow.
+        :raises BusyError: while another request's admin shares are being made (the second would
+            replace the first's commitment).
         """
-        commitment, shares = new_admin_shares(group_threshold, groups, rng=self._rng, passphrase=passphrase,
-                                              iteration_exponent=iteration_exponent)
+        if self._making_shares:
+            raise BusyError("admin shares are already being made; try again")
+        self._making_shares = True
+        try:
+            commitment, shares = yield from new_admin_shares(group_threshold, groups, rng=self._rng,
+                                                             passphrase=passphrase,
+                                                             iteration_exponent=iteration_exponent)
+        finally:
+            self._making_shares = False
         self._storage.set_meta(_ADMIN, commitment.to_bytes())
         self._hooks.record(Event.POLICY_CHANGE, setting="boot_admin_shares")
         return shares
@@ -462,3 +483,19 @@ class BootService:
         elif action is BootAuthAction.RELEASE_SUSPENSION:
             self._hooks.release_suspension()
         return action
+
+
+def _hashed(partition: BootPartition, paths: Callable[[], list[str]]) -> Generator[Step, Any, list[ManifestEntry]]:
+    """The current entries of ``paths()`` (listing and hashing in one offloaded step).
+
+    :raises FileNotFoundError: if one is not on the partition (raised back on the loop).
+    """
+    def work() -> list[ManifestEntry] | FileNotFoundError:
+        try:
+            return [current_entry(partition, p) for p in paths()]
+        except FileNotFoundError as missing:
+            return missing
+    result = yield work
+    if isinstance(result, FileNotFoundError):
+        raise result
+    return result

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Generator, Sequence
 from pathlib import Path
+from typing import Any
 
 from ...wire.defs import BOOT_SIGNER_SLOT, BootAuthMethod, BootUnlistedPolicy, Event, Mode, Role
 from ...wire.errors import InvalidArgumentError, NotPermittedError, ScmTimeoutError
@@ -38,6 +39,7 @@ from ..boot.partition import BootPartition, open_partition
 from ..boot.service import BootService
 from ..boot.verify import ThrottledProgress, VerificationReport
 from ..dispatch import READY_OR_HOLD, Route, route
+from ..offload import Step, Stepped, stepped
 from ..policy.monitor import Monitor
 
 
@@ -108,11 +110,14 @@ class BootCommands:
     def manifest(self, request: BootManifestRequest) -> Manifest:
         return self._manifest(self._boot.manifest())
 
-    def add_file(self, request: BootAddFileRequest) -> BootFileEntry:
-        """:raises InvalidArgumentError: if the partition has no such file."""
+    def add_file(self, request: BootAddFileRequest) -> BootFileEntry | Stepped:
+        """The file is hashed off the loop. :raises InvalidArgumentError: if the partition has no such file."""
+        return stepped(self._add_file(request))
+
+    def _add_file(self, request: BootAddFileRequest) -> Generator[Step, Any, BootFileEntry]:
         partition = self._partitions.open(request.partition)
         try:
-            return _entry(self._boot.add_or_update(partition, request.path, request.slot))
+            return _entry((yield from self._boot.add_or_update(partition, request.path, request.slot)))
         except FileNotFoundError:
             raise InvalidArgumentError(f"the boot partition has no file {request.path}") from None
 
@@ -120,11 +125,15 @@ class BootCommands:
         self._boot.remove(request.path)
         return Done()
 
-    def sign_all(self, request: BootSignAllRequest) -> Manifest:
+    def sign_all(self, request: BootSignAllRequest) -> Manifest | Stepped:
+        """The files are listed and hashed off the loop. :raises InvalidArgumentError: for a missing file."""
+        return stepped(self._sign_all(request))
+
+    def _sign_all(self, request: BootSignAllRequest) -> Generator[Step, Any, Manifest]:
         partition = self._partitions.open(request.partition)
         try:
-            manifest = self._boot.sign_all(partition, paths=request.paths, unlisted=request.unlisted,
-                                           security_version=request.security_version, slot=request.slot)
+            manifest = yield from self._boot.sign_all(partition, paths=request.paths, unlisted=request.unlisted,
+                                                      security_version=request.security_version, slot=request.slot)
         except FileNotFoundError as exc:
             raise InvalidArgumentError(f"the boot partition has no file {exc}") from None
         return self._manifest(manifest)
@@ -189,7 +198,11 @@ class BootCommands:
     def confirm(self, request: BootConfirmRequest) -> MinimumVersion:
         return MinimumVersion(self._boot.confirm())
 
-    def setup(self, request: BootSetupRequest) -> AdminShares:
+    def setup(self, request: BootSetupRequest) -> AdminShares | Stepped:
+        """Set the tap code, the wipe list and new admin shares; the shares' split runs off the loop."""
+        return stepped(self._setup(request))
+
+    def _setup(self, request: BootSetupRequest) -> Generator[Step, Any, AdminShares]:
         boot = self._boot
         if request.tap_code is not None:
             boot.set_tap_code(request.tap_code)
@@ -198,8 +211,8 @@ class BootCommands:
         if (request.admin_group_threshold is None) != (request.admin_groups is None):
             raise InvalidArgumentError("admin shares need both the group threshold and the groups")
         if request.admin_group_threshold is not None and request.admin_groups is not None:
-            groups = boot.create_admin_shares(request.admin_group_threshold, request.admin_groups,
-                                              request.admin_passphrase)
+            groups = yield from boot.create_admin_shares(request.admin_group_threshold, request.admin_groups,
+                                                         request.admin_passphrase)
             return AdminShares(tuple(tuple(g) for g in groups))
         return AdminShares()
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Generator
+from typing import Any
+
 from ...wire.messages import Done
 from ...wire.messages.keys import SlotReply
 from ...wire.messages.wallet import (
@@ -27,6 +30,7 @@ from ...wire.messages.wallet import (
     WalletSummary,
 )
 from ..dispatch import Route, route, slot_of
+from ..offload import Step, Stepped, stepped
 from ..wallet import path, slip39
 from ..wallet.service import WalletService
 
@@ -61,9 +65,13 @@ class WalletCommands:
         return SlotReply(self._wallets.restore_bip39(request.wallet, request.mnemonic, request.passphrase,
                                                      request.language))
 
-    def slip39_generate(self, request: Slip39GenerateRequest) -> Done:
+    def slip39_generate(self, request: Slip39GenerateRequest) -> Done | Stepped:
+        """Open a generation session; its PBKDF2 runs off the loop (see :func:`~..offload.stepped`)."""
+        return stepped(self._slip39_generate(request))
+
+    def _slip39_generate(self, request: Slip39GenerateRequest) -> Generator[Step, Any, Done]:
         rng = self._wallets.rng
-        self._wallets.slip39_generate(request.wallet, lambda: slip39.Slip39Generation(
+        yield from self._wallets.slip39_generate(request.wallet, lambda: slip39.Slip39Generation.start(
             group_threshold=request.group_threshold, group_count=request.group_count,
             iteration_exponent=request.iteration_exponent, passphrase=request.passphrase.encode(),
             extendable=request.extendable, rng=rng))
@@ -73,16 +81,22 @@ class WalletCommands:
         self._wallets.slip39_set_group(request.group_index, request.member_count, request.member_threshold)
         return Done()
 
-    def slip39_next_share(self, request: Slip39NextShareRequest) -> Share:
-        slot, mnemonic = self._wallets.slip39_next_share(request.passphrase.encode())
+    def slip39_next_share(self, request: Slip39NextShareRequest) -> Share | Stepped:
+        return stepped(self._slip39_next_share(request))
+
+    def _slip39_next_share(self, request: Slip39NextShareRequest) -> Generator[Step, Any, Share]:
+        slot, mnemonic = yield from self._wallets.slip39_next_share(request.passphrase.encode())
         return Share(slot, mnemonic)
 
     def slip39_restore(self, request: Slip39RestoreRequest) -> Done:
         self._wallets.slip39_restore(request.wallet, request.passphrase.encode())
         return Done()
 
-    def slip39_add(self, request: Slip39AddShareRequest) -> Slip39ShareAdded:
-        return Slip39ShareAdded(*self._wallets.slip39_add(request.mnemonic, request.passphrase.encode()))
+    def slip39_add(self, request: Slip39AddShareRequest) -> Slip39ShareAdded | Stepped:
+        return stepped(self._slip39_add(request))
+
+    def _slip39_add(self, request: Slip39AddShareRequest) -> Generator[Step, Any, Slip39ShareAdded]:
+        return Slip39ShareAdded(*(yield from self._wallets.slip39_add(request.mnemonic, request.passphrase.encode())))
 
     def slip39_cancel(self, request: Slip39CancelRequest) -> Done:
         self._wallets.slip39_cancel()

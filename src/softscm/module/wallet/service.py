@@ -7,11 +7,14 @@ private key and the chain code are sealed together. The derivation itself is the
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Generator, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 from ...wire.defs import Bip39Language, Event, KeyType, Mode
 from ...wire.errors import (
+    BusyError,
     InvalidArgumentError,
     MnemonicError,
     NotPermittedError,
@@ -24,6 +27,7 @@ from ..audit.recorder import Recorder
 from ..crypto import PrivateKey, load_private
 from ..crypto.rng import Rng
 from ..keyslots import KeySlots
+from ..offload import Step
 from ..store.keystore import KeyRecord, WalletRecord
 from . import bip39, cardano, hd, path, slip39
 
@@ -68,6 +72,7 @@ class WalletService:
         self._events = events
         self._mode = mode
         self.session: Slip39Session | None = None
+        self._computing = False  # a SLIP-39 request has a step off the loop
 
     @property
     def rng(self) -> Rng:
@@ -89,7 +94,23 @@ class WalletService:
         if wallet.variant == CARDANO and wallet.master_gen_key:
             raise InvalidArgumentError("a cardano (Icarus) master key takes no master generation key")
 
+    def _check_idle(self) -> None:
+        """:raises BusyError: while a SLIP-39 request has a step off the loop."""
+        if self._computing:
+            raise BusyError("a SLIP-39 request is still being computed; try again")
+
+    @contextmanager
+    def _offloading(self) -> Iterator[None]:
+        """Hold the SLIP-39 session for one request whose steps run off the loop."""
+        self._check_idle()
+        self._computing = True
+        try:
+            yield
+        finally:
+            self._computing = False
+
     def _check_no_session(self) -> None:
+        self._check_idle()
         if self.session is not None:
             raise SessionError("a SLIP-39 session is open; finish or cancel it first")
 
@@ -173,17 +194,28 @@ class WalletService:
 
     # -- SLIP-39 sessions -------------------------------------------------------------------------
 
-    def slip39_generate(self, wallet: NewWallet, generation: Callable[[], slip39.Slip39Generation]) -> None:
-        """Open a generation session (``generation`` builds the generator once the wallet checked out)."""
+    def slip39_generate(self, wallet: NewWallet,
+                        generation: Callable[[], Generator[Step, Any, slip39.Slip39Generation]]
+                        ) -> Generator[Step, Any, None]:
+        """Open a generation session (``generation`` starts the generator once the wallet checked out).
+
+        :raises BusyError: while a SLIP-39 request has a step off the loop (here and in every
+            SLIP-39 request, and in the wallet requests refused while a session is open).
+        :raises SessionError: while a SLIP-39 session is open.
+        """
         self._begin(wallet)
-        self.session = Slip39Generating(wallet, generation())
+        with self._offloading():
+            session = yield from generation()
+        self.session = Slip39Generating(wallet, session)
 
     def _generating(self) -> Slip39Generating:
+        self._check_idle()
         if not isinstance(self.session, Slip39Generating):
             raise SessionError("no SLIP-39 generation session is open")
         return self.session
 
     def _restoring(self) -> Slip39Restoring:
+        self._check_idle()
         if not isinstance(self.session, Slip39Restoring):
             raise SessionError("no SLIP-39 restore session is open")
         return self.session
@@ -191,10 +223,11 @@ class WalletService:
     def slip39_set_group(self, group_index: int, member_count: int, member_threshold: int) -> None:
         self._generating().generation.set_group(group_index, member_count, member_threshold)
 
-    def slip39_next_share(self, passphrase: bytes) -> tuple[int, str]:
+    def slip39_next_share(self, passphrase: bytes) -> Generator[Step, Any, tuple[int, str]]:
         """The next share; the slot is -1 until the last one is out, then the new wallet's."""
         session = self._generating()
-        mnemonic, done = session.generation.next_share(passphrase)
+        with self._offloading():
+            mnemonic, done = yield from session.generation.next_share(passphrase)
         if not done:
             return -1, mnemonic
         self.session = None
@@ -204,7 +237,7 @@ class WalletService:
         self._begin(wallet)
         self.session = Slip39Restoring(wallet, slip39.Slip39Restore(passphrase))
 
-    def slip39_add(self, mnemonic: str, passphrase: bytes) -> tuple[int, str]:
+    def slip39_add(self, mnemonic: str, passphrase: bytes) -> Generator[Step, Any, tuple[int, str]]:
         """Add a share; ``(-1, what is still missing)`` until the thresholds are met, then the new
         wallet's master slot.
 
@@ -212,18 +245,21 @@ class WalletService:
             or for a complete set that does not decode (the session is closed then).
         """
         session = self._restoring()
-        try:
-            secret = session.restore.add(mnemonic, passphrase)
-        except MnemonicError:
-            if session.restore.finished:
-                self.session = None  # a set that does not decode cannot be completed
-            raise
+        with self._offloading():
+            try:
+                secret = yield from session.restore.add(mnemonic, passphrase)
+            except MnemonicError:
+                if session.restore.finished:
+                    self.session = None  # a set that does not decode cannot be completed
+                raise
         if secret is None:
             return -1, session.restore.progress().missing()
         self.session = None
         return self._create(session.wallet, secret), ""
 
     def slip39_cancel(self) -> None:
+        """:raises BusyError: while a SLIP-39 request has a step off the loop."""
+        self._check_idle()
         self.session = None
 
     # -- nodes ------------------------------------------------------------------------------------

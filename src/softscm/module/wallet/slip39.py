@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import dataclasses
 from collections import deque
+from collections.abc import Generator
+from typing import Any
 
 import shamir_mnemonic
 from shamir_mnemonic import EncryptedMasterSecret, Share
@@ -28,6 +30,7 @@ from shamir_mnemonic.recovery import RecoveryState
 
 from ...wire.errors import InvalidArgumentError, MnemonicError, SessionError
 from ..crypto.rng import Rng, system_rng
+from ..offload import Step
 from .slip39_members import apply_password, check_password
 
 MAX_GROUPS = 16
@@ -47,13 +50,44 @@ def _normalise(mnemonic: str) -> str:
     return " ".join(mnemonic.lower().split())
 
 
-class Slip39Generation:
-    """Hands out the shares of a new master secret one by one."""
+def _split_groups(secret: bytes, passphrase: bytes, identifier: int, extendable: bool, iteration_exponent: int,
+                  group_threshold: int, group_count: int) -> list[EncryptedMasterSecret]:
+    """Encrypt ``secret`` (PBKDF2) and split it into one secret per group (pure: off the loop)."""
+    ems = EncryptedMasterSecret.from_master_secret(secret, passphrase, identifier, extendable, iteration_exponent)
+    # Each group gets a 1-of-1 member share here, whose value is the group's secret.
+    split = shamir_mnemonic.split_ems(group_threshold, [(1, 1)] * group_count, ems)
+    return [dataclasses.replace(ems, ciphertext=group[0].value) for group in split]
 
-    def __init__(self, group_threshold: int, group_count: int, iteration_exponent: int = 1,
-                 passphrase: bytes = b"", extendable: bool = True, strength_bits: int = 256,
-                 rng: Rng = system_rng) -> None:
-        """Draw the master secret and make the group-level split.
+
+def _recover(state: RecoveryState, passphrase: bytes) -> bytes | None:
+    """The master secret of a complete ``state``, or ``None`` if it does not decode (pure: off the loop)."""
+    try:
+        return state.recover(passphrase)
+    except (shamir_mnemonic.MnemonicError, ValueError):
+        return None
+
+
+class Slip39Generation:
+    """Hands out the shares of a new master secret one by one (open one with :meth:`start`)."""
+
+    def __init__(self, group_threshold: int, group_count: int, iteration_exponent: int, extendable: bool,
+                 secret: bytes, group_secrets: list[EncryptedMasterSecret]) -> None:
+        self.group_threshold = group_threshold
+        self.group_count = group_count
+        self.iteration_exponent = iteration_exponent
+        self.extendable = extendable
+        self._secret = secret
+        self._group_secrets = group_secrets
+        self._groups: list[tuple[int, int] | None] = [None] * group_count
+        self._current = 0  # the group whose shares are handed out next
+        self._pending: deque[Share] | None = None  # what is left of the current group, once started
+
+    @classmethod
+    def start(cls, group_threshold: int, group_count: int, iteration_exponent: int = 1,
+              passphrase: bytes = b"", extendable: bool = True, strength_bits: int = 256,
+              rng: Rng = system_rng) -> Generator[Step, Any, Slip39Generation]:
+        """Draw the master secret (here, from ``rng``), then encrypt it and make the group-level
+        split in one offloaded step; returns the session.
 
         :raises InvalidArgumentError: for a group count outside 1..16, a group threshold outside
             1..group count, an iteration exponent outside 0..5, a strength other than 128 or 256
@@ -65,22 +99,12 @@ class Slip39Generation:
             raise InvalidArgumentError(f"the iteration exponent is 0..{MAX_ITERATION_EXPONENT}")
         if strength_bits not in STRENGTHS_BITS:
             raise InvalidArgumentError("the master secret is 128 or 256 bits")
-        self.group_threshold = group_threshold
-        self.group_count = group_count
-        self.iteration_exponent = iteration_exponent
-        self.extendable = extendable
-        self._passphrase = _check_passphrase(passphrase)
-        self._secret = rng(strength_bits // 8)
+        passphrase = _check_passphrase(passphrase)
+        secret = rng(strength_bits // 8)
         identifier = int.from_bytes(rng(2), "big") & ((1 << IDENTIFIER_BITS) - 1)
-        ems = EncryptedMasterSecret.from_master_secret(self._secret, self._passphrase, identifier, extendable,
-                                                       iteration_exponent)
-        # Each group gets a 1-of-1 member share here, whose value is the group's secret.
-        split = shamir_mnemonic.split_ems(group_threshold, [(1, 1)] * group_count, ems)
-        self._group_secrets = [dataclasses.replace(ems, ciphertext=group[0].value)
-                               for group in split]
-        self._groups: list[tuple[int, int] | None] = [None] * group_count
-        self._current = 0  # the group whose shares are handed out next
-        self._pending: deque[Share] | None = None  # what is left of the current group, once started
+        group_secrets = yield lambda: _split_groups(secret, passphrase, identifier, extendable, iteration_exponent,
+                                                    group_threshold, group_count)
+        return cls(group_threshold, group_count, iteration_exponent, extendable, secret, group_secrets)
 
     @property
     def master_secret(self) -> bytes:
@@ -110,10 +134,11 @@ class Slip39Generation:
             raise SessionError(f"the shares of group {index} are already being handed out")
         self._groups[index] = (member_threshold, member_count)
 
-    def next_share(self, passphrase: bytes = b"") -> tuple[str, bool]:
+    def next_share(self, passphrase: bytes = b"") -> Generator[Step, Any, tuple[str, bool]]:
         """The next share (group by group, member by member) and whether it is the last one.
         ``passphrase`` is the member's password (empty: a standard share; see
-        :mod:`~softscm.module.wallet.slip39_members`).
+        :mod:`~softscm.module.wallet.slip39_members`), applied in an offloaded step; the share
+        counts as handed out only once that step is back.
 
         :raises InvalidArgumentError: for a member password that is not printable ASCII.
         :raises SessionError: if every share is already out, or the next share's group has no layout yet.
@@ -129,11 +154,14 @@ class Slip39Generation:
             self._pending = deque(dataclasses.replace(share, group_index=self._current,
                                                       group_threshold=self.group_threshold,
                                                       group_count=self.group_count) for share in members)
-        share = self._pending.popleft()
+        share = self._pending[0]
+        if passphrase:
+            share = yield lambda: apply_password(share, passphrase)
+        self._pending.popleft()
         if not self._pending:
             self._current += 1
             self._pending = None
-        return apply_password(share, passphrase).mnemonic(), self.done
+        return share.mnemonic(), self.done
 
 
 @dataclasses.dataclass(frozen=True)
@@ -199,10 +227,11 @@ class Slip39Restore:
                        for index, group in sorted(self._state.groups.items()) if len(group))
         return Slip39Progress(parameters.group_threshold, parameters.group_count, groups)
 
-    def add(self, mnemonic: str, passphrase: bytes = b"") -> bytes | None:
+    def add(self, mnemonic: str, passphrase: bytes = b"") -> Generator[Step, Any, bytes | None]:
         """Add one share with its member's password (empty for a standard share); returns the
         master secret once the thresholds are met, else ``None``. A share given before is ignored
-        (``None``).
+        (``None``). The member password and the recovery (PBKDF2) run in offloaded steps; if a
+        step is dropped, a complete set is recovered at the next share given.
 
         :raises InvalidArgumentError: for a member password that is not printable ASCII.
         :raises MnemonicError: for a corrupt share (unknown word, length, checksum), one from
@@ -215,23 +244,25 @@ class Slip39Restore:
         if self._finished:
             raise SessionError("this SLIP-39 restore session has ended")
         try:
-            share = apply_password(Share.from_mnemonic(_normalise(mnemonic)), passphrase)
+            share = Share.from_mnemonic(_normalise(mnemonic))
         except shamir_mnemonic.MnemonicError:
             raise MnemonicError("the share is not a valid SLIP-39 mnemonic") from None
-        if not self._state.matches(share):
+        if passphrase:
+            share = yield lambda: apply_password(share, passphrase)
+        state = self._state
+        if not state.matches(share):
             raise MnemonicError("the share belongs to another set")
-        if share in self._state:
+        if share not in state:
+            if any(given.index == share.index for given in state.groups.get(share.group_index, ())):
+                raise MnemonicError("the share contradicts a share already given")
+            try:
+                state.add_share(share)
+            except shamir_mnemonic.MnemonicError:
+                raise MnemonicError("the share does not fit the shares given so far") from None
+        if not state.is_complete():
             return None
-        if any(given.index == share.index for given in self._state.groups.get(share.group_index, ())):
-            raise MnemonicError("the share contradicts a share already given")
-        try:
-            self._state.add_share(share)
-        except shamir_mnemonic.MnemonicError:
-            raise MnemonicError("the share does not fit the shares given so far") from None
-        if not self._state.is_complete():
-            return None
+        secret = yield lambda: _recover(state, self._passphrase)
         self._finished = True
-        try:
-            return self._state.recover(self._passphrase)
-        except (shamir_mnemonic.MnemonicError, ValueError):
-            raise MnemonicError("the shares do not combine to a valid secret") from None
+        if secret is None:
+            raise MnemonicError("the shares do not combine to a valid secret")
+        return secret
