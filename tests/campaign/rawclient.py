@@ -20,8 +20,8 @@ def request(command: int, args: Any, request_id: int = 7) -> bytes:
 class RawClient:
     def __init__(self, path: str, timeout: float = 30.0) -> None:
         self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.connect(path)  # blocking: with a timeout set, a full listen backlog is EAGAIN at once, not a wait
         self.sock.settimeout(timeout)
-        self.sock.connect(path)
         self.transport = SocketTransport(self.sock)
 
     def send(self, payload: bytes) -> None:

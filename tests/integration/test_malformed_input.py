@@ -18,8 +18,8 @@ class RawClient:
 
     def __init__(self, path: str) -> None:
         self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.connect(path)  # blocking: with a timeout set, a full listen backlog is EAGAIN at once
         self.sock.settimeout(10)
-        self.sock.connect(path)
         self.transport = SocketTransport(self.sock)
 
     def send_payload(self, payload: bytes) -> None:
