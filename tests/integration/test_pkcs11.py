@@ -51,20 +51,29 @@ MECHANISMS = ("ECDSA-KEY-PAIR-GEN", "EC-EDWARDS-KEY-PAIR-GEN", "EC-MONTGOMERY-KE
               "ECDSA-SHA256", "ECDSA-SHA384", "ECDSA-SHA512", "EDDSA", "ECDH1-DERIVE")
 
 
-@pytest.fixture(scope="module")
-def scmd(tmp_path_factory) -> Iterator[Daemon]:
-    base = tmp_path_factory.mktemp("pkcs11")
+def own_scmd(tmp_path_factory, name: str) -> Iterator[Daemon]:
+    """A module-scoped scmd of its own (for a fixture)."""
+    base = tmp_path_factory.mktemp(name)
     daemon = Daemon(base / "scm", base / "scm.sock", [], env=dict(os.environ)).start()
     yield daemon
     daemon.stop()
 
 
-@pytest.fixture(scope="module")
-def env(scmd, tmp_path_factory) -> dict[str, str]:
+def library_env(scmd: Daemon, tmp_path_factory) -> dict[str, str]:
     """What a program using the library needs: scmd's URL and a private label store."""
     state = tmp_path_factory.mktemp("xdg")
     return {**os.environ, "SOFTSCM_URL": scmd.url, "XDG_STATE_HOME": str(state),
             "SOFTSCM_PKCS11_CONF": str(state / "none.conf")}
+
+
+@pytest.fixture(scope="module")
+def scmd(tmp_path_factory) -> Iterator[Daemon]:
+    yield from own_scmd(tmp_path_factory, "pkcs11")
+
+
+@pytest.fixture(scope="module")
+def env(scmd, tmp_path_factory) -> dict[str, str]:
+    return library_env(scmd, tmp_path_factory)
 
 
 @pytest.fixture(scope="module")

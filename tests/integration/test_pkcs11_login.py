@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime
 import json
-import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -27,7 +26,7 @@ from softscm.pkcs11.library import InitArgs, Library, State
 from softscm.pkcs11.objects import KeyRef, ObjectKind
 
 from ..conftest import Daemon
-from .test_pkcs11 import ENGINE, LIBRARY, run, tool
+from .test_pkcs11 import ENGINE, LIBRARY, library_env, own_scmd, run, tool
 
 PIN = "correct horse"
 HERE = Path(__file__).parent
@@ -36,17 +35,12 @@ RW = SessionFlag.SERIAL_SESSION | SessionFlag.RW_SESSION
 
 @pytest.fixture(scope="module")
 def scmd(tmp_path_factory) -> Iterator[Daemon]:
-    base = tmp_path_factory.mktemp("pkcs11-login")
-    daemon = Daemon(base / "scm", base / "scm.sock", [], env=dict(os.environ)).start()
-    yield daemon
-    daemon.stop()
+    yield from own_scmd(tmp_path_factory, "pkcs11-login")  # its own: these tests set and lock the PIN
 
 
 @pytest.fixture(scope="module")
 def env(scmd, tmp_path_factory) -> dict[str, str]:
-    state = tmp_path_factory.mktemp("xdg")
-    return {**os.environ, "SOFTSCM_URL": scmd.url, "XDG_STATE_HOME": str(state),
-            "SOFTSCM_PKCS11_CONF": str(state / "none.conf")}
+    return library_env(scmd, tmp_path_factory)
 
 
 @pytest.fixture(scope="module")
