@@ -61,7 +61,7 @@ def test_module_keeps_serving_on_a_full_disk_and_reports_unlogged_events(tmp_pat
             slot = scm.gen_key_pair("ed25519")
             filler = fill_disk(small_disk)
             for i in range(20):
-                scm.record_host_event("custom", n=i, pad="x" * 3000)
+                scm.record_host_event("custom", n=i, pad1="x" * 1000, pad2="y" * 1000, pad3="z" * 1000)
             assert scm.log_keys().unlogged >= 15
             scm.verify(slot, b"still serving", scm.sign(slot, b"still serving").raw)
             with pytest.raises(softscm_errors().StorageFullError):
@@ -117,6 +117,12 @@ def test_host_watcher_sees_power_cycles_network_and_time_jumps(tmp_path):
     boot_id.write_text("boot-2\n")
     again = HostWatcher(tmp_path / "host.json", boot_id, net)  # next start, after a power cycle
     assert again.poll()[0] == ("power_cycle", {"previous_boot": "boot-1", "boot": "boot-2"})
+
+
+def test_a_host_event_detail_over_1024_characters_is_refused(scm):
+    scm.record_host_event("custom", note="x" * 1024)
+    with pytest.raises(softscm_errors().InvalidArgumentError):
+        scm.record_host_event("custom", note="x" * 1025)
 
 
 def test_events_of_the_issue_are_logged(scm):
