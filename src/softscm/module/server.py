@@ -22,7 +22,15 @@ from typing import Any, Protocol
 
 from ..wire.codec import EventMessage, Reply, Request
 from ..wire.defs import MAX_FRAME_SIZE, Command, ModuleState
-from ..wire.errors import BusyError, ChannelError, InternalError, ProtocolError, ScmError, TransportError
+from ..wire.errors import (
+    BusyError,
+    ChannelError,
+    InternalError,
+    LimitExceededError,
+    ProtocolError,
+    ScmError,
+    TransportError,
+)
 from ..wire.framing import HEADER, FrameTooLargeError, frame, frame_parts
 from ..wire.messages import Done, Message
 from ..wire.messages.selftest import SelfTestKind
@@ -45,6 +53,7 @@ MAX_UNREAD = 64 * 1024 * 1024  # output a connection may leave unread before it 
 MAX_CONNECTIONS = 256  # stream connections served at once; one more is refused with BUSY
 MAX_BUFFERED = 48 * 1024 * 1024  # partial request frames held for all connections together
 FAIR_SHARE = 256 * 1024  # what one connection may always hold, whatever the others hold
+MAX_REPLY = MAX_FRAME_SIZE - 1024  # a reply payload, with room for the channel's sealing
 
 
 async def run_monitor(module: Module, interval: float = 0.05) -> None:
@@ -106,7 +115,15 @@ class Connection:
         self._reply(reply)
 
     def _reply(self, reply: Reply) -> None:
-        self._send(reply.to_bytes())
+        """Send ``reply``; one too large for a frame goes out as a LIMIT_EXCEEDED error instead (the
+        connection must not end for what a legal request asked)."""
+        payload = reply.to_bytes()
+        if len(payload) > MAX_REPLY:
+            log.warning("a reply of %d bytes did not fit a frame", len(payload))
+            payload = Reply.failure(reply.id, LimitExceededError(
+                f"the reply of {len(payload):,} bytes exceeds the {MAX_FRAME_SIZE:,}-byte frame limit: ask for less "
+                "(a smaller limit or range)")).to_bytes()
+        self._send(payload)
 
     def _subscribe(self, request: Request) -> None:
         if self._unsubscribe is None:
