@@ -71,3 +71,12 @@ def test_slip39_restore_says_what_is_missing(tmp_path):
     assert "share accepted; still missing: 2 more complete groups" in result.stderr
     assert "nothing was restored; still missing: 2 more complete groups (the set needs 2 of 3); " \
            "group 1: 1 more of its 2 shares" in result.stderr
+
+
+def test_a_cardano_wallet_from_a_japanese_mnemonic_is_created_and_restored_alike(scm):
+    """Its Icarus master comes from the mnemonic's entropy, read with the Japanese list."""
+    slot, mnemonic = scm.create_wallet("ed25519", "ada-ja", bip39=True, language="japanese", variant="cardano")
+    restored = scm.restore_wallet_bip39("ed25519", "ada-ja-again", mnemonic, variant="cardano")
+    path = "m/1852'/1815'/0'/0/0"
+    assert scm.get_public_key(scm.derive_wallet_path(restored, path)) == scm.get_public_key(
+        scm.derive_wallet_path(slot, path))

@@ -5,9 +5,10 @@ by an independent Ed25519 verifier."""
 from __future__ import annotations
 
 import pytest
-from bip_utils import Bip32KeyIndex, CardanoIcarusBip32, CardanoIcarusSeedGenerator
+from bip_utils import Bip32KeyIndex, Bip39Languages, CardanoIcarusBip32, CardanoIcarusSeedGenerator
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from mnemonic import Mnemonic
 
 from softscm.module.crypto.keys import ExtendedEd25519Key, load_private
 from softscm.module.wallet import cardano
@@ -70,6 +71,15 @@ def test_public_derivation_vector():
 @pytest.mark.parametrize("mnemonic, entropy", icarus_mnemonic_entropy()[:6], ids=lambda v: str(v)[:12])
 def test_master_from_mnemonic_uses_its_entropy(mnemonic, entropy):
     assert cardano.icarus_master_from_mnemonic(mnemonic) == cardano.icarus_master(entropy)
+
+
+@pytest.mark.parametrize("language", ["spanish", "french", "chinese_traditional", "korean"])
+def test_a_master_from_a_mnemonic_in_another_word_list_matches_bip_utils(language):
+    """The entropy is the words' indices in their own list (read with the English list, a Spanish
+    mnemonic was a ValueError, an INTERNAL error through the module)."""
+    mnemonic = Mnemonic(language).to_mnemonic(bytes(range(32)))
+    theirs = CardanoIcarusBip32.FromSeed(CardanoIcarusSeedGenerator(mnemonic, Bip39Languages[language.upper()]).Generate())
+    assert cardano.icarus_master_from_mnemonic(mnemonic, "").public_key == theirs.PublicKey().RawCompressed().ToBytes()[1:]
 
 
 def test_cip1852_account_matches_bip_utils():

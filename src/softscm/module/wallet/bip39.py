@@ -53,6 +53,19 @@ def validate_mnemonic(mnemonic: str, language: Bip39Language | None = None) -> s
     return words
 
 
+def mnemonic_to_entropy(mnemonic: str, language: Bip39Language | None = None) -> bytes:
+    """The entropy a mnemonic encodes, read with ``language``'s word list or, without one, with the
+    first official list it is valid in (a word's index, not the word, is the entropy: a mnemonic
+    in Spanish must be read with the Spanish list).
+
+    :raises MnemonicError: as :func:`validate_mnemonic`.
+    """
+    words = validate_mnemonic(mnemonic, language)
+    found = next(lang for lang in ([language] if language is not None else list(Bip39Language))
+                 if _valid_in(words, lang))
+    return bytes(_wordlist(found).to_entropy(words))
+
+
 def mnemonic_to_seed(mnemonic: str, passphrase: str = "") -> bytes:
     """The 64-byte BIP39 seed (PBKDF2-HMAC-SHA512, 2048 rounds, both inputs NFKD-normalised).
     Raises nothing: check the mnemonic first with :func:`validate_mnemonic`."""

@@ -15,13 +15,12 @@ from __future__ import annotations
 import hashlib
 import hmac
 
-from mnemonic import Mnemonic
 from nacl import bindings as sodium
 
-from ...wire.defs import KeyType
+from ...wire.defs import Bip39Language, KeyType
 from ...wire.errors import InvalidArgumentError, InvalidKeyError, WalletError
 from ..crypto import ed25519_extended
-from .bip39 import validate_mnemonic
+from .bip39 import mnemonic_to_entropy
 from .hd import Node
 from .path import HARDENED, MAX_DEPTH
 
@@ -32,7 +31,6 @@ MIN_ENTROPY_BYTES = 16
 MAX_ENTROPY_BYTES = 64
 GROUP_ORDER = 2**252 + 27742317777372353535851937790883648493
 
-_ENGLISH = Mnemonic("english")
 
 
 def _node(private: bytes | None, public: bytes, chain: bytes, depth: int, index: int, hardened: bool) -> Node:
@@ -78,13 +76,13 @@ def icarus_master(entropy: bytes, passphrase: bytes = b"") -> Node:
     return _node(private, public_key(private), material[64:], 0, 0, False)
 
 
-def icarus_master_from_mnemonic(mnemonic: str, passphrase: str = "") -> Node:
-    """The Icarus master node of a BIP39 mnemonic (its entropy, not its BIP39 seed) and passphrase.
+def icarus_master_from_mnemonic(mnemonic: str, passphrase: str = "", language: Bip39Language | None = None) -> Node:
+    """The Icarus master node of a BIP39 mnemonic (its entropy, read with ``language``'s word list
+    or the official list it is valid in; not its BIP39 seed) and passphrase.
 
     :raises MnemonicError: for a bad word, length or checksum.
     """
-    entropy = bytes(_ENGLISH.to_entropy(validate_mnemonic(mnemonic)))
-    return icarus_master(entropy, passphrase.encode())
+    return icarus_master(mnemonic_to_entropy(mnemonic, language), passphrase.encode())
 
 
 def _check_child(node: Node, index: int) -> None:

@@ -139,10 +139,12 @@ class WalletService:
             return self._store_wallet(wallet, cardano.icarus_master(seed), MASTER)
         return self._store_wallet(wallet, hd.master_node(wallet.key_type, seed, wallet.master_gen_key), MASTER)
 
-    def _create_bip39(self, wallet: NewWallet, mnemonic: str, passphrase: str) -> int:
-        """The master node of a BIP39 mnemonic: from its seed, or (cardano) from its entropy."""
+    def _create_bip39(self, wallet: NewWallet, mnemonic: str, passphrase: str, language: Bip39Language | None) -> int:
+        """The master node of a BIP39 mnemonic: from its seed, or (cardano) from its entropy (read
+        with ``language``'s word list, or the official one it is valid in)."""
         if wallet.variant == CARDANO:
-            return self._store_wallet(wallet, cardano.icarus_master_from_mnemonic(mnemonic, passphrase), MASTER)
+            return self._store_wallet(wallet, cardano.icarus_master_from_mnemonic(mnemonic, passphrase, language),
+                                      MASTER)
         return self._create(wallet, bip39.mnemonic_to_seed(mnemonic, passphrase))
 
     def create(self, wallet: NewWallet, source: SeedSource, *, passphrase: str = "",
@@ -165,7 +167,7 @@ class WalletService:
                 raise InvalidArgumentError("argument 'seed' is required")
             return self._create(wallet, seed), None
         mnemonic = bip39.generate_mnemonic(self._keys.rng, language=language)
-        return self._create_bip39(wallet, mnemonic, passphrase), mnemonic
+        return self._create_bip39(wallet, mnemonic, passphrase, language), mnemonic
 
     def restore_bip39(self, wallet: NewWallet, mnemonic: str, passphrase: str = "",
                       language: Bip39Language | None = None) -> int:
@@ -175,7 +177,7 @@ class WalletService:
         """
         self._begin(wallet)
         words = bip39.validate_mnemonic(mnemonic, language)
-        return self._create_bip39(wallet, words, passphrase)
+        return self._create_bip39(wallet, words, passphrase, language)
 
     def oversight(self, wallet: NewWallet, node_addr: str, *, xpub: str | None = None,
                   public_key: bytes | None = None, chain_code: bytes | None = None) -> int:
