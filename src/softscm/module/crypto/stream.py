@@ -145,15 +145,22 @@ def stream_key(key: bytes, header: StreamHeader) -> bytes:
     return HKDF(hashes.SHA256(), 32, header.salt, KEY_INFO).derive(key)
 
 
-class RecordSealer:
-    """Seals one stream's records in order. Not thread-safe."""
+class _RecordCipher:
+    """One stream's AES-GCM and how far along the stream it is (records go in order). Not thread-safe."""
 
     def __init__(self, key: bytes, header: StreamHeader) -> None:
         self.header = header
         self._aead = AESGCM(stream_key(key, header))
-        self._header_bytes = header.to_bytes()
         self._index = 0
         self.finished = False
+
+    def _advance(self, final: bool) -> None:
+        self._index += 1
+        self.finished = final
+
+
+class RecordSealer(_RecordCipher):
+    """Seals one stream's records in order."""
 
     def seal_into(self, chunk: Buffer, out: memoryview, *, final: bool) -> None:
         """Seal the next record into ``out`` (exactly ``len(chunk)`` + 16 bytes).
@@ -168,22 +175,12 @@ class RecordSealer:
             raise InvalidArgumentError(f"every chunk but the last holds exactly {self.header.chunk_size} bytes")
         if self._index >= MAX_RECORDS:
             raise InvalidArgumentError("a stream holds at most 2^32 chunks")
-        index = _INDEX.pack(self._index)
-        self._aead.encrypt_into(self.header.nonce_prefix + index, chunk,
-                                self._header_bytes + index + (b"\x01" if final else b"\x00"), out)
-        self._index += 1
-        self.finished = final
+        self._aead.encrypt_into(self.header.nonce(self._index), chunk, self.header.aad(self._index, final), out)
+        self._advance(final)
 
 
-class RecordOpener:
+class RecordOpener(_RecordCipher):
     """Opens one stream's records in order; :meth:`finish` checks that the final one came."""
-
-    def __init__(self, key: bytes, header: StreamHeader) -> None:
-        self.header = header
-        self._aead = AESGCM(stream_key(key, header))
-        self._header_bytes = header.to_bytes()
-        self._index = 0
-        self.finished = False
 
     def open_into(self, record: Buffer, out: memoryview, *, final: bool) -> None:
         """Open the next record into ``out`` (exactly ``len(record)`` - 16 bytes).
@@ -195,14 +192,11 @@ class RecordOpener:
         if self.finished or self._index >= MAX_RECORDS or size > self.header.record_size or size < TAG_SIZE or (
                 not final and size != self.header.record_size):
             raise _failed()
-        index = _INDEX.pack(self._index)
         try:
-            self._aead.decrypt_into(self.header.nonce_prefix + index, record,
-                                    self._header_bytes + index + (b"\x01" if final else b"\x00"), out)
+            self._aead.decrypt_into(self.header.nonce(self._index), record, self.header.aad(self._index, final), out)
         except InvalidTag:
             raise _failed() from None
-        self._index += 1
-        self.finished = final
+        self._advance(final)
 
     def finish(self) -> None:
         """:raises AuthenticationError: if the final record has not been opened (a truncated stream)."""
