@@ -4,6 +4,7 @@ from the last entry; and a reply too large for a frame is a typed error, not a c
 from __future__ import annotations
 
 from pathlib import Path
+from types import SimpleNamespace
 
 from softscm.module.access.caller import EMBEDDED
 from softscm.module.commands.log import log_page
@@ -36,7 +37,8 @@ def test_a_page_stays_within_its_budget_and_paging_on_reads_every_entry(scm, tmp
 
 def test_a_reply_too_large_for_a_frame_becomes_limit_exceeded():
     sent: list[bytes] = []
-    connection = Connection(None, None, sent.append, EMBEDDED)  # type: ignore[arg-type]  # _reply uses neither
+    no_routes = SimpleNamespace(blocking_commands=frozenset())
+    connection = Connection(None, no_routes, sent.append, EMBEDDED)  # type: ignore[arg-type]  # _reply uses neither
     connection._reply(Reply.success(7, {"data": b"x" * (MAX_REPLY + 1)}))
     reply = parse_incoming(sent[0])
     assert isinstance(reply, Reply) and (reply.id, reply.status) == (7, ErrorCode.LIMIT_EXCEEDED)

@@ -3,7 +3,7 @@
 A :class:`Route` ties a request type (and so a :class:`~softscm.wire.defs.Command`) to a handler
 and the module states in which it may run. The :class:`Dispatcher` holds the routes the command
 areas registered, checks the state, decodes the request into its typed message, runs the handler
-and counts the result. The server asks it whether a command waits (``blocking``).
+and counts the result. The server asks it which commands wait (``blocking_commands``).
 """
 
 from __future__ import annotations
@@ -80,9 +80,8 @@ class Counters:
 class Access(Protocol):
     """What the dispatcher asks of the access control."""
 
-    def authorize(self, session: Session, needed: Role, what: str, *, pin: bool = True) -> None: ...
-
-    def check_keys(self, session: Session, slots: Iterable[int], what: str) -> None: ...
+    def admit(self, session: Session, needed: Role, what: str, slots: Iterable[int] = (), *, pin: bool = True) -> None:
+        ...
 
     def created(self, session: Session, slots: Iterable[int]) -> None: ...
 
@@ -110,31 +109,30 @@ class Dispatcher:
             if r.command in self._routes:
                 raise RuntimeError(f"{r.command.name} is routed twice")
             self._routes[r.command] = r
-
-    def blocking(self, command: Command) -> bool:
-        """Whether ``command`` waits for an event (the server runs it as a task)."""
-        r = self._routes.get(command)
-        return r is not None and r.blocking
+        self.blocking_commands = frozenset(c for c, r in self._routes.items() if r.blocking)
+        """The commands that wait for an event (the server runs them as tasks)."""
 
     def handle(self, request: Request, session: Session) -> Reply:
         """Run one request for ``session``'s caller. Never raises: every failure becomes an error reply."""
-        name = _NAMES[request.command]
         started = time.perf_counter()
-        counters = self.counters
         try:
             result = self.execute(request, session)
         except ScmError as exc:
-            counters.errors[name] = counters.errors.get(name, 0) + 1
+            self._count_error(request.command)
             return Reply.failure(request.id, exc)
         except Exception:
-            log.exception("internal error in %s", name)
-            counters.errors[name] = counters.errors.get(name, 0) + 1
+            log.exception("internal error in %s", _NAMES[request.command])
+            self._count_error(request.command)
             return Reply.failure(request.id, InternalError("internal error; the request had no effect"))
+        name, counters = _NAMES[request.command], self.counters
         counters.ops[name] = counters.ops.get(name, 0) + 1
         counters.seconds[name] = counters.seconds.get(name, 0.0) + time.perf_counter() - started
-        if isinstance(result, Deferred):  # the server awaits it and replies then
-            return Reply.success(request.id, result)
-        return Reply.success(request.id, result.to_wire())
+        # a Deferred goes back as it is: the server awaits it and replies then
+        return Reply(request.id, 0, result if isinstance(result, Deferred) else result.to_wire())
+
+    def _count_error(self, command: Command) -> None:
+        errors = self.counters.errors
+        errors[_NAMES[command]] = errors.get(_NAMES[command], 0) + 1
 
     def execute(self, request: Request, session: Session) -> Any:
         """Check the state, decode the arguments, check the caller's rights and run the handler;
@@ -143,13 +141,15 @@ class Dispatcher:
         :raises ScmError: the typed error for anything that goes wrong.
         :raises AccessDeniedError: if the caller may not run it (recorded in the audit log).
         """
-        r = self._allowed(request.command)
-        name = _NAMES[request.command]
+        command = request.command
+        r = self._routes.get(command)
+        gate = self._gate
+        if r is None or gate.state not in r.states or gate.suspended and r.states == READY:
+            r = self._allowed(command)  # raises the reason
+        name = _NAMES[command]
         message = r.request.from_wire(request.args)
         access = self._access
-        access.authorize(session, r.role, name, pin=r.pin)
-        if r.uses is not None:
-            access.check_keys(session, r.uses(message), name)
+        access.admit(session, r.role, name, () if r.uses is None else r.uses(message), pin=r.pin)
         reply = r.handler(message, session) if r.session else r.handler(message)
         if isinstance(reply, Stepped):  # the module may change state between its steps
             creates = r.creates
@@ -164,7 +164,7 @@ class Dispatcher:
         """``command``'s route. :raises ScmError: if it is not served in the present state."""
         r = self._routes.get(command)
         state = self._gate.state
-        if r is None or state not in r.states:
+        if r is None or state not in r.states:  # execute() repeats this test inline (the request path)
             name = _NAMES[command]
             if state is ModuleState.DESTROYED:
                 raise DestroyedError("the module has been destroyed; its keys are gone")

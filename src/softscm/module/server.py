@@ -31,7 +31,7 @@ from ..wire.errors import (
     ScmError,
     TransportError,
 )
-from ..wire.framing import HEADER, FrameTooLargeError, frame, frame_parts
+from ..wire.framing import HEADER, SPLIT_FROM, FrameTooLargeError, frame, frame_parts
 from ..wire.messages import Done, Message
 from ..wire.messages.selftest import SelfTestKind
 from . import commands, lifecycle
@@ -89,6 +89,7 @@ class Connection:
         self._greeted = False
         self._unsubscribe: Callable[[], None] | None = None
         self._tasks: set[asyncio.Task[None]] = set()
+        self._special = dispatcher.blocking_commands | {Command.SUBSCRIBE}  # not a plain request and reply
 
     def on_frame(self, payload: bytes) -> None:
         """Handle one request frame; the reply (now, or later for a wait) goes to ``send``."""
@@ -97,18 +98,22 @@ class Connection:
         except ScmError as exc:
             self._reply(Reply.failure(getattr(exc, "request_id", 0), exc))
             return
-        if not self._greeted and request.command is not Command.HELLO:
-            self._reply(Reply.failure(request.id, ProtocolError("the connection must open with HELLO")))
+        command = request.command
+        if not self._greeted:
+            if command is not Command.HELLO:
+                self._reply(Reply.failure(request.id, ProtocolError("the connection must open with HELLO")))
+                return
+            reply = self._dispatcher.handle(request, self._session)
+            self._greeted = reply.status == 0
+            self._reply(reply)
             return
-        if request.command is Command.SUBSCRIBE:
-            self._subscribe(request)
-            return
-        if self._dispatcher.blocking(request.command):
-            self._start_wait(request)
+        if command in self._special:
+            if command is Command.SUBSCRIBE:
+                self._subscribe(request)
+            else:
+                self._start_wait(request)
             return
         reply = self._dispatcher.handle(request, self._session)
-        if request.command is Command.HELLO and reply.status == 0:
-            self._greeted = True
         if isinstance(reply.body, Deferred):
             self._start_task(request, reply.body.result())
             return
@@ -236,9 +241,14 @@ class _StreamProtocol(asyncio.Protocol):
     def _emit_frame(self, payload: bytes) -> None:
         """Queue a frame; outside a read (a wait's answer, a pushed event) send it now, unless a
         flush to disk is pending: then it waits for that flush like everything else."""
-        for data in frame_parts(payload):
+        if len(payload) < SPLIT_FROM:
+            data = HEADER.pack(len(payload)) + payload
             self._out.append(data)
             self._out_size += len(data)
+        else:
+            for data in frame_parts(payload):
+                self._out.append(data)
+                self._out_size += len(data)
         if self._reading or self.holding:
             return
         if self._server.flush_pending:
@@ -248,49 +258,62 @@ class _StreamProtocol(asyncio.Protocol):
             self.flush()
 
     def data_received(self, data: bytes) -> None:
-        if self._gate is None:
+        gate = self._gate
+        if gate is None:
             return  # refused or closed: nothing it sends is kept
         buffer = self._buffer
         buffer += data
         self._reading = True
         try:
-            self._read_frames(buffer, self._server.module)
+            waiting = self._read_frames(buffer, gate)
         finally:
             self._reading = False
-        if not self._account():
+        if (buffer or self._counted) and not self._account():
             return
-        if self._transport is not None and not self._transport.is_closing() and self._has_frame():
+        if waiting and (transport := self._transport) is not None and not transport.is_closing():
             self._stalled = True
-            self._transport.pause_reading()
+            transport.pause_reading()
         if not self.holding:
             self.flush()
 
-    def _read_frames(self, buffer: bytearray, module: Module) -> None:
-        while len(buffer) >= HEADER.size and not self._blocked and self._out_size < OUTPUT_LIMIT:
-            (length,) = HEADER.unpack_from(buffer)
-            if length > MAX_FRAME_SIZE:
-                self._out.append(frame(Reply.failure(0, FrameTooLargeError(
-                    f"frame of {length} bytes exceeds the {MAX_FRAME_SIZE}-byte limit")).to_bytes()))
-                self.holding = False
-                self.flush()
-                assert self._transport is not None
-                self._transport.close()
-                buffer.clear()
-                return
-            if len(buffer) < HEADER.size + length:
-                break
-            with memoryview(buffer) as view:
-                payload = bytes(view[HEADER.size:HEADER.size + length])
-            del buffer[:HEADER.size + length]
-            before = module.changes
-            if self._gate is None:
-                return
-            self._gate.on_frame(payload)
-            if module.changes != before and not self.holding:  # a refusal's audit entry is synced too
+    def _read_frames(self, buffer: bytearray, gate: SessionGate) -> bool:
+        """Take the whole frames in ``buffer`` while the output has room; returns whether a whole
+        frame is left waiting for the output to drain. If any of them wrote (a refusal's audit
+        entry too), the replies wait for the next flush to disk."""
+        module = self._server.module
+        before = module.changes
+        try:
+            while len(buffer) >= HEADER.size:
+                (length,) = HEADER.unpack_from(buffer)
+                if length > MAX_FRAME_SIZE:
+                    self._out.append(frame(Reply.failure(0, FrameTooLargeError(
+                        f"frame of {length} bytes exceeds the {MAX_FRAME_SIZE}-byte limit")).to_bytes()))
+                    self.holding = False
+                    self.flush()
+                    assert self._transport is not None
+                    self._transport.close()
+                    buffer.clear()
+                    return False
+                end = HEADER.size + length
+                if len(buffer) < end:
+                    return False
+                if self._blocked or self._out_size >= OUTPUT_LIMIT:
+                    return True
+                if length < SPLIT_FROM:
+                    payload = bytes(buffer[HEADER.size:end])
+                else:
+                    with memoryview(buffer) as view:  # one copy of a large frame, not two
+                        payload = bytes(view[HEADER.size:end])
+                del buffer[:end]
+                gate.on_frame(payload)
+                transport = self._transport
+                if self._gate is None or transport is None or transport.is_closing():
+                    return False
+            return False
+        finally:
+            if module.changes != before and not self.holding:
                 self.holding = True
                 self._server.hold(self)
-            if self._transport is None or self._transport.is_closing():
-                return
 
     def _account(self) -> bool:
         """Count this connection's buffered bytes in the server's pool; close it (and return
@@ -311,10 +334,6 @@ class _StreamProtocol(asyncio.Protocol):
         self._counted = 0
         self._buffer = bytearray()
 
-    def _has_frame(self) -> bool:
-        buffer = self._buffer
-        return len(buffer) >= HEADER.size and len(buffer) >= HEADER.size + HEADER.unpack_from(buffer)[0]
-
     def flush(self) -> None:
         self.holding = False
         transport = self._transport
@@ -323,8 +342,8 @@ class _StreamProtocol(asyncio.Protocol):
                 transport.write(self._out[0])  # may call pause_writing
             else:
                 transport.writelines(self._out)
-            unread = transport.get_write_buffer_size()
-            if unread > MAX_UNREAD:  # events to a client that never reads
+            # events to a client that never reads (over MAX_UNREAD it is long over its high-water mark)
+            if self._blocked and (unread := transport.get_write_buffer_size()) > MAX_UNREAD:
                 log.warning("closing a connection that has left %d bytes unread", unread)
                 transport.abort()
         self._out.clear()

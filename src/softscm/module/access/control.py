@@ -138,11 +138,20 @@ class AccessControl:
     def authorize(self, session: Session, needed: Role, what: str, *, pin: bool = True) -> None:
         """:raises AccessDeniedError: if the session's role (and PIN login, for administrator
         commands once a PIN is set, unless ``pin`` is false) does not allow ``what``."""
+        self.admit(session, needed, what, pin=pin)
+
+    def admit(self, session: Session, needed: Role, what: str, slots: Iterable[int] = (), *, pin: bool = True) -> None:
+        """:meth:`authorize`, then :meth:`check_keys` on ``slots``, with the caller's role worked out once.
+
+        :raises AccessDeniedError: if either refuses.
+        """
         role = self.role(session.caller)
         if role < needed:
             raise self._refuse(session, what)
         if pin and needed is Role.ADMIN and self.pin_set and not session.logged_in:
             raise self._refuse(session, f"{what} without the administrator PIN")
+        if role is not Role.ADMIN:
+            self._check_grants(session, slots, what)
 
     def set_role(self, principal: str, role: Role) -> None:
         check_principal(principal)
@@ -158,8 +167,10 @@ class AccessControl:
     def check_keys(self, session: Session, slots: Iterable[int], what: str) -> None:
         """:raises AccessDeniedError: unless the session may use every slot in ``slots`` (the
         ephemeral slot, -1, belongs to the module's one ephemeral key: any user may)."""
-        if self.role(session.caller) is Role.ADMIN:
-            return
+        if self.role(session.caller) is not Role.ADMIN:
+            self._check_grants(session, slots, what)
+
+    def _check_grants(self, session: Session, slots: Iterable[int], what: str) -> None:
         names = set(session.caller.names)
         for slot in slots:
             grant = self.table.grants.get(slot)
@@ -268,6 +279,12 @@ class OwnerOnly:
 
     def check_keys(self, session: Session, slots: Iterable[int], what: str) -> None:
         self.authorize(session, Role.USER, what)
+
+    def admit(self, session: Session, needed: Role, what: str, slots: Iterable[int] = (), *, pin: bool = True) -> None:
+        """:raises AccessDeniedError: for anyone but the owner (who may use no keys here either: there are none)."""
+        self.authorize(session, needed, what)
+        if slots:
+            self.check_keys(session, slots, what)
 
     def created(self, session: Session, slots: Iterable[int]) -> None:
         """A module with no keystore creates no keys."""
