@@ -3,18 +3,20 @@
 A bare server speaks the same wire protocol on a Unix socket, with a thread per connection (the
 fastest layout measured on 2 cores) and nothing but HELLO and a P-256 SIGN with one key held in
 memory: no keystore, no state checks, no audit, no counters. Beside it, in the same run, the real
-scmd and the signature done in-process; the same synchronous ``softscm`` client drives both
-servers (1 and 4 client processes; for each count the two servers run back to back, in turn first, so
-that noise hits both alike, and each round's ratio is kept as well as the medians). What the
-bare server reaches bounds what any design of scmd could reach on this machine, so its ratio to
-the in-process rate shows how much of a 4-client target the machine itself leaves.
+scmd and the signature done in-process. The same synchronous ``softscm`` client drives both
+servers, 1 and 4 client processes, each connected to both at once: the clients sign against one
+server for a short block (0.2 s), then all switch to the other together (a barrier), in ABBA order,
+so that the two servers of a pair of blocks see the same machine. On a shared VM whose speed
+changes from second to second that pairing is what makes the ratio mean something: each pair's
+ratio is kept, and the median pair is the figure to read. What the bare server reaches bounds
+what any design of scmd could reach on this machine, so its ratio to the in-process rate shows how
+much of a 4-client target the machine itself leaves.
 
 Beside the rates, each server's CPU time per request (user + system, from ``/proc``): what the
-server itself spends, which scheduling noise on a shared machine moves much less than a rate.
-Run as root with ``--realtime`` to shield every process of the run (both servers and all clients
-alike) from other jobs on the machine (SCHED_FIFO).
+server itself spends. Run as root with ``--realtime`` to shield every process of the run (both
+servers and all clients alike) from other jobs on the machine (SCHED_FIFO).
 
-    .venv/bin/python bench/floor.py [--seconds 2] [--rounds 3] [--realtime]
+    .venv/bin/python bench/floor.py [--pairs 20] [--block 0.2] [--realtime]
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -84,49 +87,73 @@ def bare_server(path: str) -> None:
         threading.Thread(target=_connection, args=(key, sock), daemon=True).start()
 
 
-def _client(url: str, seconds: float, start: float, queue: mp.Queue) -> None:
-    with softscm.connect(url) as scm:
-        while time.time() < start:
-            time.sleep(0.001)
-        queue.put(measure(lambda: scm.sign(0, DIGEST), seconds)[0])
-
-
 def cpu_seconds(pid: int) -> float:
     """User + system CPU time of process ``pid`` so far."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def rate(url: str, clients: int, seconds: float, server_pid: int) -> tuple[float, float]:
-    """Signatures per second from ``clients`` client processes together, and the server's CPU
-    seconds per signature meanwhile."""
+def _schedule(pairs: int) -> list[int]:
+    """Which server (0 or 1) each block goes to: ABBA BAAB ... so that drift falls on both alike."""
+    return [server ^ (pair % 2) for pair in range(pairs) for server in (0, 1)]
+
+
+def _client(urls: list[str], pairs: int, block: float, barrier: Any, queue: mp.Queue) -> None:
+    """Sign against ``urls[server]`` for ``block`` seconds per scheduled block; report each
+    block's rate."""
+    scms = [softscm.connect(url) for url in urls]
+    rates = []
+    for server in _schedule(pairs):
+        barrier.wait()
+        scm, done = scms[server], 0
+        start = time.perf_counter()
+        end = start + block
+        while time.perf_counter() < end:
+            scm.sign(0, DIGEST)
+            done += 1
+        rates.append(done / (time.perf_counter() - start))
+    for scm in scms:
+        scm.close()
+    queue.put(rates)
+
+
+def interleaved(urls: list[str], pids: list[int], clients: int, pairs: int,
+                block: float) -> tuple[list[list[float]], list[float]]:
+    """Blocks of signatures from ``clients`` client processes, alternating between the two servers.
+    Returns each server's rate in each of its blocks (block ``i`` of one server is paired with
+    block ``i`` of the other) and each server's CPU seconds per signature over all its blocks."""
+    barrier = mp.Barrier(clients + 1)
     queue: mp.Queue = mp.Queue()
-    start = time.time() + 0.5
-    procs = [mp.Process(target=_client, args=(url, seconds, start, queue)) for _ in range(clients)]
+    procs = [mp.Process(target=_client, args=(urls, pairs, block, barrier, queue)) for _ in range(clients)]
     for p in procs:
         p.start()
-    while time.time() < start:
-        time.sleep(0.001)
-    before = cpu_seconds(server_pid)
-    total = sum(queue.get() for _ in procs)
-    used = cpu_seconds(server_pid) - before
+    cpu = [0.0, 0.0]
+    schedule = _schedule(pairs)
+    for server in schedule:
+        barrier.wait()
+        before = cpu_seconds(pids[server])
+        time.sleep(block)
+        cpu[server] += cpu_seconds(pids[server]) - before  # read as the block ends (give or take a request)
+    per_client = [queue.get() for _ in procs]
     for p in procs:
         p.join()
-    return total, used / (total * seconds)
+    rates: list[list[float]] = [[], []]
+    for i, server in enumerate(schedule):
+        rates[server].append(sum(client[i] for client in per_client))
+    return rates, [cpu[i] / (sum(rates[i]) * block) for i in (0, 1)]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--seconds", type=float, default=2.0)
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--pairs", type=int, default=20, help="pairs of blocks per client count")
+    parser.add_argument("--block", type=float, default=0.2, help="seconds per block")
     parser.add_argument("--realtime", action="store_true", help="run every process SCHED_FIFO (needs root)")
     options = parser.parse_args()
     if options.realtime:
         os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(50))  # inherited by the servers and clients
     key = ec.generate_private_key(ec.SECP256R1())
-    library = measure(lambda: key.sign(DIGEST, _ECDSA), options.seconds)[0]
-    results: dict[tuple[str, int], list[float]] = {}
-    cpu: dict[tuple[str, int], list[float]] = {}
+    library = measure(lambda: key.sign(DIGEST, _ECDSA), 2.0)[0]
+    results = {}
     with tempfile.TemporaryDirectory() as tmp, running_scmd_process(Path(tmp)) as (scmd_url, scmd_pid):
         bare_path = str(Path(tmp) / "bare.sock")
         bare = mp.Process(target=bare_server, args=(bare_path,), daemon=True)
@@ -135,31 +162,26 @@ def main() -> None:
             time.sleep(0.02)
         try:
             assert bare.pid is not None
-            servers = [("bare server", f"unix:{bare_path}", bare.pid), ("scmd", scmd_url, scmd_pid)]
-            for round_ in range(options.rounds):
-                for clients in (1, 4):
-                    # the two servers back to back, and in turn first: a pair sees the same machine
-                    for name, url, pid in servers[::-1] if round_ % 2 else servers:
-                        ops, seconds = rate(url, clients, options.seconds, pid)
-                        results.setdefault((name, clients), []).append(ops)
-                        cpu.setdefault((name, clients), []).append(seconds)
+            for clients in (1, 4):
+                results[clients] = interleaved([f"unix:{bare_path}", scmd_url], [bare.pid, scmd_pid], clients,
+                                               options.pairs, options.block)
         finally:
             bare.terminate()
             bare.join()
-    print(f"P-256 sign, in-process single thread: {library:,.0f}/s")
-    print(f"{'server':12s} {'clients':>7s} {'median/s':>9s} {'best/s':>9s} {'median/lib':>10s} {'of bare':>8s} "
-          f"{'paired':>7s} {'cpu us/req':>10s} {'bare/this':>9s}")
-    for (name, clients), rates in results.items():
-        median = statistics.median(rates)
-        bare_rates = results[("bare server", clients)]
-        paired = statistics.median(this / bare for this, bare in zip(rates, bare_rates, strict=True))
-        used = statistics.median(cpu[(name, clients)])
-        bare_used = statistics.median(cpu[("bare server", clients)])
-        print(f"{name:12s} {clients:7d} {median:9,.0f} {max(rates):9,.0f} {median / library:10.2f} "
-              f"{median / statistics.median(bare_rates):8.2f} {paired:7.2f} {used * 1e6:10.1f} {bare_used / used:9.2f}")
-    print("\ntargets: scmd at least 0.9x the bare server with 1 client and 0.95x with 4. 'of bare' divides the "
-          "medians; 'paired' is the median of each round's ratio, the two servers measured back to back (the "
-          "steadier figure on a noisy machine); 'bare/this' compares the CPU each spends per request")
+    print(f"P-256 sign, in-process single thread: {library:,.0f}/s; {options.pairs} pairs of "
+          f"{options.block:g} s blocks per client count")
+    print(f"{'clients':>7s} {'bare/s':>8s} {'scmd/s':>8s} {'paired':>7s} {'p25-p75':>11s} {'of bare':>8s} "
+          f"{'bare/lib':>8s} {'cpu us/req bare':>15s} {'scmd':>6s}")
+    for clients, ((bare_rates, scmd_rates), (bare_cpu, scmd_cpu)) in results.items():
+        pairs = sorted(this / that for this, that in zip(scmd_rates, bare_rates, strict=True))
+        quartiles = statistics.quantiles(pairs, n=4)
+        bare_rate, scmd_rate = statistics.mean(bare_rates), statistics.mean(scmd_rates)
+        print(f"{clients:7d} {bare_rate:8,.0f} {scmd_rate:8,.0f} {statistics.median(pairs):7.2f} "
+              f"{quartiles[0]:5.2f}-{quartiles[2]:<5.2f} {scmd_rate / bare_rate:8.2f} {bare_rate / library:8.2f} "
+              f"{bare_cpu * 1e6:15.1f} {scmd_cpu * 1e6:6.1f}")
+    print("\ntargets: scmd at least 0.9x the bare server with 1 client and 0.95x with 4. 'paired' is the median "
+          "of the pairs' ratios (scmd's block over the bare server's block beside it), with its quartiles; "
+          "'of bare' divides the mean rates")
 
 
 if __name__ == "__main__":

@@ -67,6 +67,9 @@ class SessionGate:
         self._send_frame = send_frame
         self._end = end
         self._new_session = session_factory
+        self.deliver: FrameSender = self.on_frame
+        """Where the transport hands each frame: :meth:`on_frame`, or straight to the session once
+        a plain session runs on a stream (nothing can change what the frames are then)."""
         self._handshake: ServerHandshake | None = None
         self._channel: SecureChannel | None = None
         self.connection: Session | None = None
@@ -100,6 +103,8 @@ class SessionGate:
                                               "channel; connect with a client key"), "plain connection")
         else:
             self.connection = self._new_session(self._send_frame, None)
+            if not self._restartable:
+                self.deliver = self.connection.on_frame
             self.connection.on_frame(payload)
 
     def _open(self, payload: bytes) -> None:
@@ -159,6 +164,7 @@ class SessionGate:
         if self.connection is not None:
             self.connection.close()
         self.connection = None
+        self.deliver = self.on_frame
         self._channel = None
         self._handshake = None
         self.peer_identity = None

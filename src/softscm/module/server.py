@@ -305,7 +305,7 @@ class _StreamProtocol(asyncio.Protocol):
                     with memoryview(buffer) as view:  # one copy of a large frame, not two
                         payload = bytes(view[HEADER.size:end])
                 del buffer[:end]
-                gate.on_frame(payload)
+                gate.deliver(payload)
                 transport = self._transport
                 if self._gate is None or transport is None or transport.is_closing():
                     return False

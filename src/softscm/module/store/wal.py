@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from operator import attrgetter
 from pathlib import Path
 
 from .atomic import fsync_file
@@ -20,10 +21,8 @@ class WalDatabase:
     def defer_sync(self, deferred: bool) -> None:
         self._db.execute(f"PRAGMA synchronous={'NORMAL' if deferred else 'FULL'}")
 
-    @property
-    def changes(self) -> int:
-        """Rows written through this connection so far (tells whether a sync is needed)."""
-        return self._db.total_changes
+    changes: int = property(attrgetter("_db.total_changes"),  # type: ignore[assignment]  # a C getter: no Python frame
+                            doc="Rows written through this connection so far (tells whether a sync is needed).")
 
     def sync(self) -> None:
         """:raises OSError: if the disk cannot flush."""
