@@ -1,70 +1,112 @@
-"""bench/core.py of two source trees in one run: this checkout against another (e.g. a worktree of
-an older commit), rounds alternating so that load on the machine falls on both alike. Each tree
-runs its own core.py, client and scmd (``PYTHONPATH`` set to its ``src``). Per operation it prints
-each tree's median rate through scmd (1 and 4 clients) and the change between the medians; a
-change below -5 % is flagged.
+"""bench/core.py's module operations from two source trees in one run: this checkout against another
+(e.g. a worktree of an older commit). Each tree runs its own scmd and its own clients (its ``src``
+on ``PYTHONPATH``, its ``bench/core.py`` operations, see bench/tree_worker.py). For each operation
+the clients of the two trees take turns in short blocks (0.3 s), ABBA, 1 client and then 4 at
+once: the blocks of a pair see the same machine, which on a shared VM whose speed changes from
+second to second is what makes a before/after figure mean anything. Per operation it prints the
+median of the pairs' ratios (after over before) for 1 and 4 clients; a change below -5 % is
+flagged.
 
     git worktree add /tmp/before <commit>
-    .venv/bin/python bench/compare_trees.py /tmp/before [--rounds 3] [--seconds 1.0] [--realtime]
+    .venv/bin/python bench/compare_trees.py /tmp/before [--pairs 8] [--block 0.3] [--realtime]
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
-import re
 import statistics
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).parent))
+from core import BATCH  # noqa: E402
+from scmd_runner import running_scmd  # noqa: E402
+
 HERE = Path(__file__).resolve().parent.parent
-_ROW = re.compile(r"^(?P<name>\S.*?)\s{2,}(?P<lib>[\d,]+|-)\s+(?P<one>[\d,]+)\s+\d+\s+\d+\s+(?P<four>[\d,]+)\s+\d+\s+\d+\s+")
+OPERATIONS = ("sign nistp256", "sign secp256k1", "sign ed25519", "verify nistp256", "ecdh nistp256", "ecdh x25519",
+              "lock 64 B", "unlock 64 B", "keygen nistp256", "keygen x64 batch")
 
 
-def run_core(tree: Path, seconds: float) -> dict[str, tuple[float | None, float, float]]:
-    """One run of ``tree``'s core.py: per operation (in-process rate or None, 1-client, 4-client)."""
-    env = {**os.environ, "PYTHONPATH": str(tree / "src")}
-    output = subprocess.run([sys.executable, str(tree / "bench" / "core.py"), "--seconds", str(seconds)], env=env,
-                            check=True, capture_output=True, text=True).stdout
-    rows = {}
-    for line in output.splitlines():
-        match = _ROW.match(line)
-        if match and match["name"] != "operation":
-            lib = None if match["lib"] == "-" else float(match["lib"].replace(",", ""))
-            rows[match["name"]] = (lib, float(match["one"].replace(",", "")), float(match["four"].replace(",", "")))
-    if not rows:
-        raise SystemExit(f"no table from {tree}/bench/core.py:\n{output}")
-    return rows
+class Clients:
+    """``count`` tree_worker processes of one tree, connected to that tree's scmd."""
+
+    def __init__(self, tree: Path, url: str, count: int) -> None:
+        env = {**os.environ, "PYTHONPATH": str(tree / "src")}
+        worker = Path(__file__).parent / "tree_worker.py"
+        self._procs = [subprocess.Popen([sys.executable, str(worker), str(tree / "bench"), url], env=env,
+                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+                       for _ in range(count)]
+        for proc in self._procs:
+            assert proc.stdout is not None
+            if proc.stdout.readline().strip() != "ready":
+                raise SystemExit(f"a client of {tree} did not start")
+
+    def run(self, operation: str, clients: int, seconds: float) -> float:
+        """The combined rate of the first ``clients`` workers running ``operation`` together."""
+        used = self._procs[:clients]
+        for proc in used:
+            assert proc.stdin is not None
+            proc.stdin.write(f"{operation}\t{seconds}\n")
+            proc.stdin.flush()
+        return sum(float(proc.stdout.readline()) for proc in used if proc.stdout is not None)
+
+    def close(self) -> None:
+        for proc in self._procs:
+            assert proc.stdin is not None
+            proc.stdin.close()
+            proc.wait(timeout=30)
+
+
+def tree_scmd(tree: Path, base: Path) -> contextlib.AbstractContextManager[str]:
+    """``tree``'s own scmd (its ``src`` on ``PYTHONPATH``), with its state in ``base``; yields its URL."""
+    base.mkdir()
+    return running_scmd(base, user_capacity=1_000_000, env={**os.environ, "PYTHONPATH": str(tree / "src")})
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("before", type=Path, help="the other checkout (its src/ and bench/core.py are used)")
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--seconds", type=float, default=1.0)
+    parser.add_argument("--pairs", type=int, default=8, help="pairs of blocks per operation and client count")
+    parser.add_argument("--block", type=float, default=0.3, help="seconds per block")
     parser.add_argument("--realtime", action="store_true", help="run every process SCHED_FIFO (needs root)")
     options = parser.parse_args()
     if options.realtime:
         os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(50))
-    trees = {"before": options.before.resolve(), "after": HERE}
-    runs: dict[str, list[dict[str, tuple[float | None, float, float]]]] = {name: [] for name in trees}
-    for _ in range(options.rounds):
-        for name, tree in trees.items():
-            runs[name].append(run_core(tree, options.seconds))
-    print(f"{'operation':20s} {'before 1cl':>10s} {'after 1cl':>10s} {'change':>7s} {'before 4cl':>11s} "
-          f"{'after 4cl':>10s} {'change':>7s}")
+    trees = (options.before.resolve(), HERE)
+    ratios: dict[tuple[str, int], list[float]] = {}
+    rates: dict[tuple[str, int, int], list[float]] = {}
+    with tempfile.TemporaryDirectory() as tmp, tree_scmd(trees[0], Path(tmp) / "before") as before_url, \
+            tree_scmd(trees[1], Path(tmp) / "after") as after_url:
+        clients = [Clients(trees[0], before_url, 4), Clients(trees[1], after_url, 4)]
+        try:
+            for operation in OPERATIONS:
+                for count in (1, 4):
+                    for pair in range(options.pairs):
+                        got = [0.0, 0.0]
+                        for side in (1, 0) if pair % 2 else (0, 1):  # ABBA: drift falls on both alike
+                            got[side] = clients[side].run(operation, count, options.block)
+                            rates.setdefault((operation, count, side), []).append(got[side])
+                        ratios.setdefault((operation, count), []).append(got[1] / got[0])
+        finally:
+            for side in clients:
+                side.close()
+    print(f"{options.pairs} pairs of {options.block:g} s blocks; rates are medians, 'change' the median pair "
+          f"(keygen x{BATCH} batch counts batches)")
+    print(f"{'operation':18s} {'before 1cl':>10s} {'after 1cl':>10s} {'change':>8s} {'before 4cl':>11s} "
+          f"{'after 4cl':>10s} {'change':>8s}")
     worst = 0.0
-    for op in runs["after"][0]:
-        if op not in runs["before"][0]:
-            continue
+    for operation in OPERATIONS:
         cells = []
-        for column in (1, 2):
-            raw = {name: statistics.median(run[op][column] for run in runs[name]) for name in trees}
-            change = raw["after"] / raw["before"] - 1
+        for count in (1, 4):
+            change = statistics.median(ratios[(operation, count)]) - 1
             worst = min(worst, change)
-            cells.append(f"{raw['before']:10,.0f} {raw['after']:10,.0f} {change:+7.1%}{'!' if change < -0.05 else ' '}")
-        print(f"{op:20s} {cells[0]} {cells[1]}")
+            before, after = (statistics.median(rates[(operation, count, side)]) for side in (0, 1))
+            cells.append(f"{before:10,.0f} {after:10,.0f} {change:+7.1%}{'!' if change < -0.05 else ' '}")
+        print(f"{operation:18s} {cells[0]} {cells[1]}")
     print(f"\nworst change {worst:+.1%} (target: no operation more than 5 % slower; '!' marks one that is)")
 
 

@@ -15,6 +15,7 @@ from softscm.wire.defs import Command
 from softscm.wire.errors import InvalidArgumentError, InvalidSlotError
 from softscm.wire.messages import CONTRACT, Done
 from softscm.wire.messages.keys import GetPublicKeyRequest
+from softscm.wire.messages.log import MAX_DETAIL, HostEventRequest
 from softscm.wire.messages.operations import SignRequest, Verifier, VerifyBatchRequest
 from softscm.wire.messages.wallet import NewWallet, WalletCreateRequest
 
@@ -53,6 +54,14 @@ def test_messages_round_trip(message):
 def test_bad_fields_are_refused_with_the_field_named(wire, error):
     with pytest.raises(error, match="slot|data"):
         SignRequest.from_wire(wire)
+
+
+@pytest.mark.parametrize("value", ["x" * (MAX_DETAIL + 1), [1]])
+def test_a_value_that_fits_no_form_of_a_union_says_what_each_form_needs(value):
+    with pytest.raises(InvalidArgumentError) as refused:
+        HostEventRequest.from_wire({"kind": "custom", "details": {"note": value}})
+    assert f"text of at most {MAX_DETAIL} characters" in refused.value.message
+    assert "an integer" in refused.value.message and "a boolean" in refused.value.message
 
 
 def test_defaults_fill_missing_fields():

@@ -145,12 +145,13 @@ def _str_enum(cls: type[enum.StrEnum]) -> Decoder:
 
 def _first_of(decoders: list[Decoder]) -> Decoder:
     def decode(name: str, value: Any) -> Any:
+        reasons = []
         for decoder in decoders:
             try:
                 return decoder(name, value)
-            except InvalidArgumentError:
-                continue
-        raise _bad(name, "has the wrong type")
+            except InvalidArgumentError as exc:
+                reasons.append(exc.message.removeprefix(f"argument {name!r} "))
+        raise _bad(name, "fits none of its forms: it " + "; or it ".join(reasons))  # text too long says so
 
     return decode
 
