@@ -11,6 +11,7 @@ from softscm.module.boot.partition import FatImagePartition
 from softscm.module.boot.remediation import AUTOBOOT_FILE, GoldenStore, autoboot_config, restore, write_recovery
 from softscm.module.boot.verify import current_entry, verify_partition
 from softscm.module.crypto.aead import open_sealed, seal
+from softscm.module.crypto.rng import system_rng
 from softscm.wire.defs import DEFAULT_CM4_FILES, BootFault, BootUnlistedPolicy
 from softscm.wire.errors import BootVerificationError, InvalidArgumentError
 
@@ -18,7 +19,7 @@ KEK = bytes(range(32))
 
 
 def golden_store(tmp_path) -> GoldenStore:
-    return GoldenStore(tmp_path / "golden", lambda label, data: seal(KEK, data, label.encode()),
+    return GoldenStore(tmp_path / "golden", lambda label, data, rng: seal(KEK, data, label.encode(), rng),
                        lambda label, blob: open_sealed(KEK, blob, label.encode()))
 
 
@@ -26,8 +27,7 @@ def guarded(image, signer, golden):
     partition = FatImagePartition(image)
     entries = tuple(current_entry(partition, p) for p in DEFAULT_CM4_FILES)
     manifest = BootManifest(entries, 1, BootUnlistedPolicy.FAIL).signed(signer)
-    for entry in manifest.entries:
-        golden.capture(partition, entry)
+    golden.commit(golden.stage(partition, manifest.entries, system_rng))
     return partition, manifest
 
 
@@ -85,3 +85,47 @@ def test_recovery_fallback_writes_the_tryboot_configuration_into_the_image(image
     for bad in ((0, 1), (64, 1), (2, 2)):
         with pytest.raises(InvalidArgumentError):
             autoboot_config(*bad)
+
+
+def test_staged_copies_replace_the_old_ones_only_when_committed(image, signer, tmp_path):
+    golden = golden_store(tmp_path)
+    partition, manifest = guarded(image, signer, golden)
+    kernel = manifest.entry("kernel8.img")
+    partition.write_file("kernel8.img", b"new kernel")
+    new_kernel = current_entry(partition, "kernel8.img")
+    staged = golden.stage(partition, [new_kernel], system_rng)
+    assert golden.get(kernel) != b"new kernel"  # the old copy is still the one in place
+    assert [p.name.endswith(".staged") for p, _ in staged.files] == [True]
+    golden.commit(staged)
+    assert golden.get(new_kernel) == b"new kernel"
+    assert not list(golden.directory.glob("*.staged"))
+
+
+def test_an_abandoned_stage_leaves_nothing_and_the_old_copy_stays(image, signer, tmp_path):
+    golden = golden_store(tmp_path)
+    partition, manifest = guarded(image, signer, golden)
+    config = manifest.entry("config.txt")
+    partition.write_file("config.txt", b"dtoverlay=new\n")
+    golden.abandon(golden.stage(partition, [current_entry(partition, "config.txt")], system_rng))
+    assert not list(golden.directory.glob("*.staged"))
+    assert golden.get(config) != b"dtoverlay=new\n"  # the old copy, authentic and still the listed file
+
+
+def test_a_file_that_changed_since_it_was_hashed_is_not_staged(image, signer, tmp_path):
+    golden = golden_store(tmp_path)
+    partition, manifest = guarded(image, signer, golden)
+    entry = current_entry(partition, "cmdline.txt")
+    partition.write_file("cmdline.txt", b"init=/bin/sh\n")
+    with pytest.raises(BootVerificationError, match="changed while it was being copied"):
+        golden.stage(partition, [manifest.entry("config.txt"), entry], system_rng)
+    assert not list(golden.directory.glob("*.staged"))  # the config.txt copy staged first went too
+
+
+def test_staged_copies_a_crash_left_are_removed_when_the_store_opens(image, signer, tmp_path):
+    golden = golden_store(tmp_path)
+    partition, manifest = guarded(image, signer, golden)
+    golden.stage(partition, [manifest.entry("config.txt")], system_rng)  # never committed: the module died
+    assert list(golden.directory.glob("*.staged"))
+    reopened = golden_store(tmp_path)
+    assert not list(reopened.directory.glob("*.staged"))
+    assert reopened.get(manifest.entry("config.txt")) == partition.read_file("config.txt")

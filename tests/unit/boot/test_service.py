@@ -79,7 +79,7 @@ class Clock:
 def rig(tmp_path, signer):
     module, meta, clock, remote = Module(), Meta(), Clock(), P256Signer()
     policy = [BootPolicy.NONE]
-    golden = GoldenStore(tmp_path / "golden", lambda label, d: seal(KEK, d, label.encode()),
+    golden = GoldenStore(tmp_path / "golden", lambda label, d, rng: seal(KEK, d, label.encode(), rng),
                          lambda label, b: open_sealed(KEK, b, label.encode()))
     service = BootService(meta, module.hooks(), policy=lambda: policy[0], signer=lambda slot: signer,
                           verifier=lambda slot: signer.verifier,
@@ -134,7 +134,7 @@ def test_production_hold_then_remediate_and_authorise(rig, image):
     assert module.state == "HOLD" and service.held and Event.BOOT_HOLD in module.kinds()
     with pytest.raises(BootHeldError):
         inline(service.add_or_update(partition, "kernel8.img"))  # no re-signing a way out
-    result = service.remediate(partition)
+    result = inline(service.remediate(partition))
     assert result.restore.restored == ("kernel8.img",) and result.report.ok
     assert module.state == "HOLD"  # still held until authorised
     challenge = service.challenge()
@@ -217,7 +217,7 @@ def test_remediation_falls_back_to_the_recovery_partition(rig, image):
     partition = guard(service, image)
     service._golden.discard("initrd.img")
     partition.write_file("initrd.img", b"evil")
-    result = service.remediate(partition, recovery_partition=3, normal_partition=2)
+    result = inline(service.remediate(partition, recovery_partition=3, normal_partition=2))
     assert result.restore.unrestorable == ("initrd.img",) and not result.report.ok
     assert result.recovery is not None
     assert b"boot_partition=3" in FatImagePartition(image).read_file(AUTOBOOT_FILE)
@@ -292,3 +292,31 @@ def test_an_authorisation_can_release_a_battery_suspension(rig):
     token = AuthorizationToken(challenge.nonce, "SCM-1", BootAuthAction.RELEASE_SUSPENSION, int(clock() + 60))
     service.authorize_token(token.signed(remote).to_bytes(), BootAuthAction.RELEASE_SUSPENSION)
     assert not module.suspended
+
+
+def test_adding_a_file_hashes_and_copies_off_the_loop_and_puts_the_copy_in_place_at_the_end(rig, image):
+    service, module, *_ = rig
+    partition = guard(service, image)
+    partition.write_file("config.txt", b"dtparam=new\n")
+    steps = service.add_or_update(partition, "config.txt")
+    hashed = next(steps)()  # both steps are work for a worker thread, not the loop
+    staged = steps.send(hashed)()
+    golden = service._golden
+    assert golden.get(service.manifest().entry("config.txt")) != b"dtparam=new\n"  # nothing in place yet
+    with pytest.raises(StopIteration) as done:
+        steps.send(staged)
+    entry = done.value.value
+    assert golden.get(entry) == b"dtparam=new\n" and service.manifest().entry("config.txt") == entry
+
+
+def test_a_remediation_that_outlives_its_manifest_is_logged_and_refused(rig, image):
+    service, module, *_ = rig
+    partition = guard(service, image)
+    partition.write_file("kernel8.img", b"evil")
+    steps = service.remediate(partition)
+    work = next(steps)
+    restored = work()  # the restore runs on a worker; meanwhile another request re-signs
+    inline(service.add_or_update(partition, "cmdline.txt"))
+    with pytest.raises(BusyError, match="changed during the remediation"):
+        steps.send(restored)
+    assert Event.BOOT_REMEDIATION in module.kinds()

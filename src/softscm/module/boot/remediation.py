@@ -3,8 +3,11 @@
 Golden copies are the module's own encrypted copies of the guarded files: one file per guarded
 path under a private directory of the state dir, sealed by the ``seal``/``unseal`` callables the
 module passes (its keystore's ``seal_secret``/``open_secret``: AES-256-GCM under the module KEK,
-bound to the path), written owner-only and atomically. A copy is checked against the manifest's
-digest when it is read back, so a stale copy is never written to the partition.
+bound to the path), written owner-only and atomically. Copying is staged: reading, checking,
+sealing and writing each copy to a staged file may run on a worker thread (with randomness drawn
+beforehand), and the renames that put the copies in place come later, on the module's thread,
+together with the manifest they belong to. A copy is checked against the manifest's digest when
+it is read back, so a stale copy is never written to the partition.
 
 The recovery fallback switches a Raspberry Pi (CM4/Pi 4 EEPROM bootloader) to another partition
 with ``autoboot.txt`` in the first FAT partition::
@@ -23,19 +26,26 @@ again without rewriting the file.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+import itertools
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ...wire.defs import BootFault
 from ...wire.errors import BootVerificationError, InvalidArgumentError, ScmError
-from ..store.atomic import atomic_write, ensure_private_dir
+from ..crypto.aead import NONCE_SIZE
+from ..crypto.rng import Rng
+from ..store.atomic import ensure_private_dir, fsync_dir, write_synced
 from .manifest import BootManifest, ManifestEntry, normalise_path
 from .partition import BootPartition
 from .verify import VerificationReport
 
-Seal = Callable[[str, bytes], bytes]
-"""``seal(label, plaintext) -> blob``: authenticated encryption bound to ``label``."""
+Seal = Callable[[str, bytes, Rng], bytes]
+"""``seal(label, plaintext, rng) -> blob``: authenticated encryption bound to ``label``, its nonce
+drawn from ``rng`` (:data:`SEAL_RANDOMNESS` bytes)."""
+
+SEAL_RANDOMNESS = NONCE_SIZE
+"""The random bytes one golden copy's sealing draws."""
 
 Unseal = Callable[[str, bytes], bytes]
 """``unseal(label, blob) -> plaintext``; raises if the blob or label do not match."""
@@ -50,6 +60,10 @@ class GoldenStore:
     def __init__(self, directory: Path, seal: Seal, unseal: Unseal) -> None:
         self.directory = Path(directory)
         self._seal, self._unseal = seal, unseal
+        self._batches = itertools.count()  # staged file names of concurrent requests never meet
+        if self.directory.is_dir():  # staged copies a crash left behind (nothing is in flight yet)
+            for child in self.directory.glob(f"*{STAGED_SUFFIX}"):
+                child.unlink()
 
     @staticmethod
     def _label(path: str) -> str:
@@ -58,24 +72,46 @@ class GoldenStore:
     def _file(self, path: str) -> Path:
         return self.directory / (hashlib.sha256(normalise_path(path).encode()).hexdigest() + ".sealed")
 
-    def put(self, path: str, data: bytes) -> None:
-        """Keep ``data`` as the golden copy of ``path`` (replacing any older one).
+    def stage(self, partition: BootPartition, entries: Sequence[ManifestEntry], rng: Rng) -> Staged:
+        """Seal the current contents of ``entries`` into staged files, flushed to disk, for
+        :meth:`commit` to put in place. Touches no module state: it may run on a worker thread,
+        with ``rng`` serving randomness drawn beforehand.
 
+        :raises BootVerificationError: if a file on the partition does not match its entry.
         :raises StorageFullError: if the disk is full.
+        :raises FileNotFoundError: if a file is gone from the partition.
+        (Nothing is left staged when it raises.)
         """
-        path = normalise_path(path)
         ensure_private_dir(self.directory)
-        atomic_write(self._file(path), self._seal(self._label(path), data))
+        staged = Staged(next(self._batches))
+        try:
+            for entry in entries:
+                data = partition.read_file(entry.path)
+                if len(data) != entry.size or hashlib.sha256(data).digest() != entry.sha256:
+                    raise BootVerificationError(f"{entry.path} changed while it was being copied")
+                final = self._file(entry.path)
+                pending = final.with_name(f".{final.name}.{staged.batch}{STAGED_SUFFIX}")
+                write_synced(pending, self._seal(self._label(normalise_path(entry.path)), data, rng))
+                staged.files.append((pending, final))
+        except BaseException:
+            self.abandon(staged)
+            raise
+        return staged
 
-    def capture(self, partition: BootPartition, entry: ManifestEntry) -> None:
-        """Copy ``entry`` from ``partition`` into the store, checking it against the entry.
+    def commit(self, staged: Staged) -> None:
+        """Put staged copies in place (each replaces the older copy of its path)."""
+        for pending, final in staged.files:
+            pending.replace(final)
+        if staged.files:
+            fsync_dir(self.directory)
+        staged.files.clear()
 
-        :raises BootVerificationError: if the file on the partition does not match the entry.
-        """
-        data = partition.read_file(entry.path)
-        if len(data) != entry.size or hashlib.sha256(data).digest() != entry.sha256:
-            raise BootVerificationError(f"{entry.path} changed while it was being copied")
-        self.put(entry.path, data)
+    @staticmethod
+    def abandon(staged: Staged) -> None:
+        """Delete staged copies that will not be committed."""
+        for pending, _ in staged.files:
+            pending.unlink(missing_ok=True)
+        staged.files.clear()
 
     def has(self, path: str) -> bool:
         return self._file(path).is_file()
@@ -103,13 +139,24 @@ class GoldenStore:
         self._file(path).unlink(missing_ok=True)
 
     def prune(self, keep: Iterable[str]) -> None:
-        """Delete every copy except those of ``keep``."""
+        """Delete every copy except those of ``keep`` (staged copies are left to their request)."""
         wanted = {self._file(p).name for p in keep}
         if not self.directory.is_dir():
             return
         for child in self.directory.iterdir():
             if child.suffix == ".sealed" and child.name not in wanted:
                 child.unlink()
+
+
+STAGED_SUFFIX = ".staged"
+
+
+@dataclass
+class Staged:
+    """Golden copies written but not yet in place: (staged file, final file) pairs."""
+
+    batch: int
+    files: list[tuple[Path, Path]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

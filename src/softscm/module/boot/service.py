@@ -18,9 +18,10 @@ development/production mode is an argument of :meth:`BootService.verify`.
 from __future__ import annotations
 
 import time
+import typing
 from collections.abc import Callable, Generator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from ...wire.defs import (
     BOOT_SIGNER_SLOT,
@@ -41,9 +42,10 @@ from ...wire.errors import (
     BusyError,
     InvalidArgumentError,
     ModuleStateError,
+    ScmError,
 )
 from ..crypto.keys import PublicKey
-from ..crypto.rng import Rng, system_rng
+from ..crypto.rng import Rng, predrawn, system_rng
 from ..offload import Step
 from ..sensors.tap import TapCodeRecognizer
 from .authorise import (
@@ -58,8 +60,10 @@ from .authorise import (
 )
 from .manifest import BootManifest, ManifestEntry, Signer, Verifier
 from .partition import BootPartition
-from .remediation import GoldenStore, RecoveryRecord, RestoreResult, restore, write_recovery
+from .remediation import SEAL_RANDOMNESS, GoldenStore, RecoveryRecord, RestoreResult, Staged, restore, write_recovery
 from .verify import Progress, VerificationReport, current_entry, verify_partition
+
+T = TypeVar("T")
 
 LED_BOOT_FILE = (4, 2)
 """A verified-boot file failed its check."""
@@ -201,18 +205,37 @@ class BootService:
 
     # -- manifest edits --------------------------------------------------------------------------
 
-    def _store(self, manifest: BootManifest, partition: BootPartition | None, changed: Sequence[ManifestEntry],
+    def _store(self, manifest: BootManifest, staged: Staged | None, changed: Sequence[ManifestEntry],
                why: str) -> BootManifest:
+        """Sign and keep ``manifest``, its ``staged`` golden copies put in place with it."""
         signed = manifest.signed(self._signer(manifest.signer_slot))
         signed.verify(self._verifier(signed.signer_slot))
-        if self._golden is not None and partition is not None:
-            for entry in changed:
-                self._golden.capture(partition, entry)
+        if self._golden is not None:
+            if staged is not None:
+                self._golden.commit(staged)
             self._golden.prune(signed.paths)
         self._storage.set_meta(_MANIFEST, signed.to_bytes())
         self._hooks.record(Event.BOOT_MANIFEST_CHANGE, change=why, files=list(e.path for e in changed),
                            security_version=signed.security_version)
         return signed
+
+    def _staged_copies(self, partition: BootPartition,
+                       entries: Sequence[ManifestEntry]) -> Generator[Step, Any, Staged | None]:
+        """Golden copies of ``entries`` staged in an offloaded step (``None`` without a golden store).
+
+        :raises BootVerificationError: if a file changed since it was hashed.
+        :raises FileNotFoundError: if one is gone from the partition.
+        """
+        golden = self._golden
+        if golden is None:
+            return None
+        rng = predrawn(self._rng, [SEAL_RANDOMNESS] * len(entries))
+        return (yield from _on_worker(lambda: golden.stage(partition, entries, rng)))
+
+    def _unstage(self, staged: Staged | None) -> None:
+        """Drop golden copies staged for a request that did not store them (none once committed)."""
+        if self._golden is not None and staged is not None:
+            self._golden.abandon(staged)
 
     def files(self) -> tuple[ManifestEntry, ...]:
         """The guarded files (none if no manifest was signed)."""
@@ -229,10 +252,14 @@ class BootService:
         """
         self._refuse_while_held()
         entry, = yield from _hashed(partition, lambda: [path])
-        self._refuse_while_held()
-        base = self.manifest() or BootManifest(security_version=max(1, self.minimum_version))
-        manifest = BootManifest(base.with_entries([entry]).entries, base.security_version, base.unlisted, slot)
-        self._store(manifest, partition, [entry], "add")
+        staged = yield from self._staged_copies(partition, [entry])
+        try:
+            self._refuse_while_held()
+            base = self.manifest() or BootManifest(security_version=max(1, self.minimum_version))
+            manifest = BootManifest(base.with_entries([entry]).entries, base.security_version, base.unlisted, slot)
+            self._store(manifest, staged, [entry], "add")
+        finally:
+            self._unstage(staged)
         return entry
 
     def remove(self, path: str) -> None:
@@ -245,8 +272,6 @@ class BootService:
         self._refuse_while_held()
         manifest = self._require_manifest().without(path)
         self._store(manifest, None, [], "remove")
-        if self._golden is not None:
-            self._golden.prune(manifest.paths)
 
     def sign_all(self, partition: BootPartition, *, paths: Sequence[str] | None = None,
                  unlisted: BootUnlistedPolicy | None = None, security_version: int | None = None,
@@ -264,13 +289,17 @@ class BootService:
         self._check_version(security_version)
         entries = yield from _hashed(partition, lambda: [f.path for f in partition.files()] if paths is None
                                      else list(paths))
-        self._refuse_while_held()
-        base = self.manifest() or BootManifest(security_version=max(1, self.minimum_version))
-        version = base.security_version if security_version is None else security_version
-        self._check_version(version)
-        manifest = BootManifest(tuple(entries), version, base.unlisted if unlisted is None else unlisted,
-                                base.signer_slot if slot is None else slot)
-        return self._store(manifest, partition, entries, "sign-all")
+        staged = yield from self._staged_copies(partition, entries)
+        try:
+            self._refuse_while_held()
+            base = self.manifest() or BootManifest(security_version=max(1, self.minimum_version))
+            version = base.security_version if security_version is None else security_version
+            self._check_version(version)
+            manifest = BootManifest(tuple(entries), version, base.unlisted if unlisted is None else unlisted,
+                                    base.signer_slot if slot is None else slot)
+            return self._store(manifest, staged, entries, "sign-all")
+        finally:
+            self._unstage(staged)
 
     def _check_version(self, version: int | None) -> None:
         if version is not None and version < self.minimum_version:
@@ -354,7 +383,11 @@ class BootService:
         version = max(manifest.security_version, self.minimum_version)
         entries = [current_entry(partition, p) for p in keep]
         resigned = BootManifest(tuple(entries), version, manifest.unlisted, manifest.signer_slot)
-        self._store(resigned, partition, entries, "development re-sign")
+        staged = None if self._golden is None else self._golden.stage(partition, entries, self._rng)
+        try:
+            self._store(resigned, staged, entries, "development re-sign")
+        finally:
+            self._unstage(staged)
 
     def confirm(self) -> int:
         """The boot verified in this run is confirmed good: raise the accepted minimum security
@@ -374,25 +407,35 @@ class BootService:
     # -- remediation ------------------------------------------------------------------------------
 
     def remediate(self, partition: BootPartition, *, recovery_partition: int | None = None,
-                  normal_partition: int = 1, remove_unlisted: bool = False) -> RemediationResult:
-        """Restore faulted files from the golden copies and verify again; if it still fails and a
-        ``recovery_partition`` is given, write the tryboot switch to it. Leaving HOLD still needs
-        an authorisation.
+                  normal_partition: int = 1,
+                  remove_unlisted: bool = False) -> Generator[Step, Any, RemediationResult]:
+        """Restore faulted files from the golden copies and verify again (in an offloaded step); if
+        it still fails and a ``recovery_partition`` is given, write the tryboot switch to it.
+        Leaving HOLD still needs an authorisation.
 
         :raises BootManifestError: if there is no manifest.
         :raises BootVerificationError: if the partition cannot be read or written.
+        :raises BusyError: if the manifest changed while the partition was being restored (what
+            was restored is logged all the same).
         """
         manifest = self._require_manifest()
-        verifier = self._verifier(manifest.signer_slot)
-        before = verify_partition(partition, manifest, verifier, minimum_version=self.minimum_version,
-                                  workers=self._workers)
-        restored = RestoreResult((), (), ())
-        if self._golden is not None and not before.ok:
-            restored = restore(partition, manifest, before, self._golden, remove_unlisted=remove_unlisted)
-        after = before if restored == RestoreResult((), (), ()) else verify_partition(
-            partition, manifest, verifier, minimum_version=self.minimum_version, workers=self._workers)
+        verifier, golden = self._verifier(manifest.signer_slot), self._golden
+        minimum, workers = self.minimum_version, self._workers
+
+        def work() -> tuple[RestoreResult, VerificationReport]:
+            before = verify_partition(partition, manifest, verifier, minimum_version=minimum, workers=workers)
+            restored = RestoreResult((), (), ())
+            if golden is not None and not before.ok:
+                restored = restore(partition, manifest, before, golden, remove_unlisted=remove_unlisted)
+            after = before if restored == RestoreResult((), (), ()) else verify_partition(
+                partition, manifest, verifier, minimum_version=minimum, workers=workers)
+            return restored, after
+
+        restored, after = yield from _on_worker(work)
         self._hooks.record(Event.BOOT_REMEDIATION, restored=list(restored.restored), removed=list(restored.removed),
                            unrestorable=list(restored.unrestorable), ok=after.ok)
+        if self.manifest() != manifest:
+            raise BusyError("the boot manifest changed during the remediation; verify again")
         recovery = None
         if not after.ok and recovery_partition is not None:
             recovery = write_recovery(partition, recovery_partition, normal_partition)
@@ -485,17 +528,23 @@ class BootService:
         return action
 
 
+def _on_worker(work: Callable[[], T]) -> Generator[Step, Any, T]:
+    """``work()`` in an offloaded step. What it raises (a typed error, an OS error) is raised here,
+    in the generator, where the request's own handlers catch it."""
+    def guarded() -> tuple[T | None, ScmError | OSError | None]:
+        try:
+            return work(), None
+        except (ScmError, OSError) as exc:
+            return None, exc
+    result, error = yield guarded
+    if error is not None:
+        raise error
+    return typing.cast(T, result)
+
+
 def _hashed(partition: BootPartition, paths: Callable[[], list[str]]) -> Generator[Step, Any, list[ManifestEntry]]:
     """The current entries of ``paths()`` (listing and hashing in one offloaded step).
 
     :raises FileNotFoundError: if one is not on the partition (raised back on the loop).
     """
-    def work() -> list[ManifestEntry] | FileNotFoundError:
-        try:
-            return [current_entry(partition, p) for p in paths()]
-        except FileNotFoundError as missing:
-            return missing
-    result = yield work
-    if isinstance(result, FileNotFoundError):
-        raise result
-    return result
+    return (yield from _on_worker(lambda: [current_entry(partition, p) for p in paths()]))

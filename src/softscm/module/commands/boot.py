@@ -155,11 +155,15 @@ class BootCommands:
         return Verification(decision.outcome, _faults(report), report.files_checked if report else 0,
                             report.bytes_hashed if report else 0, report.security_version if report else 0)
 
-    def remediate(self, request: BootRemediateRequest) -> Remediation:
-        result = self._boot.remediate(self._partitions.open(request.partition),
-                                      recovery_partition=request.recovery_partition,
-                                      normal_partition=request.normal_partition,
-                                      remove_unlisted=request.remove_unlisted)
+    def remediate(self, request: BootRemediateRequest) -> Remediation | Stepped:
+        """The partition is verified, restored and verified again off the loop."""
+        return stepped(self._remediate(request))
+
+    def _remediate(self, request: BootRemediateRequest) -> Generator[Step, Any, Remediation]:
+        result = yield from self._boot.remediate(self._partitions.open(request.partition),
+                                                 recovery_partition=request.recovery_partition,
+                                                 normal_partition=request.normal_partition,
+                                                 remove_unlisted=request.remove_unlisted)
         restored = result.restore
         return Remediation(restored.restored, restored.removed, restored.unrestorable, result.report.ok,
                            _faults(result.report),

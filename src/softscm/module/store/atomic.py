@@ -33,7 +33,26 @@ def atomic_write(path: Path, data: bytes) -> None:
     path = Path(path)
     tmp = path.with_name(f".{path.name}.tmp")
     try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, STATE_FILE_MODE)
+        write_synced(tmp, data)
+    except StorageFullError:
+        raise StorageFullError(f"no space left to write {path.name}") from None
+    try:
+        os.replace(tmp, path)
+        fsync_dir(path.parent)
+    except OSError:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def write_synced(path: Path, data: bytes) -> None:
+    """Write ``data`` to a new owner-only (0600) file ``path`` (replacing one there) and flush it
+    to disk; the first half of :func:`atomic_write`, whose rename may follow later.
+
+    :raises StorageFullError: if the disk is full (nothing is left at ``path``).
+    :raises OSError: for any other I/O failure (nothing is left at ``path``).
+    """
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, STATE_FILE_MODE)
         try:
             view = memoryview(data)
             while view:
@@ -42,12 +61,10 @@ def atomic_write(path: Path, data: bytes) -> None:
             os.fsync(fd)
         finally:
             os.close(fd)
-        os.replace(tmp, path)
-        fsync_dir(path.parent)
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
+        Path(path).unlink(missing_ok=True)
         if exc.errno in (errno.ENOSPC, errno.EDQUOT):
-            raise StorageFullError(f"no space left to write {path.name}") from None
+            raise StorageFullError(f"no space left to write {Path(path).name}") from None
         raise
 
 

@@ -328,9 +328,10 @@ class KeyStore(WalDatabase):
                                 (len(prefix), prefix))
         return [row[0] for row in rows]
 
-    def seal_secret(self, label: str, secret: bytes) -> bytes:
-        """Seal a module secret (not a slot key) under the KEK, bound to ``label``."""
-        return seal(self._kek, secret, b"softscm secret:" + label.encode(), self._rng)
+    def seal_secret(self, label: str, secret: bytes, rng: Rng | None = None) -> bytes:
+        """Seal a module secret (not a slot key) under the KEK, bound to ``label``; the nonce comes
+        from ``rng`` (randomness drawn beforehand, for sealing off the module's thread) or the store's."""
+        return seal(self._kek, secret, b"softscm secret:" + label.encode(), rng or self._rng)
 
     def open_secret(self, label: str, sealed: bytes) -> bytes:
         """:raises StoreCorruptError: if the sealed secret fails authentication."""
