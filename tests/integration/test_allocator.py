@@ -19,8 +19,10 @@ def test_glibc_accepts_the_thresholds_in_a_fresh_process():
 
 
 def test_a_warm_daemon_locks_megabytes_without_faulting_in_new_pages(daemon):
-    """Without the setting each 1 MiB lock maps several fresh buffers (about 256 faults each);
-    with it, twenty locks after a warm-up fault in less than one buffer's pages in all."""
+    """Without the setting each 1 MiB lock and unlock maps fresh buffers (measured: about 2,600
+    page faults per round trip, 55,000 over twenty); with it, twenty round trips after a warm-up
+    fault in at most a few buffers' pages in all (usually one page; now and then the heap still
+    grows to a new high-water mark, ~290 faults in one round trip of a few runs)."""
     data = os.urandom(MiB)
     with daemon.connect() as scm:
         for _ in range(5):
@@ -28,4 +30,4 @@ def test_a_warm_daemon_locks_megabytes_without_faulting_in_new_pages(daemon):
         before = _minor_faults(daemon.process.pid)
         for _ in range(20):
             assert scm.unlock_stream(scm.lock_stream(data, final=True).data, final=True).data == data
-        assert _minor_faults(daemon.process.pid) - before < 256
+        assert _minor_faults(daemon.process.pid) - before < 4 * 256
