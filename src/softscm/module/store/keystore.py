@@ -169,6 +169,7 @@ class KeyStore(WalDatabase):
         self.user_capacity = self.foreign_capacity = self.wallet_capacity = 0
         self._free_hint = FIRST_USER_SLOT
         self.generation = 0
+        self._committed: tuple[bytes, bytes] | None = None  # the set digest and generation MAC this object last wrote
         if not fresh:
             self._load_capacities()
 
@@ -399,37 +400,48 @@ class KeyStore(WalDatabase):
 
     @contextmanager
     def _write(self) -> Iterator[list[bytes]]:
-        """A durable write transaction; yields a list the caller extends with MACs to XOR in."""
+        """A durable write transaction; yields a list the caller extends with MACs to XOR in.
+
+        The set digest and the generation row's MAC that the last commit wrote are kept, so a
+        write does not read them back (after a rollback they are read, and checked, again)."""
         macs: list[bytes] = []
         hint = self._free_hint
         try:
             with _transaction(self._db):
                 yield macs
                 if macs:
-                    generation = self._bump_generation(macs)
-                    total = self.digest()
+                    committed = self._committed or (self.digest(), self._generation_mac())
+                    generation, generation_mac = self._bump_generation(macs, committed[1])
+                    total = committed[0]
                     for mac in macs:
                         total = _xor(total, mac)
                     self._db.execute("UPDATE digest SET value=? WHERE id=1", (total,))
         except BaseException as exc:
             self._free_hint = hint  # the transaction was rolled back: so were the slots it took
+            self._committed = None
             if isinstance(exc, sqlite3.Error):
                 raise _storage_error(exc) from None
             raise
         if macs:
             self.generation = generation
+            self._committed = (total, generation_mac)
 
-    def _bump_generation(self, macs: list[bytes]) -> int:
-        """Raise the generation counter inside the current write; returns the new value."""
+    def _generation_mac(self) -> bytes:
+        """The stored generation row's MAC, checked (empty before the first write)."""
         old = self._db.execute("SELECT name, value, mac FROM meta WHERE name=?", (GENERATION,)).fetchone()
-        if old is not None:
-            macs.append(bytes(self._verified(_META, old, name=GENERATION)[-1]))
-        generation = (int(old[1]) if old is not None else 0) + 1
+        return b"" if old is None else bytes(self._verified(_META, old, name=GENERATION)[-1])
+
+    def _bump_generation(self, macs: list[bytes], old_mac: bytes) -> tuple[int, bytes]:
+        """Raise the generation counter inside the current write (the old row's MAC is
+        ``old_mac``); returns the new value and its row's MAC."""
+        if old_mac:
+            macs.append(old_mac)
+        generation = self.generation + 1
         value = str(generation).encode()
         mac = self._row_mac(_META, (GENERATION, value))
         self._db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?, ?)", (GENERATION, value, mac))
         macs.append(mac)
-        return generation
+        return generation, mac
 
     # -- private key slots -----------------------------------------------------------------
 
