@@ -23,7 +23,7 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from core import BATCH  # noqa: E402
+from core import BATCH, pair_ratios  # noqa: E402
 from scmd_runner import running_scmd  # noqa: E402
 
 HERE = Path(__file__).resolve().parent.parent
@@ -77,7 +77,6 @@ def main() -> None:
     if options.realtime:
         os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(50))
     trees = (options.before.resolve(), HERE)
-    ratios: dict[tuple[str, int], list[float]] = {}
     rates: dict[tuple[str, int, int], list[float]] = {}
     with tempfile.TemporaryDirectory() as tmp, tree_scmd(trees[0], Path(tmp) / "before") as before_url, \
             tree_scmd(trees[1], Path(tmp) / "after") as after_url:
@@ -86,11 +85,9 @@ def main() -> None:
             for operation in OPERATIONS:
                 for count in (1, 4):
                     for pair in range(options.pairs):
-                        got = [0.0, 0.0]
                         for side in (1, 0) if pair % 2 else (0, 1):  # ABBA: drift falls on both alike
-                            got[side] = clients[side].run(operation, count, options.block)
-                            rates.setdefault((operation, count, side), []).append(got[side])
-                        ratios.setdefault((operation, count), []).append(got[1] / got[0])
+                            rate = clients[side].run(operation, count, options.block)
+                            rates.setdefault((operation, count, side), []).append(rate)
         finally:
             for side in clients:
                 side.close()
@@ -102,7 +99,7 @@ def main() -> None:
     for operation in OPERATIONS:
         cells = []
         for count in (1, 4):
-            change = statistics.median(ratios[(operation, count)]) - 1
+            change = statistics.median(pair_ratios(rates[(operation, count, 1)], rates[(operation, count, 0)])) - 1
             worst = min(worst, change)
             before, after = (statistics.median(rates[(operation, count, side)]) for side in (0, 1))
             cells.append(f"{before:10,.0f} {after:10,.0f} {change:+7.1%}{'!' if change < -0.05 else ' '}")

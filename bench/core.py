@@ -113,6 +113,11 @@ def pct(latencies: list[float], q: float) -> float:
     return statistics.quantiles(latencies, n=100)[int(q) - 1] * 1e6
 
 
+def pair_ratios(these: list[float], those: list[float]) -> list[float]:
+    """Each pair's ratio, ``these[i] / those[i]``, for rates measured back to back in pairs."""
+    return [this / that for this, that in zip(these, those, strict=True)]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=float, default=1.5)

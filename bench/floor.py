@@ -38,7 +38,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import Prehashed, decode_dss_signature
 
 sys.path.insert(0, str(Path(__file__).parent))
-from core import DIGEST, measure  # noqa: E402
+from core import DIGEST, measure, pair_ratios  # noqa: E402
 from scmd_runner import running_scmd_process  # noqa: E402
 
 import softscm  # noqa: E402
@@ -173,7 +173,7 @@ def main() -> None:
     print(f"{'clients':>7s} {'bare/s':>8s} {'scmd/s':>8s} {'paired':>7s} {'p25-p75':>11s} {'of bare':>8s} "
           f"{'bare/lib':>8s} {'cpu us/req bare':>15s} {'scmd':>6s}")
     for clients, ((bare_rates, scmd_rates), (bare_cpu, scmd_cpu)) in results.items():
-        pairs = sorted(this / that for this, that in zip(scmd_rates, bare_rates, strict=True))
+        pairs = pair_ratios(scmd_rates, bare_rates)
         quartiles = statistics.quantiles(pairs, n=4)
         bare_rate, scmd_rate = statistics.mean(bare_rates), statistics.mean(scmd_rates)
         print(f"{clients:7d} {bare_rate:8,.0f} {scmd_rate:8,.0f} {statistics.median(pairs):7.2f} "

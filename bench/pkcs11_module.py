@@ -33,7 +33,7 @@ from pkcs11 import Attribute, KeyType, Mechanism
 from pkcs11.util.ec import encode_named_curve_parameters
 
 sys.path.insert(0, str(Path(__file__).parent))
-from core import measure, pct  # noqa: E402
+from core import measure, pair_ratios, pct  # noqa: E402
 from floor import bare_server  # noqa: E402
 from peers import SOFTHSM_LIB  # noqa: E402
 from scmd_runner import running_scmd  # noqa: E402
@@ -83,7 +83,7 @@ def softhsm_token(base: Path) -> pkcs11.Token:
 
 def paired(these: list[float], those: list[float]) -> float:
     """The median of the rounds' ratios (each round measures both back to back)."""
-    return statistics.median(a / b for a, b in zip(these, those, strict=True))
+    return statistics.median(pair_ratios(these, those))
 
 
 def main() -> None:

@@ -150,8 +150,13 @@ class AccessControl:
             raise self._refuse(session, what)
         if pin and needed is Role.ADMIN and self.pin_set and not session.logged_in:
             raise self._refuse(session, f"{what} without the administrator PIN")
-        if role is not Role.ADMIN:
-            self._check_grants(session, slots, what)
+        if role is Role.ADMIN:
+            return
+        names = set(session.caller.names)
+        for slot in slots:
+            grant = self.table.grants.get(slot)
+            if slot >= 0 and (grant is None or not names.intersection(grant.principals)):
+                raise self._refuse(session, f"{what} with the key in slot {slot}")
 
     def set_role(self, principal: str, role: Role) -> None:
         check_principal(principal)
@@ -167,15 +172,7 @@ class AccessControl:
     def check_keys(self, session: Session, slots: Iterable[int], what: str) -> None:
         """:raises AccessDeniedError: unless the session may use every slot in ``slots`` (the
         ephemeral slot, -1, belongs to the module's one ephemeral key: any user may)."""
-        if self.role(session.caller) is not Role.ADMIN:
-            self._check_grants(session, slots, what)
-
-    def _check_grants(self, session: Session, slots: Iterable[int], what: str) -> None:
-        names = set(session.caller.names)
-        for slot in slots:
-            grant = self.table.grants.get(slot)
-            if slot >= 0 and (grant is None or not names.intersection(grant.principals)):
-                raise self._refuse(session, f"{what} with the key in slot {slot}")
+        self.admit(session, Role.NONE, what, slots, pin=False)
 
     def _add(self, slot: int, principal: str) -> bool:
         """Grant the key now in ``slot`` to ``principal``; a grant left by a removed key in that
@@ -277,14 +274,9 @@ class OwnerOnly:
         if not session.caller.is_owner and needed is not Role.NONE:
             raise AccessDeniedError(f"{session.caller.principal} may not {what}")
 
-    def check_keys(self, session: Session, slots: Iterable[int], what: str) -> None:
-        self.authorize(session, Role.USER, what)
-
     def admit(self, session: Session, needed: Role, what: str, slots: Iterable[int] = (), *, pin: bool = True) -> None:
         """:raises AccessDeniedError: for anyone but the owner (who may use no keys here either: there are none)."""
-        self.authorize(session, needed, what)
-        if slots:
-            self.check_keys(session, slots, what)
+        self.authorize(session, Role.USER if slots else needed, what)
 
     def created(self, session: Session, slots: Iterable[int]) -> None:
         """A module with no keystore creates no keys."""
