@@ -34,6 +34,9 @@ class Session(Protocol):
 
     def on_frame(self, payload: bytes) -> None: ...
 
+    @property
+    def owes_replies(self) -> bool: ...
+
     def close(self) -> None: ...
 
 
@@ -79,6 +82,11 @@ class SessionGate:
     @property
     def secure(self) -> bool:
         return self._channel is not None
+
+    @property
+    def owes_replies(self) -> bool:
+        """Whether the session still owes a reply (a wait, or offloaded work)."""
+        return self.connection is not None and self.connection.owes_replies
 
     def on_frame(self, payload: bytes) -> None:
         if self._restartable and ((self._channel or self._handshake) and is_open_request(payload)

@@ -15,6 +15,7 @@ import queue
 import random
 import socket
 import threading
+import time
 import typing
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -37,6 +38,7 @@ from ..wire.messages.selftest import SelfTestKind
 from . import commands, lifecycle
 from .access.caller import EMBEDDED, Caller, Session, client_peer, tcp_peer, unix_peer
 from .access.clients import channel_static_key
+from .direct_read import BUDGET, DirectReader
 from .dispatch import Dispatcher
 from .endpoints import Listener, UnixEndpoint, bind
 from .gate import ChannelKeys, SessionGate
@@ -119,6 +121,11 @@ class Connection:
             return
         self._reply(reply)
 
+    @property
+    def owes_replies(self) -> bool:
+        """Whether a reply is still to come (a wait, or offloaded work)."""
+        return bool(self._tasks)
+
     def _reply(self, reply: Reply) -> None:
         """Send ``reply``; one too large for a frame goes out as a LIMIT_EXCEEDED error instead (the
         connection must not end for what a legal request asked)."""
@@ -193,6 +200,9 @@ class _StreamProtocol(asyncio.Protocol):
     """One stream connection. Replies to read-only requests go out at the end of each read; once a
     request has written, this connection's replies wait for the server's next flush to disk.
 
+    The only connection is read directly after each reply (:mod:`softscm.module.direct_read`)
+    while nothing else of it waits: a single client's next request then skips the loop's poll.
+
     Flow control: a client that does not read its replies stops being read. Frames are taken
     only while less than :data:`OUTPUT_LIMIT` bytes of replies wait here and the transport's own
     buffer is below its high-water mark; the rest wait, unread, until the output drains.
@@ -215,6 +225,8 @@ class _StreamProtocol(asyncio.Protocol):
         self._reading = False
         self._blocked = False  # the transport is over its high-water mark
         self._stalled = False  # frames wait in the buffer and reading is paused
+        self._direct: DirectReader | None = None
+        self.lone = False  # the server's only connection (the server says)
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self._transport = typing.cast(asyncio.Transport, transport)  # a stream server's (uvloop's too)
@@ -229,6 +241,7 @@ class _StreamProtocol(asyncio.Protocol):
             self._server.channel_keys(), self._server.module.events.record, transport=self._transport_name,
             required=self._require_channel, send_frame=self._emit_frame, end=self._end,
             session_factory=lambda send, key: self._server.new_session(send, key, peer))
+        self._direct = DirectReader.of(transport.get_extra_info("socket"))
 
     def _end(self) -> None:
         """Send what is queued (a refusal) and close the connection."""
@@ -241,9 +254,14 @@ class _StreamProtocol(asyncio.Protocol):
     def _emit_frame(self, payload: bytes) -> None:
         """Queue a frame; outside a read (a wait's answer, a pushed event) send it now, unless a
         flush to disk is pending: then it waits for that flush like everything else."""
-        for data in frame_parts(payload):
+        if len(payload) < SPLIT_FROM:  # one piece (frame_parts' small case, without its tuple)
+            data = frame(payload)
             self._out.append(data)
             self._out_size += len(data)
+        else:
+            for data in frame_parts(payload):
+                self._out.append(data)
+                self._out_size += len(data)
         if self._reading or self.holding:
             return
         if self._server.flush_pending:
@@ -253,9 +271,20 @@ class _StreamProtocol(asyncio.Protocol):
             self.flush()
 
     def data_received(self, data: bytes) -> None:
+        if self._take(data) and (reader := self._direct) is not None:
+            deadline = time.monotonic() + BUDGET
+            while data := reader.read():
+                if not self._take(data) or time.monotonic() >= deadline:
+                    break
+
+    def _take(self, data: bytes) -> bool:
+        """Serve the whole frames of what has arrived; keep the rest for the next read. Returns
+        whether to wait for the next request in a read of this connection's own: it is the
+        server's only connection (``lone``), its transport is open, and nothing of it waits (a
+        flush to disk, frames held back, a reply still to come)."""
         gate = self._gate
         if gate is None:
-            return  # refused or closed: nothing it sends is kept
+            return False  # refused or closed: nothing it sends is kept
         buffer = self._buffer
         buffer += data
         self._reading = True
@@ -264,12 +293,15 @@ class _StreamProtocol(asyncio.Protocol):
         finally:
             self._reading = False
         if (buffer or self._counted) and not self._account():
-            return
+            return False
         if waiting and (transport := self._transport) is not None and not transport.is_closing():
             self._stalled = True
             transport.pause_reading()
-        if not self.holding:
-            self.flush()
+        if self.holding:
+            return False
+        self.flush()
+        return self.lone and not (self._stalled or self._blocked or gate.owes_replies) and (
+            (transport := self._transport) is not None and not transport.is_closing())
 
     def _read_frames(self, buffer: bytearray, gate: SessionGate) -> bool:
         """Take the whole frames in ``buffer`` while the output has room; returns whether a whole
@@ -432,10 +464,18 @@ class Server:
         if len(self._open) >= MAX_CONNECTIONS:
             return False
         self._open.add(protocol)
+        self._mark_lone()
         return True
 
     def leave(self, protocol: _StreamProtocol) -> None:
         self._open.discard(protocol)
+        self._mark_lone()
+
+    def _mark_lone(self) -> None:
+        """Tell the stream connections whether one of them is all the server serves."""
+        lone = len(self._open) == 1 and not self._serial
+        for protocol in self._open:
+            protocol.lone = lone
 
     @property
     def flush_pending(self) -> bool:
@@ -501,6 +541,7 @@ class Server:
         line = SerialLine(self, path)
         line.start()
         self._serial.append(line)
+        self._mark_lone()
 
     async def close(self) -> None:
         self._monitor.cancel()

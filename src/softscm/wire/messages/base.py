@@ -308,15 +308,16 @@ def _compile(cls: type[Message], fields: tuple[_Field, ...]) -> tuple[Callable[[
     for i, f in enumerate(fields):
         env[f"decode{i}"], env[f"default{i}"], env[f"factory{i}"] = f.decode, f.default, f.factory
         decode.append(f"    v = get({f.name!r})")
-        decode.append("    if v is None:")
+        if f.fast:  # the common case first (a fast test never passes None)
+            decode += [f"    if {f.fast}:", f"        f{i} = v", "    elif v is None:"]
+        else:
+            decode.append("    if v is None:")
         if f.factory is not None:
             decode.append(f"        f{i} = factory{i}()")
         elif f.default is _REQUIRED:
             decode.append(f"        raise InvalidArgumentError({'argument ' + repr(f.name) + ' is required'!r})")
         else:
             decode.append(f"        f{i} = default{i}")
-        if f.fast:
-            decode += [f"    elif {f.fast}:", f"        f{i} = v"]
         decode += ["    else:", f"        f{i} = decode{i}({f.name!r}, v)"]
         encode += [f"    v = d[{f.name!r}]", "    if v is not None:",
                    f"        w[{f.name!r}] = {'v' if f.plain else 'encode(v)'}"]
