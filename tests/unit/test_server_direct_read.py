@@ -39,12 +39,15 @@ def pair():
     b.close()
 
 
-def test_a_read_returns_what_arrives_and_leaves_the_socket_non_blocking(pair) -> None:
+def test_a_read_returns_what_arrives_and_the_socket_is_non_blocking_after(pair) -> None:
     ours, peer = pair
     reader = DirectReader.of(ours)
     assert reader is not None
+    reader.begin()
+    assert not _nonblocking(ours)
     threading.Timer(0.0002, peer.sendall, (b"request",)).start()
     assert reader.read() == b"request"
+    reader.end()
     assert _nonblocking(ours)
 
 
@@ -52,10 +55,11 @@ def test_a_read_gives_up_after_the_wait(pair) -> None:
     ours, _peer = pair
     reader = DirectReader.of(ours)
     assert reader is not None
+    reader.begin()
     started = time.monotonic()
     assert reader.read() == b""
     assert time.monotonic() - started >= direct_read.WAIT * 0.9
-    assert _nonblocking(ours)
+    reader.end()
 
 
 def test_the_end_of_the_stream_reads_as_nothing(pair) -> None:
@@ -63,8 +67,34 @@ def test_the_end_of_the_stream_reads_as_nothing(pair) -> None:
     reader = DirectReader.of(ours)
     assert reader is not None
     peer.close()
+    reader.begin()
     assert reader.read() == b""
-    assert _nonblocking(ours)
+    reader.end()
+
+
+def test_a_write_to_a_peer_that_does_not_read_waits_no_longer_than_the_wait(pair) -> None:
+    """While the socket is blocking, its send timeout ends a write that finds no room (as a
+    non-blocking write would, a millisecond later): the module is never held by a client."""
+    ours, _peer = pair
+    ours.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
+    reader = DirectReader.of(ours)
+    assert reader is not None
+    reader.begin()
+    outcome: list[BaseException] = []
+
+    def fill() -> None:
+        try:
+            for _ in range(10_000):  # far more than the peer's buffers hold
+                os.write(ours.fileno(), b"x" * 4096)
+        except OSError as exc:
+            outcome.append(exc)
+
+    writer = threading.Thread(target=fill, daemon=True)  # without the timeout it would block for good
+    writer.start()
+    writer.join(5.0)
+    assert not writer.is_alive()
+    assert len(outcome) == 1 and isinstance(outcome[0], BlockingIOError)
+    reader.end()
 
 
 def test_only_a_stream_socket_is_read_directly() -> None:

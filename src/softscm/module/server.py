@@ -15,10 +15,10 @@ import queue
 import random
 import socket
 import threading
-import time
 import typing
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from time import monotonic
 from typing import Any, Protocol
 
 from ..wire.codec import EventMessage, Reply, Request
@@ -272,43 +272,34 @@ class _StreamProtocol(asyncio.Protocol):
 
     def data_received(self, data: bytes) -> None:
         if self._take(data) and (reader := self._direct) is not None:
-            deadline = time.monotonic() + BUDGET
-            while data := reader.read():
-                if not self._take(data) or time.monotonic() >= deadline:
-                    break
+            reader.begin()
+            try:
+                deadline = monotonic() + BUDGET
+                while data := reader.read():
+                    if not self._take(data) or monotonic() >= deadline:
+                        break
+            finally:
+                if (transport := self._transport) is not None and not transport.is_closing():
+                    reader.end()  # a closed transport's descriptor is not touched (it may be another's now)
 
     def _take(self, data: bytes) -> bool:
-        """Serve the whole frames of what has arrived; keep the rest for the next read. Returns
-        whether to wait for the next request in a read of this connection's own: it is the
-        server's only connection (``lone``), its transport is open, and nothing of it waits (a
-        flush to disk, frames held back, a reply still to come)."""
+        """Serve the whole frames of what has arrived while the output has room; keep the rest for
+        the next read. If any of them wrote (a refusal's audit entry too), the replies wait for
+        the next flush to disk.
+
+        Returns whether to wait for the next request in a read of this connection's own: it is
+        the server's only connection (``lone``), its transport is open, and nothing of it waits (a
+        flush to disk, frames held back, a reply still to come).
+        """
         gate = self._gate
         if gate is None:
             return False  # refused or closed: nothing it sends is kept
         buffer = self._buffer
         buffer += data
-        self._reading = True
-        try:
-            waiting = self._read_frames(buffer, gate)
-        finally:
-            self._reading = False
-        if (buffer or self._counted) and not self._account():
-            return False
-        if waiting and (transport := self._transport) is not None and not transport.is_closing():
-            self._stalled = True
-            transport.pause_reading()
-        if self.holding:
-            return False
-        self.flush()
-        return self.lone and not (self._stalled or self._blocked or gate.owes_replies) and (
-            (transport := self._transport) is not None and not transport.is_closing())
-
-    def _read_frames(self, buffer: bytearray, gate: SessionGate) -> bool:
-        """Take the whole frames in ``buffer`` while the output has room; returns whether a whole
-        frame is left waiting for the output to drain. If any of them wrote (a refusal's audit
-        entry too), the replies wait for the next flush to disk."""
         module = self._server.module
         before = module.changes
+        waiting = False  # a whole frame waits for the output to drain
+        self._reading = True
         try:
             while len(buffer) >= HEADER.size:
                 (length,) = HEADER.unpack_from(buffer)
@@ -320,12 +311,13 @@ class _StreamProtocol(asyncio.Protocol):
                     assert self._transport is not None
                     self._transport.close()
                     buffer.clear()
-                    return False
+                    break
                 end = HEADER.size + length
                 if len(buffer) < end:
-                    return False
+                    break
                 if self._blocked or self._out_size >= OUTPUT_LIMIT:
-                    return True
+                    waiting = True
+                    break
                 if length < SPLIT_FROM:
                     payload = bytes(buffer[HEADER.size:end])
                 else:
@@ -333,14 +325,23 @@ class _StreamProtocol(asyncio.Protocol):
                         payload = bytes(view[HEADER.size:end])
                 del buffer[:end]
                 gate.deliver(payload)
-                transport = self._transport
-                if self._gate is None or transport is None or transport.is_closing():
-                    return False
-            return False
+                if self._gate is None or (transport := self._transport) is None or transport.is_closing():
+                    break
         finally:
             if module.changes != before and not self.holding:
                 self.holding = True
                 self._server.hold(self)
+            self._reading = False
+        if (buffer or self._counted) and not self._account():
+            return False
+        if waiting and (transport := self._transport) is not None and not transport.is_closing():
+            self._stalled = True
+            transport.pause_reading()
+        if self.holding:
+            return False
+        self.flush()
+        return self.lone and not (self._stalled or self._blocked or gate.owes_replies) and (
+            (transport := self._transport) is not None and not transport.is_closing())
 
     def _account(self) -> bool:
         """Count this connection's buffered bytes in the server's pool; close it (and return
