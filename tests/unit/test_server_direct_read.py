@@ -1,7 +1,7 @@
 """The server's direct reads of a lone connection (module/direct_read.py): the socket is blocking
-only inside a read, a lone client's requests come by direct reads and are answered right, a
-client that streams requests does not keep the loop from its other work, and a second connection
-ends the direct reads."""
+only for a stretch of reads, with timeouts that bound every wait; a lone client's requests come by
+direct reads and are answered right; a client that streams requests does not keep the loop from
+its other work; and a second connection ends the direct reads."""
 
 from __future__ import annotations
 
@@ -39,47 +39,44 @@ def pair():
     b.close()
 
 
-def test_a_read_returns_what_arrives_and_the_socket_is_non_blocking_after(pair) -> None:
+@pytest.fixture
+def stretch(pair):
+    """A reader of ``pair``'s first socket in a stretch of direct reads; the stretch ends after the
+    test, and the socket must be non-blocking again."""
     ours, peer = pair
     reader = DirectReader.of(ours)
     assert reader is not None
     reader.begin()
-    assert not _nonblocking(ours)
-    threading.Timer(0.0002, peer.sendall, (b"request",)).start()
-    assert reader.read() == b"request"
+    yield reader, ours, peer
     reader.end()
     assert _nonblocking(ours)
 
 
-def test_a_read_gives_up_after_the_wait(pair) -> None:
-    ours, _peer = pair
-    reader = DirectReader.of(ours)
-    assert reader is not None
-    reader.begin()
+def test_a_read_returns_what_arrives(stretch) -> None:
+    reader, ours, peer = stretch
+    assert not _nonblocking(ours)
+    threading.Timer(0.0002, peer.sendall, (b"request",)).start()
+    assert reader.read() == b"request"
+
+
+def test_a_read_gives_up_after_the_wait(stretch) -> None:
+    reader, _ours, _peer = stretch
     started = time.monotonic()
     assert reader.read() == b""
     assert time.monotonic() - started >= direct_read.WAIT * 0.9
-    reader.end()
 
 
-def test_the_end_of_the_stream_reads_as_nothing(pair) -> None:
-    ours, peer = pair
-    reader = DirectReader.of(ours)
-    assert reader is not None
+def test_the_end_of_the_stream_reads_as_nothing(stretch) -> None:
+    reader, _ours, peer = stretch
     peer.close()
-    reader.begin()
     assert reader.read() == b""
-    reader.end()
 
 
-def test_a_write_to_a_peer_that_does_not_read_waits_no_longer_than_the_wait(pair) -> None:
+def test_a_write_to_a_peer_that_does_not_read_waits_no_longer_than_the_wait(stretch) -> None:
     """While the socket is blocking, its send timeout ends a write that finds no room (as a
     non-blocking write would, a millisecond later): the module is never held by a client."""
-    ours, _peer = pair
+    _reader, ours, _peer = stretch
     ours.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
-    reader = DirectReader.of(ours)
-    assert reader is not None
-    reader.begin()
     outcome: list[BaseException] = []
 
     def fill() -> None:
@@ -94,7 +91,6 @@ def test_a_write_to_a_peer_that_does_not_read_waits_no_longer_than_the_wait(pair
     writer.join(5.0)
     assert not writer.is_alive()
     assert len(outcome) == 1 and isinstance(outcome[0], BlockingIOError)
-    reader.end()
 
 
 def test_only_a_stream_socket_is_read_directly() -> None:
