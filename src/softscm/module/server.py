@@ -254,14 +254,9 @@ class _StreamProtocol(asyncio.Protocol):
     def _emit_frame(self, payload: bytes) -> None:
         """Queue a frame; outside a read (a wait's answer, a pushed event) send it now, unless a
         flush to disk is pending: then it waits for that flush like everything else."""
-        if len(payload) < SPLIT_FROM:  # one piece (frame_parts' small case, without its tuple)
-            data = frame(payload)
+        for data in frame_parts(payload):
             self._out.append(data)
             self._out_size += len(data)
-        else:
-            for data in frame_parts(payload):
-                self._out.append(data)
-                self._out_size += len(data)
         if self._reading or self.holding:
             return
         if self._server.flush_pending:
